@@ -1,0 +1,3 @@
+from goodhartlab.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Exact checks and estimators computed from worlds and measurements."""

@@ -1,0 +1,1 @@
+"""Shared records, seeded randomness, the config base and the experiment registry."""

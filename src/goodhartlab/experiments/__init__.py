@@ -1,0 +1,3 @@
+"""The catalog: one module per experiment. Importing this package registers them all."""
+
+from goodhartlab.experiments import tictactoe  # noqa: F401

@@ -1,0 +1,1 @@
+"""Plot helpers (used by experiments' report functions) and the self-contained HTML pages."""

@@ -1,0 +1,1 @@
+"""Run context, run store (directories plus a SQLite index) and execution."""

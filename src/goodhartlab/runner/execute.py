@@ -1,0 +1,98 @@
+"""Execute one experiment run into the store, and rebuild a run's report from stored results."""
+
+from __future__ import annotations
+
+import platform
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+
+from goodhartlab.core.config import ExperimentConfig
+from goodhartlab.core.files import write_json
+from goodhartlab.core.registry import Experiment, get
+from goodhartlab.report.html import render_index, render_run
+from goodhartlab.runner import results as stored
+from goodhartlab.runner.context import RunContext
+from goodhartlab.runner.store import RunRecord, RunStore
+
+_PACKAGES = ("goodhartlab", "numpy", "scipy", "pandas", "torch", "gymnasium", "pydantic", "matplotlib")
+
+
+def environment_info(seed: int) -> dict:
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
+        ).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {
+        "seed": seed,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "host": socket.gethostname(),
+        "packages": versions,
+        "git_commit": commit,
+    }
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C so the run is marked interrupted."""
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001
+    raise _Terminated()
+
+
+def execute(
+    experiment: Experiment, config: ExperimentConfig, preset: str, store: RunStore, quiet: bool = False
+) -> tuple[str, Path]:
+    """Run ``experiment`` with ``config``; return (run id, report path). Status is 'complete' only at the end."""
+    run_id, run_dir = store.create(experiment.name, preset, config.seed, config.hash())
+    meta = {"run_id": run_id, "experiment": experiment.name, "preset": preset, "config": config.model_dump(mode="json")}
+    write_json(run_dir / "config.json", meta)
+    write_json(run_dir / "environment.json", environment_info(config.seed))
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
+    try:
+        ctx = RunContext(config.seed, run_dir, quiet=quiet)
+        experiment.run(config, ctx)
+        stored.save(run_dir, ctx.measurements, ctx.tables, ctx.artifacts)
+        report_path = build_report(store, store.find(run_id))
+        store.set_status(run_id, "complete")
+        return run_id, report_path
+    except KeyboardInterrupt:
+        store.set_status(run_id, "interrupted", "interrupted by the user or a signal")
+        raise
+    except BaseException as exc:
+        store.set_status(run_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        render_index(store.root, store.list())
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def build_report(store: RunStore, rec: RunRecord) -> Path:
+    """(Re)build a run's figures, findings and report.html from its stored results."""
+    experiment = get(rec.experiment)
+    run_dir = store.path(rec)
+    results = stored.load(run_dir, experiment.config, run_id=rec.id)
+    content = experiment.report(results)
+    write_json(run_dir / "findings.json", [asdict(f) for f in content.findings])
+    meta = {"run_id": rec.id, "experiment": rec.experiment, "preset": rec.preset, "config": results.config.model_dump(mode="json")}
+    return render_run(run_dir, content, meta, results.environment)

@@ -1,0 +1,1 @@
+"""Worlds with their gold. A world never imports a learner."""
