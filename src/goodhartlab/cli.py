@@ -6,83 +6,71 @@ and leaves the run marked ``interrupted``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
 
-import click
-import typer
 from rich.console import Console
 from rich.table import Table
 
 from goodhartlab.core import config as configs
-from goodhartlab.core.errors import UserError
-from goodhartlab.core.registry import catalog, get
-from goodhartlab.report.html import render_index
-from goodhartlab.runner.execute import build_report, execute
-from goodhartlab.runner.store import RunStore
+from goodhartlab.core.errors import UserError, did_you_mean
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    help="A laboratory for measuring how far a model trained on a signal ends up from what was intended.",
-)
-out = Console()
-err = Console(stderr=True)
-
-DEFAULT_STORE = os.environ.get("GOODHARTLAB_STORE", "runs")
-StoreOpt = Annotated[Path, typer.Option("--out", help="Run store directory (env GOODHARTLAB_STORE).")]
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+COMMANDS = ("list", "run", "runs", "show", "report", "demo")
 
 
-@app.command("list")
-def list_() -> None:
-    """The experiments in the catalog, each with a one-line description."""
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise UserError(message)
+
+
+def _store(args) -> "RunStore":  # noqa: F821
+    from goodhartlab.runner.store import RunStore
+
+    return RunStore(args.out)
+
+
+def cmd_list(args) -> None:
+    from goodhartlab.core.registry import catalog
+
     table = Table("experiment", "presets", "description", box=None)
     for name, exp in catalog().items():
         table.add_row(name, ", ".join(["default", *exp.config.presets]), exp.summary)
     out.print(table)
 
 
-@app.command()
-def run(
-    name: Annotated[str, typer.Argument(help="Experiment name (see `goodhartlab list`).")],
-    preset: Annotated[str, typer.Option(help="Named preset, e.g. quick or full.")] = "default",
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override one field: field=value.")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="YAML file of field: value.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Run seed.")] = None,
-    store: StoreOpt = Path(DEFAULT_STORE),
-    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
-) -> None:
-    """Run one experiment and print where its report is."""
-    experiment = get(name)
-    cfg = configs.resolve(experiment.config, preset, config, set_ or [], seed)
-    run_id, report = execute(experiment, cfg, preset, RunStore(store), quiet=quiet)
+def cmd_run(args) -> None:
+    from goodhartlab.core.registry import get
+    from goodhartlab.runner.execute import execute
+
+    experiment = get(args.name)
+    cfg = configs.resolve(experiment.config, args.preset, args.config, args.set, args.seed)
+    run_id, report = execute(experiment, cfg, args.preset, _store(args), quiet=args.quiet)
     out.print(f"run {run_id} complete")
     out.print(f"report: {report.resolve()}")
 
 
-@app.command()
-def demo(store: StoreOpt = Path(DEFAULT_STORE)) -> None:
-    """Run the quick preset of every experiment in the catalog; print the report index."""
-    runs = RunStore(store)
+def cmd_demo(args) -> None:
+    from goodhartlab.core.registry import catalog
+    from goodhartlab.runner.execute import execute
+
+    store = _store(args)
     for name, experiment in catalog().items():
         preset = "quick" if "quick" in experiment.config.presets else "default"
         out.print(f"[bold]{name}[/bold] ({preset})")
-        cfg = configs.resolve(experiment.config, preset)
-        _, report = execute(experiment, cfg, preset, runs)
+        _, report = execute(experiment, configs.resolve(experiment.config, preset), preset, store)
         out.print(f"  report: {report.resolve()}")
-    out.print(f"report index: {(runs.root / 'index.html').resolve()}")
+    out.print(f"report index: {(store.root / 'index.html').resolve()}")
 
 
-@app.command()
-def runs(store: StoreOpt = Path(DEFAULT_STORE)) -> None:
-    """The stored runs, with status, experiment, seed and time."""
-    records = RunStore(store).list()
+def cmd_runs(args) -> None:
+    records = _store(args).list()
     if not records:
-        out.print(f"no runs in {store}")
+        out.print(f"no runs in {args.out}")
         return
     table = Table("run", "status", "experiment", "preset", "seed", "created (UTC)", box=None)
     for r in records:
@@ -90,56 +78,81 @@ def runs(store: StoreOpt = Path(DEFAULT_STORE)) -> None:
     out.print(table)
 
 
-@app.command()
-def show(
-    ref: Annotated[str, typer.Argument(help="Run id, unique prefix, 'latest' or directory.")],
-    store: StoreOpt = Path(DEFAULT_STORE),
-) -> None:
-    """A run's config and headline findings."""
-    runs_ = RunStore(store)
-    rec = runs_.find(ref)
-    path = runs_.path(rec)
+def cmd_show(args) -> None:
+    store = _store(args)
+    rec = store.find(args.run)
+    path = store.path(rec)
     out.print(f"[bold]{rec.id}[/bold]  status={rec.status}  experiment={rec.experiment}  preset={rec.preset}  seed={rec.seed}")
     if rec.error:
-        out.print(f"error: {rec.error}")
+        out.print(f"error: {rec.error}", markup=False)
     meta = json.loads((path / "config.json").read_text())
     out.print_json(json.dumps(meta["config"]))
     findings = path / "findings.json"
     if findings.exists():
         for f in json.loads(findings.read_text()):
-            out.print(f"[bold]- {f['title']}[/bold]\n  {f['text']}")
+            out.print(f"[bold]- {f['title']}[/bold]")
+            out.print(f"  {f['text']}", markup=False)
     if (path / "report.html").exists():
         out.print(f"report: {(path / 'report.html').resolve()}")
 
 
-@app.command()
-def report(
-    ref: Annotated[str, typer.Argument(help="Run id, unique prefix, 'latest' or directory.")],
-    store: StoreOpt = Path(DEFAULT_STORE),
-) -> None:
-    """Rebuild a run's HTML report from its stored measurements, without re-running."""
-    runs_ = RunStore(store)
-    rec = runs_.find(ref)
+def cmd_report(args) -> None:
+    from goodhartlab.report.html import render_index
+    from goodhartlab.runner.execute import build_report
+
+    store = _store(args)
+    rec = store.find(args.run)
     if rec.status != "complete":
         raise UserError(f"run '{rec.id}' is {rec.status}; only complete runs have stored results to report")
-    path = build_report(runs_, rec)
-    render_index(runs_.root, runs_.list())
+    path = build_report(store, rec)
+    render_index(store.root, store.list())
     out.print(f"report: {path.resolve()}")
 
 
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="goodhartlab", description="A laboratory for measuring how far a model trained on a signal "
+                "ends up from what was intended: proxy, rater and gold side by side.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    default_store = Path(os.environ.get("GOODHARTLAB_STORE", "runs"))
+
+    def add(name, func, help_):
+        sp = sub.add_parser(name, help=help_, description=help_)
+        sp.set_defaults(func=func)
+        if name != "list":
+            sp.add_argument("--out", type=Path, default=default_store, help="run store directory (env GOODHARTLAB_STORE; default ./runs)")
+        return sp
+
+    add("list", cmd_list, "the experiments in the catalog, each with a one-line description")
+    sp = add("run", cmd_run, "run one experiment and print where its report is")
+    sp.add_argument("name", help="experiment name (see `goodhartlab list`)")
+    sp.add_argument("--preset", default="default", help="named preset, e.g. quick or full")
+    sp.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override one config field")
+    sp.add_argument("--config", type=Path, help="YAML file of field: value")
+    sp.add_argument("--seed", type=int, help="run seed")
+    sp.add_argument("--quiet", action="store_true", help="no progress bars")
+    add("demo", cmd_demo, "run the quick preset of every experiment and print the report index")
+    add("runs", cmd_runs, "the stored runs, with status, experiment, seed and time")
+    for name, func, help_ in (("show", cmd_show, "a run's config and headline findings"),
+                              ("report", cmd_report, "rebuild a run's HTML report from stored measurements")):
+        sp = add(name, func, help_)
+        sp.add_argument("run", help="run id, unique prefix, 'latest' or the run's directory")
+    return p
+
+
 def main(argv: list[str] | None = None) -> None:
-    command = typer.main.get_command(app)
+    argv = sys.argv[1:] if argv is None else argv
+    p = parser()
     try:
-        command.main(args=argv, prog_name="goodhartlab", standalone_mode=False)
+        if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+            raise UserError(f"unknown command '{argv[0]}'{did_you_mean(argv[0], COMMANDS)}; commands are: {', '.join(COMMANDS)}")
+        args = p.parse_args(argv)
+        if not getattr(args, "func", None):
+            p.print_help()
+            sys.exit(2)
+        args.func(args)
     except UserError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        err.print(f"error: {exc}", markup=False)
         sys.exit(2)
-    except click.exceptions.NoArgsIsHelpError as exc:
-        err.print(exc.ctx.get_help() if exc.ctx else str(exc), markup=False, highlight=False)
-        sys.exit(2)
-    except click.ClickException as exc:
-        err.print(f"error: {exc.format_message()}", markup=False, highlight=False)
-        sys.exit(exc.exit_code)
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        err.print("interrupted: the run is marked interrupted, not complete", markup=False, highlight=False)
+    except KeyboardInterrupt:
+        err.print("interrupted: the run is marked interrupted, not complete", markup=False)
         sys.exit(130)
