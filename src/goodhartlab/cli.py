@@ -18,8 +18,7 @@ from rich.table import Table
 from goodhartlab.core import config as configs
 from goodhartlab.core.errors import UserError, did_you_mean
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 COMMANDS = ("list", "run", "runs", "show", "report", "demo")
 
 
@@ -151,8 +150,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(2)
         args.func(args)
     except UserError as exc:
-        err.print(f"error: {exc}", markup=False)
+        print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        err.print("interrupted: the run is marked interrupted, not complete", markup=False)
+        print("interrupted: the run is marked interrupted, not complete", file=sys.stderr)
         sys.exit(130)
