@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # torch is pinned first: an unpinned torch pulls a multi-GB CUDA build; 2.13.0 is a CPU wheel on disk.
 TORCH  := torch==2.13.0
 
-.PHONY: demo test install install-dev bench clean
+.PHONY: demo test install install-dev bench check-report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py
+
+# Open the newest report in headless Chromium (Debian's package) and check its figures render.
+check-report: $(VENV)/.installed
+	command -v chromium >/dev/null || apt-get install -y -q chromium
+	$(BIN)/python -m goodhartlab.report.browser "$$(ls -t runs/*/report.html | head -1)" runs/last-report.png
 
 clean:
 	rm -rf $(VENV) runs

@@ -54,6 +54,6 @@ class Config(ExperimentConfig):
         return v
 
     presets = {
-        "quick": {"q_episodes": 1500, "pg_episodes": 600, "seeds": 10, "eval_episodes": 40, "checkpoints": 5},
+        "quick": {"q_episodes": 1200, "pg_episodes": 500, "seeds": 10, "eval_episodes": 30, "checkpoints": 5},
         "full": {"q_episodes": 6000, "pg_episodes": 3000, "seeds": 20, "eval_episodes": 100, "checkpoints": 10},
     }

@@ -17,7 +17,7 @@ MARK = {0: "", 1: "X", 2: "O"}
 def _verdict_figure(v: pd.DataFrame) -> Figure:
     rewards = list(dict.fromkeys(v["reward"]))
     opponents = list(dict.fromkeys(v["opponent"]))
-    fig, axes = figure(1, 1, width=1.6 * len(rewards) + 1.5, height=0.7 * len(opponents) + 1.2)
+    fig, axes = figure(1, 1, width=1.6 * len(rewards) + 1.5, height=0.7 * len(opponents) + 1.8)
     ax = axes[0, 0]
     for i, opp in enumerate(opponents):
         for j, rew in enumerate(rewards):
