@@ -26,7 +26,7 @@ demo: $(VENV)/.installed
 	$(BIN)/goodhartlab demo
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py

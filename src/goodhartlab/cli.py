@@ -71,10 +71,11 @@ def cmd_runs(args) -> None:
     if not records:
         out.print(f"no runs in {args.out}")
         return
-    table = Table("run", "status", "experiment", "preset", "seed", "created (UTC)", box=None)
-    for r in records:
-        table.add_row(r.id, r.status, r.experiment, r.preset, str(r.seed), r.created)
-    out.print(table)
+    rows = [("status", "experiment", "preset", "seed", "created (UTC)", "run")]
+    rows += [(r.status, r.experiment, r.preset, str(r.seed), r.created, r.id) for r in records]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:  # plain columns: a run id is never truncated
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
 
 
 def cmd_show(args) -> None:
@@ -85,7 +86,7 @@ def cmd_show(args) -> None:
     if rec.error:
         out.print(f"error: {rec.error}", markup=False)
     meta = json.loads((path / "config.json").read_text())
-    out.print_json(json.dumps(meta["config"]))
+    out.print("config: " + ", ".join(f"{k}={json.dumps(v)}" for k, v in meta["config"].items()), markup=False)
     findings = path / "findings.json"
     if findings.exists():
         for f in json.loads(findings.read_text()):

@@ -32,7 +32,11 @@ def reward_variants(config: Config) -> list[tuple[float, float]]:
     return [(1.0, 0.0)] + [(g, 0.0) for g in config.gammas] + [(1.0, c) for c in config.step_costs]
 
 
-def verdicts(config: Config) -> tuple[list[dict], dict[str, list[dict]]]:
+def _nothing(n: int = 1) -> None:
+    pass
+
+
+def verdicts(config: Config, advance=_nothing) -> tuple[list[dict], dict[str, list[dict]]]:
     rows, boards = [], {}
     for opponent in OPPONENTS:
         mdp = game_mdp(opponent, config.mixture_epsilon if opponent == "mixture" else 0.0)
@@ -58,6 +62,7 @@ def verdicts(config: Config) -> tuple[list[dict], dict[str, list[dict]]]:
                      "reason": c.reason, "stage": c.stage}
                     for c in keep
                 ]
+            advance()
     return rows, boards
 
 
@@ -82,25 +87,28 @@ def optimal_path(mdp, optimal: np.ndarray, limit: int = 20) -> str:
     return ", ".join(out)
 
 
-def embodied_verdicts(config: Config) -> list[dict]:
+def embodied_settings(config: Config) -> list[tuple[str, str]]:
+    return [(d, p) for d in config.discoverabilities for p in (("train", "deploy") if d == "deployment" else ("train",))]
+
+
+def embodied_verdicts(config: Config, advance=_nothing) -> list[dict]:
     rows = []
     eps = config.mixture_epsilon if config.train_opponent == "mixture" else 0.0
-    for disc in config.discoverabilities:
+    for disc, phase in embodied_settings(config):
         k = config.unlock_after if disc == "sequence" else 0
-        phases = ("train", "deploy") if disc == "deployment" else ("train",)
-        for phase in phases:
-            present = not (disc == "deployment" and phase == "train")
-            mdp = embodied_mdp(config.train_opponent, eps, k, config.horizon, present)
-            for gamma in sorted({1.0, config.learner_gamma}, reverse=True):
-                v = at_optimum.check(mdp, register_reward(gamma), INTENT)
-                rows.append({
-                    "discoverability": disc, "phase": phase, "gamma": gamma,
-                    "states": mdp.n_states, "aligned": v.aligned,
-                    "optimal_policies_tamper": at_optimum.usage_under(mdp, v.reward_optimal, "tamper"),
-                    "counterexamples": len(v.counterexamples),
-                    "optimal_observed_return": v.reward_value, "intended_p_win": v.intent_values[0],
-                    "an_optimal_path": optimal_path(mdp, v.reward_optimal),
-                })
+        present = not (disc == "deployment" and phase == "train")
+        mdp = embodied_mdp(config.train_opponent, eps, k, config.horizon, present)
+        for gamma in sorted({1.0, config.learner_gamma}, reverse=True):
+            v = at_optimum.check(mdp, register_reward(gamma), INTENT)
+            rows.append({
+                "discoverability": disc, "phase": phase, "gamma": gamma,
+                "states": mdp.n_states, "aligned": v.aligned,
+                "optimal_policies_tamper": at_optimum.usage_under(mdp, v.reward_optimal, "tamper"),
+                "counterexamples": len(v.counterexamples),
+                "optimal_observed_return": v.reward_value, "intended_p_win": v.intent_values[0],
+                "an_optimal_path": optimal_path(mdp, v.reward_optimal),
+            })
+        advance()
     return rows
 
 
@@ -209,11 +217,12 @@ def jobs(config: Config) -> list[Job]:
 
 
 def run(config: Config, ctx) -> None:
-    ctx.log("exact check: is every reward-optimal policy intent-optimal?")
-    rows, boards = verdicts(config)
-    ctx.table("verdicts", rows)
-    ctx.artifact("counterexample_boards", boards)
-    ctx.table("embodied_verdicts", embodied_verdicts(config))
+    n_checks = len(OPPONENTS) * len(reward_variants(config)) + len(embodied_settings(config))
+    with ctx.progress("exact check: is every reward-optimal policy intent-optimal?", n_checks) as advance:
+        rows, boards = verdicts(config, advance)
+        ctx.table("verdicts", rows)
+        ctx.artifact("counterexample_boards", boards)
+        ctx.table("embodied_verdicts", embodied_verdicts(config, advance))
 
     todo = jobs(config)
     results = []
