@@ -55,5 +55,5 @@ class Config(ExperimentConfig):
 
     presets = {
         "quick": {"q_episodes": 1200, "pg_episodes": 500, "seeds": 10, "eval_episodes": 30, "checkpoints": 5},
-        "full": {"q_episodes": 6000, "pg_episodes": 3000, "seeds": 20, "eval_episodes": 100, "checkpoints": 10},
+        "full": {"q_episodes": 5000, "pg_episodes": 2500, "seeds": 20, "eval_episodes": 100, "checkpoints": 10},
     }
