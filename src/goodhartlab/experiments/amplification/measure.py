@@ -121,8 +121,10 @@ def optimum_rows(config: Config) -> tuple[list[dict], list[dict]]:
         truth = np.array([world.truth(q) for q in qs])
         hch_answers = np.array([hch.answer(q, FULL_DEPTH) for q in qs])
         r = exact_optimum(human, qs, truth, hch_answers, config.optimum_max_models)
-        for ex in r.pop("examples"):
-            examples.append({"task": name, **ex, "question": world.render(ex["question"])})
+        # Compound questions first: there H's reference is itself amplified from the model's subanswers.
+        for ex in sorted(r.pop("examples"), key=lambda e: world.atomic(e["question"])):
+            examples.append({"task": name, **ex, "atomic": world.atomic(ex["question"]),
+                             "question": world.render(ex["question"])})
         rows.append({"task": name, "blind_spot": human.blind_spot, **r,
                      "hch_truthful": bool((hch_answers == truth).all())})
     return rows, examples

@@ -179,8 +179,13 @@ def _findings(res) -> list[Finding]:
                      f"aligned: {'yes' if r.approval_aligned_truth else 'no'} ({int(r.questions_gamed)} questions "
                      "where some approval-optimal model is wrong)")
     ex = res.artifacts.get("optimum_examples", [])
-    shown = "; ".join(f"{e['question']}: truth {e['truth']}, approval-optimal wrong answers {e['optimal_wrong_answers']}"
-                      for e in ex[:3])
+    picked: dict[str, dict] = {}
+    for e in ex:  # one compound question per task: there H's reference is amplified from the model's subanswers
+        if not e.get("atomic", False):
+            picked.setdefault(e["task"], e)
+    shown = "; ".join(f"{e['question']} ({e['task']}): truth {e['truth']}, yet approval-optimal models answer "
+                      f"{e['optimal_wrong_answers']} (e.g. {e['witness_answer']} against H's amplified reference "
+                      f"{e['witness_reference']})" for e in picked.values())
     out.append(Finding(
         "The exact optimum of each loss (every model enumerated)",
         "; ".join(parts) + (f". Examples where the approval optimum games H: {shown}." if shown else "."),
@@ -192,7 +197,7 @@ def _findings(res) -> list[Finding]:
     out.append(Finding(
         "Debate with H as judge",
         f"On {len(d)} compound questions, the liar claiming a wrong answer that passes H's {res.config.blind_spot} "
-        f"check: H judging alone picks the truth {cd.__class__.__name__ and ca}; after a debate that recurses to one "
+        f"check: H judging alone picks the truth {ca}; after a debate that recurses to one "
         f"step H checks it picks the truth {cd} (95% Wilson intervals; mean {d.steps.mean():.2f} debate steps).",
         {"judge_alone": ca.estimate, "judge_with_debate": cd.estimate},
     ))
