@@ -142,7 +142,7 @@ def _findings(res) -> list[Finding]:
     hi, hA = bootstrap_mean(imi.hch_agreement, rng), bootstrap_mean(app.hch_agreement, rng)
     ri, ra = bootstrap_mean(imi.rater, rng), bootstrap_mean(app.rater, rng)
     wa = bootstrap_mean(app.wrong_but_approved, rng)
-    gap = bootstrap_mean(imi.gold.to_numpy() - app.sort_values("seed").gold.to_numpy()[np.argsort(np.argsort(imi.seed))], rng)
+    gap = bootstrap_mean(imi.set_index("seed").gold - app.set_index("seed").gold, rng)  # paired by seed
     diverge = gap.low > 0
     out.append(Finding(
         "Imitative vs approval-based amplification after the last round",
