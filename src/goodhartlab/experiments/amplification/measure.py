@@ -6,6 +6,8 @@ Gold (``World.truth``) is read only to score: M is trained on targets H produces
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from goodhartlab.core import rng as rngs
@@ -34,15 +36,19 @@ def make_world(config: Config) -> World:
 
 
 def hch_rows(world: World, hch: HCH, questions: list, truth: np.ndarray) -> list[dict]:
+    """Accuracy and H calls of HCH_d per depth and task, beside HCH with an error-free H (same bandwidth)."""
     max_height = max(hch.height(q, FULL_DEPTH) for q in questions)
+    exact = HCH(dataclasses.replace(hch.human, error_rate=0.0))
     rows = []
     for depth in range(max_height + 2):
         answers = np.array([hch.answer(q, depth) for q in questions])
+        error_free = np.array([exact.answer(q, depth) for q in questions])
         calls = np.array([hch.tree_calls(q, depth) for q in questions])
         for task in ["all", *world.tasks]:
             mask = np.array([task in ("all", q[0]) for q in questions])
             rows.append({"depth": depth, "task": task, "questions": int(mask.sum()),
                          "accuracy": float(np.mean(answers[mask] == truth[mask])),
+                         "accuracy_error_free_h": float(np.mean(error_free[mask] == truth[mask])),
                          "h_calls_total": int(calls[mask].sum()), "h_calls_mean": float(calls[mask].mean())})
     return rows
 
@@ -89,20 +95,21 @@ def train_scheme(config: Config, scheme: str, seed_index: int, world: World, hum
 
 
 def gaming_examples(learner: Learner, human: Human, world: World, limit: int = 4) -> list[dict]:
-    """Questions on which the approval-trained M is wrong and H approves, with what H saw."""
+    """Questions on which the approval-trained M is wrong and H approves, with what H saw (compound first,
+    one per task before any second one)."""
     table = learner.table()
     helper = learner.helper(table)
-    out = []
+    found = []
     for i, q in enumerate(learner.questions):
         reference, asked = amplify(human, q, helper)
         if table[i] != world.truth(q) and human.approve(int(table[i]), reference):
-            out.append({"text": world.render(q), "task": q[0], "answer": int(table[i]), "truth": world.truth(q),
-                        "reference": int(reference),
-                        "children": [{"text": world.render(s), "task": s[0], "answer": a, "truth": world.truth(s),
-                                      "children": []} for s, a in asked]})
-        if len(out) >= limit:
-            break
-    return out
+            found.append({"text": world.render(q), "task": q[0], "answer": int(table[i]), "truth": world.truth(q),
+                          "reference": int(reference),
+                          "children": [{"text": world.render(s), "task": s[0], "answer": a, "truth": world.truth(s),
+                                        "children": []} for s, a in asked]})
+    found.sort(key=lambda e: not e["children"])
+    first = list({e["task"]: e for e in reversed(found)}.values())[::-1]  # earliest per task
+    return (first + [e for e in found if not any(e is f for f in first)])[:limit]
 
 
 def optimum_rows(config: Config) -> tuple[list[dict], list[dict]]:

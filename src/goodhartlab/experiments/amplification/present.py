@@ -133,9 +133,13 @@ def _findings(res) -> list[Finding]:
         f"H (error rate {res.config.error_rate:g}, kind {res.config.error_kind}) consulting HCH: accuracy "
         + ", ".join(f"depth {int(r.depth)}: {r.accuracy:.3f}" for _, r in ha.iterrows())
         + f" over {int(top.questions)} questions; the unmemoized tree at depth {int(top.depth)} costs "
-        f"{top.h_calls_mean:.1f} H calls per question. HCH is wrong only through H's own benign errors "
-        f"(at error rate 0 it equals the truth; the tests check this).",
-        {"hch_accuracy": float(top.accuracy), "hch_h_calls_per_question": float(top.h_calls_mean)},
+        f"{top.h_calls_mean:.1f} H calls per question. With an error-free H (same bandwidth) HCH at that depth "
+        f"scores {top.accuracy_error_free_h:.3f}: "
+        + ("HCH without H's errors is the truth, so the whole gap is H's benign errors compounding up the tree."
+           if top.accuracy_error_free_h == 1.0 else
+           "H's bandwidth limits cost that much even without errors; the rest of the gap is H's errors."),
+        {"hch_accuracy": float(top.accuracy), "hch_accuracy_error_free_h": float(top.accuracy_error_free_h),
+         "hch_h_calls_per_question": float(top.h_calls_mean)},
     ))
     imi, app = final[final.series == "imitative"], final[final.series == "approval"]
     gi, ga = bootstrap_mean(imi.gold, rng), bootstrap_mean(app.gold, rng)
