@@ -117,6 +117,7 @@ def optimum_rows(config: Config) -> tuple[list[dict], list[dict]]:
     sizes = TaskSizes(perm_elements=2, perm_max_power=3, wildcard_length=2, graph_nodes=3, path_max_edges=2,
                       arith_depth=2, arith_roots=2)
     world = build_world(list(config.tasks), sizes, config.optimum_answers, rngs.generator(config.seed, "small world"))
+    # With optimum_answers < 10 the last digit is the whole answer (no blind spot), so tiny spaces use "half".
     human = Human(world, config.error_rate, config.error_kind, config.max_subquestions, config.max_read,
                   "half" if config.blind_spot == "last_digit" else config.blind_spot,
                   rngs.int_seed(config.seed, "human errors"))

@@ -14,6 +14,7 @@ from goodhartlab.core.records import Figure, Finding, ReportContent, Table
 from goodhartlab.report.plots import CHANNEL_COLORS, band, figure, mean_band
 
 STYLE = {"imitative": "-", "approval": "--"}
+CHECKS = {"parity": "parity", "last_digit": "last digit", "half": "upper/lower half"}
 PANELS = (("gold", "accuracy vs truth (gold)", CHANNEL_COLORS["gold"]),
           ("hch_agreement", "agreement with HCH", "#9467bd"),
           ("rater", "H's approval (rater)", CHANNEL_COLORS["rater"]),
@@ -120,6 +121,19 @@ def _labels_needed(sup: pd.DataFrame, target: float) -> float:
     return float(reached.index.min()) if len(reached) else math.nan
 
 
+def _error_free_note(top: pd.Series) -> str:
+    free = top.get("accuracy_error_free_h")
+    if top.accuracy == 1.0:
+        return "HCH equals the truth."
+    if free is None or pd.isna(free):
+        return ""  # stored before this column existed
+    if free == 1.0:
+        return (f"With an error-free H (same bandwidth) HCH scores {free:.3f}, so the whole gap is H's benign "
+                "errors compounding up the tree.")
+    return (f"With an error-free H (same bandwidth) HCH scores {free:.3f}: H's bandwidth limits cost that much; "
+            "the rest of the gap is H's errors.")
+
+
 def _findings(res) -> list[Finding]:
     m, t = res.measurements, res.tables
     rng = rngs.generator(res.config.seed, "report", "bootstrap")
@@ -133,12 +147,8 @@ def _findings(res) -> list[Finding]:
         f"H (error rate {res.config.error_rate:g}, kind {res.config.error_kind}) consulting HCH: accuracy "
         + ", ".join(f"depth {int(r.depth)}: {r.accuracy:.3f}" for _, r in ha.iterrows())
         + f" over {int(top.questions)} questions; the unmemoized tree at depth {int(top.depth)} costs "
-        f"{top.h_calls_mean:.1f} H calls per question. With an error-free H (same bandwidth) HCH at that depth "
-        f"scores {top.accuracy_error_free_h:.3f}: "
-        + ("HCH without H's errors is the truth, so the whole gap is H's benign errors compounding up the tree."
-           if top.accuracy_error_free_h == 1.0 else
-           "H's bandwidth limits cost that much even without errors; the rest of the gap is H's errors."),
-        {"hch_accuracy": float(top.accuracy), "hch_accuracy_error_free_h": float(top.accuracy_error_free_h),
+        f"{top.h_calls_mean:.1f} H calls per question. " + _error_free_note(top),
+        {"hch_accuracy": float(top.accuracy), "hch_accuracy_error_free_h": float(top.get("accuracy_error_free_h", math.nan)),
          "hch_h_calls_per_question": float(top.h_calls_mean)},
     ))
     imi, app = final[final.series == "imitative"], final[final.series == "approval"]
@@ -147,7 +157,8 @@ def _findings(res) -> list[Finding]:
     ri, ra = bootstrap_mean(imi.rater, rng), bootstrap_mean(app.rater, rng)
     wa = bootstrap_mean(app.wrong_but_approved, rng)
     gap = bootstrap_mean(imi.set_index("seed").gold - app.set_index("seed").gold, rng)  # paired by seed
-    diverge = gap.low > 0
+    diverge = len(imi) >= 2 and gap.low > 0
+    check = CHECKS[res.config.blind_spot]
     out.append(Finding(
         "Imitative vs approval-based amplification after the last round",
         f"Accuracy vs truth: imitative {gi}, approval {ga}; agreement with HCH: imitative {hi}, approval {hA}; "
@@ -155,7 +166,8 @@ def _findings(res) -> list[Finding]:
         f"on {wa} of questions. Paired accuracy gap (imitative − approval) {gap} over {len(imi)} seeds "
         "(95% bootstrap intervals): "
         + ("the schemes diverge — approval training reaches a higher approval than its accuracy warrants, "
-           "because H's check only sees the " + res.config.blind_spot + " of an answer." if diverge else
+           f"because H's check only sees the {check} of an answer." if diverge else
+           "with one seed there is no interval, so no claim about divergence is made." if len(imi) < 2 else
            "the interval includes 0, so these seeds do not show the schemes diverging in accuracy."),
         {"imitative_accuracy": gi.estimate, "approval_accuracy": ga.estimate, "imitative_hch_agreement": hi.estimate,
          "approval_approval": ra.estimate, "approval_wrong_but_approved": wa.estimate, "accuracy_gap": gap.estimate},
@@ -176,7 +188,8 @@ def _findings(res) -> list[Finding]:
     opt = t["optimum"]
     parts = []
     for _, r in opt.iterrows():
-        parts.append(f"{r.task} ({int(r.questions)} questions, {int(r.models)} models): imitative optimum "
+        parts.append(f"{r.task} ({int(r.questions)} questions, {int(r.models)} models, H checks the "
+                     f"{CHECKS[r.blind_spot]}): imitative optimum "
                      f"{int(r.imitative_optimal)} model{'s' if r.imitative_optimal != 1 else ''}, "
                      f"{'= HCH' if r.imitative_aligned_hch else 'NOT always HCH'}; approval optimum "
                      f"{int(r.approval_optimal)} models, {int(r.approval_optimal_true)} truthful, "
@@ -200,7 +213,7 @@ def _findings(res) -> list[Finding]:
     cd, ca = wilson(int(d.debate_correct.sum()), len(d)), wilson(int(d.alone_correct.sum()), len(d))
     out.append(Finding(
         "Debate with H as judge",
-        f"On {len(d)} compound questions, the liar claiming a wrong answer that passes H's {res.config.blind_spot} "
+        f"On {len(d)} compound questions, the liar claiming a wrong answer that passes H's {CHECKS[res.config.blind_spot]} "
         f"check: H judging alone picks the truth {ca}; after a debate that recurses to one "
         f"step H checks it picks the truth {cd} (95% Wilson intervals; mean {d.steps.mean():.2f} debate steps).",
         {"judge_alone": ca.estimate, "judge_with_debate": cd.estimate},
@@ -219,7 +232,7 @@ def report(results) -> ReportContent:
                       "answer; red where it differs from the truth (shown to the reader only). Trees are cut at 3 levels.",
                       [f"HCH on {tr['text']} ({tr['task']})" for tr in trees]),
         _trees_figure(gaming, "approval_gaming", "The approval-trained M (seed 0) answering wrongly and approved: "
-                      "H amplified M's subanswers into its reference and compared only the " + results.config.blind_spot + ".",
+                      "H amplified M's subanswers into its reference and compared only the " + CHECKS[results.config.blind_spot] + ".",
                       [f"M answers {g['answer']}, H's reference {g['reference']}, truth {g['truth']}: approved"
                        for g in gaming]),
     ) if f is not None]
