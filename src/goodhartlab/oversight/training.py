@@ -57,7 +57,7 @@ class Learner:
     def helper(self, table: np.ndarray):
         return lambda sub: int(table[self.index[sub]])
 
-    def fit(self, idx: np.ndarray, scheme: Scheme, target: np.ndarray, steps: int | None = None) -> None:
+    def fit(self, idx: np.ndarray, scheme: Scheme | Literal["supervised"], target: np.ndarray, steps: int | None = None) -> None:
         """Train on questions ``idx`` (int[B]); ``target`` is int[B] (imitative, supervised) or bool[B, A] (approval)."""
         x = self.x[torch.as_tensor(idx)]
         t = torch.as_tensor(target)

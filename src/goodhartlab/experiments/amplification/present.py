@@ -134,6 +134,15 @@ def _error_free_note(top: pd.Series) -> str:
             "the rest of the gap is H's errors.")
 
 
+def _labels_per_round(m: pd.DataFrame, sup: pd.DataFrame) -> pd.DataFrame:
+    """Per round of each scheme: mean accuracy, H calls spent, and the true labels supervised M needs to match it."""
+    rows = []
+    for (scheme, r), g in m.groupby(["series", "pressure"]):
+        rows.append({"scheme": scheme, "round": int(r), "accuracy": g.gold.mean(), "h_calls": g.h_calls.mean(),
+                     "supervised_labels_for_same_accuracy": _labels_needed(sup, g.gold.mean())})
+    return pd.DataFrame(rows)
+
+
 def _findings(res) -> list[Finding]:
     m, t = res.measurements, res.tables
     rng = rngs.generator(res.config.seed, "report", "bootstrap")
@@ -250,6 +259,9 @@ def report(results) -> ReportContent:
         Table("HCH against depth", h[h.task == "all"], "Accuracy and the H calls of the unmemoized tree."),
         Table("Final accuracy by task", fb, "Mean over seeds after the last round."),
         Table("Supervised baseline", sup, "M trained on ground-truth labels for a random subset of questions."),
+        Table("H calls vs ground-truth labels, per round", _labels_per_round(m, t["supervised"]),
+              "The smallest label count on the supervised grid whose mean accuracy reaches the scheme's accuracy "
+              "(empty: not reached on the grid)."),
         Table("Debate with H as judge", d, "Fraction of questions where the judge picks the truth, by task."),
     ]
     return ReportContent(
