@@ -1,3 +1,4 @@
 """The catalog: one module per experiment. Importing this package registers them all."""
 
 from goodhartlab.experiments import tictactoe  # noqa: F401
+from goodhartlab.experiments import amplification  # noqa: F401

@@ -1,0 +1,17 @@
+"""Catalog entry 6: amplification. HCH, imitative vs approval-based distillation, the exact optimum of
+each loss, and debate with H as judge.
+
+``measure`` runs everything; ``present`` turns stored results into figures, tables and findings.
+"""
+
+from goodhartlab.core.registry import Experiment, register
+from goodhartlab.experiments.amplification import measure, present
+from goodhartlab.experiments.amplification.config import Config
+
+EXPERIMENT = register(Experiment(
+    name="amplification",
+    summary="HCH against depth; imitative vs approval-based amplification against truth and HCH; the exact optimum of each loss.",
+    config=Config,
+    run=measure.run,
+    report=present.report,
+))

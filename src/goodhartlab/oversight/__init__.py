@@ -1,0 +1,1 @@
+"""Scalable-oversight schemes: amplification (HCH, imitative, approval-based) and debate."""
