@@ -104,7 +104,11 @@ def cmd_report(args) -> None:
     rec = store.find(args.run)
     if rec.status != "complete":
         raise UserError(f"run '{rec.id}' is {rec.status}; only complete runs have stored results to report")
-    path = build_report(store, rec)
+    try:
+        path = build_report(store, rec)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UserError(f"could not rebuild the report of run '{rec.id}' from its stored results: "
+                        f"{type(exc).__name__}: {exc}") from None
     render_index(store.root, store.list())
     out.print(f"report: {path.resolve()}")
 

@@ -91,10 +91,13 @@ def load_yaml(path: Path) -> dict[str, Any]:
 
 def describe_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    field = ".".join(str(p) for p in err["loc"]) or "config"
+    field = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if not field:  # a check across several fields (model validator)
+        return f"invalid combination of fields: {msg}"
     got = err.get("input")
     shown = f" (got {got!r})" if not isinstance(got, dict) else ""
-    return f"field '{field}': {err['msg']}{shown}"
+    return f"field '{field}': {msg}{shown}"
 
 
 def resolve(
