@@ -1,4 +1,4 @@
-"""The ``goodhartlab`` command: list, run, runs, show, report, demo.
+"""The ``goodhartlab`` command: list, run, sweep, runs, sweeps, show, report, demo.
 
 Bad input ends with one line on stderr and exit code 2; Ctrl-C ends with 130
 and leaves the run marked ``interrupted``.
@@ -19,7 +19,7 @@ from goodhartlab.core import config as configs
 from goodhartlab.core.errors import UserError, did_you_mean
 
 out = Console(highlight=False, soft_wrap=True)
-COMMANDS = ("list", "run", "runs", "show", "report", "demo")
+COMMANDS = ("list", "run", "sweep", "runs", "sweeps", "show", "report", "demo")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,11 +44,15 @@ def cmd_list(args) -> None:
 
 def cmd_run(args) -> None:
     from goodhartlab.core.registry import get
-    from goodhartlab.runner.execute import execute
+    from goodhartlab.runner.execute import NonFiniteMeasurement, execute
 
     experiment = get(args.name)
     cfg = configs.resolve(experiment.config, args.preset, args.config, args.set, args.seed)
-    run_id, report = execute(experiment, cfg, args.preset, _store(args), quiet=args.quiet)
+    try:
+        run_id, report = execute(experiment, cfg, args.preset, _store(args), quiet=args.quiet)
+    except (NonFiniteMeasurement, FloatingPointError) as exc:  # training diverged: the run is recorded failed
+        print(f"error: the run failed, its training diverged: {exc}", file=sys.stderr)
+        sys.exit(1)
     out.print(f"run {run_id} complete")
     out.print(f"report: {report.resolve()}")
 
@@ -75,6 +79,52 @@ def cmd_runs(args) -> None:
     rows += [(r.status, r.experiment, r.preset, str(r.seed), r.created, r.id) for r in records]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:  # plain columns: a run id is never truncated
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def cmd_sweep(args) -> None:
+    from goodhartlab.runner.grid import SweepSpec, parse_grid
+    from goodhartlab.runner.sweep import SweepOptions, run_sweep
+    from goodhartlab.runner.sweep_store import SweepStore
+
+    store = _store(args)
+    resume = None
+    if args.resume:
+        rec = SweepStore(store).find(args.resume)
+        if args.name and args.name != rec.experiment:
+            raise UserError(f"--resume: sweep '{rec.id}' is of '{rec.experiment}', not '{args.name}'")
+        if args.grid or args.seeds is not None or args.set or args.config or args.preset != "default":
+            raise UserError("--resume continues the sweep as planned; drop --grid, --seeds, --preset, --set and --config")
+        spec, resume = rec.spec, rec.id
+    else:
+        if not args.name:
+            raise UserError("sweep needs an experiment NAME (see `goodhartlab list`), or --resume SWEEP")
+        spec = SweepSpec(args.name, args.preset, parse_grid(args.grid), 1 if args.seeds is None else args.seeds,
+                         args.seed or 0, tuple(args.set), str(args.config) if args.config else None)
+    compare = args.compare or (next(iter(spec.grid)) if len(spec.grid) == 1 else None)
+    options = SweepOptions(args.backend, args.workers, args.address, args.retries, args.force, args.cpus_per_run,
+                           compare, args.quiet)
+    summary = run_sweep(spec, store, options, resume=resume)
+    out.print(f"sweep {summary.sweep_id}: {summary.done} done ({summary.reused} already complete in the store), "
+              f"{summary.failed} failed")
+    out.print(f"report: {summary.report.resolve()}")
+    if summary.failed:
+        print(f"error: {summary.failed} run(s) failed after retries; their errors are in the report", file=sys.stderr)
+        sys.exit(1)
+
+
+def cmd_sweeps(args) -> None:
+    from goodhartlab.runner.sweep_store import SweepStore
+
+    records = SweepStore(_store(args)).list()
+    if not records:
+        out.print(f"no sweeps in {args.out}")
+        return
+    rows = [("status", "experiment", "done", "failed", "running", "pending", "created (UTC)", "sweep")]
+    rows += [(r.status, r.experiment, *(str(r.counts[k]) for k in ("done", "failed", "running", "pending")),
+              r.created, r.id) for r in records]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
 
 
@@ -134,6 +184,24 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--config", type=Path, help="YAML file of field: value")
     sp.add_argument("--seed", type=int, help="run seed")
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
+    sp = add("sweep", cmd_sweep, "run an experiment over a grid of fields and seeds, locally or on Ray")
+    sp.add_argument("name", nargs="?", help="experiment name (see `goodhartlab list`)")
+    sp.add_argument("--preset", default="default", help="named preset, e.g. quick or full")
+    sp.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2,...", help="a field and its values; repeat for a product grid")
+    sp.add_argument("--seeds", type=int, help="seeds per grid point (seed, seed+1, ...; default 1)")
+    sp.add_argument("--seed", type=int, help="first seed (default 0)")
+    sp.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="fix one config field for every run")
+    sp.add_argument("--config", type=Path, help="YAML file of field: value for every run")
+    sp.add_argument("--backend", default="local", help="local (default: worker processes here) or ray")
+    sp.add_argument("--workers", type=int, default=2, help="worker processes (local) or CPUs of the local Ray instance")
+    sp.add_argument("--address", help="Ray cluster address, e.g. ray://head:10001 or auto (default: start a local instance)")
+    sp.add_argument("--cpus-per-run", type=float, default=1.0, help="CPUs each Ray task asks for")
+    sp.add_argument("--retries", type=int, default=1, help="retries of a failed run before it is reported failed")
+    sp.add_argument("--force", action="store_true", help="run again even when the store has a complete run with the same identity")
+    sp.add_argument("--resume", metavar="SWEEP", help="continue a sweep whose launcher was stopped or killed")
+    sp.add_argument("--compare", metavar="FIELD", help="grid field to compare over in the report (default: the only grid field)")
+    sp.add_argument("--quiet", action="store_true", help="no progress bars")
+    add("sweeps", cmd_sweeps, "the sweeps in the store, with counts of done, failed, running and pending runs")
     add("demo", cmd_demo, "run the quick preset of every experiment and print the report index")
     add("runs", cmd_runs, "the stored runs, with status, experiment, seed and time")
     for name, func, help_ in (("show", cmd_show, "a run's config and headline findings"),

@@ -2,10 +2,15 @@
 
 Experiments register themselves when :mod:`goodhartlab.experiments` is
 imported; the list of catalog modules is written out there, not discovered.
+Your own experiments join the catalog through ``GOODHARTLAB_PLUGINS``: a
+comma-separated list of importable modules that call :func:`register`. Sweep
+workers inherit it, so plugin experiments can be swept too.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,8 +45,21 @@ def register(experiment: Experiment) -> Experiment:
     return experiment
 
 
+PLUGINS_ENV = "GOODHARTLAB_PLUGINS"
+
+
+def _load_plugins() -> None:
+    for module in filter(None, (m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(","))):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise UserError(f"{PLUGINS_ENV}: cannot import plugin module '{module}' ({exc})") from None
+
+
 def catalog() -> dict[str, Experiment]:
     import goodhartlab.experiments  # noqa: F401  (registers the catalog)
+
+    _load_plugins()
 
     return dict(sorted(_REGISTRY.items()))
 

@@ -6,7 +6,7 @@ interrupted run leaves no table that looks complete.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,12 +18,26 @@ from goodhartlab.core import rng
 from goodhartlab.core.records import Measurement
 
 
+# Receives progress from a run executed by a sweep worker: (description, completed, total).
+ProgressSink = Callable[[str, int, int], None]
+
+
 class RunContext:
     """Collects measurements, tables and artifacts; hands out seeded streams and progress bars."""
 
-    def __init__(self, seed: int, run_dir: Path | None = None, console: Console | None = None, quiet: bool = False):
+    def __init__(
+        self,
+        seed: int,
+        run_dir: Path | None = None,
+        console: Console | None = None,
+        quiet: bool = False,
+        progress_sink: ProgressSink | None = None,
+        store_root: Path | None = None,
+    ):
         self.seed = seed
         self.run_dir = run_dir
+        self.store_root = store_root
+        self.progress_sink = progress_sink
         self.measurements: list[Measurement] = []
         self.tables: dict[str, list[dict[str, Any]]] = {}
         self.artifacts: dict[str, Any] = {}
@@ -57,6 +71,17 @@ class RunContext:
     @contextmanager
     def progress(self, description: str, total: int) -> Iterator[Any]:
         """A progress bar; yields a callable ``advance(n=1)``."""
+        if self.progress_sink is not None:
+            done = [0]
+            sink = self.progress_sink
+            sink(description, 0, total)
+
+            def advance(n: int = 1) -> None:
+                done[0] += n
+                sink(description, done[0], total)
+
+            yield advance
+            return
         if self.quiet:
             yield lambda n=1: None
             return
@@ -72,6 +97,12 @@ class RunContext:
         with progress:
             task = progress.add_task(description, total=total)
             yield lambda n=1: progress.advance(task, n)
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where runs of this store share expensive intermediate results (e.g. a pretrained base model)."""
+        root = self.store_root if self.store_root is not None else (self.run_dir or Path(".")).parent
+        return Path(root) / "cache"
 
     def log(self, message: str) -> None:
         if not self.quiet:

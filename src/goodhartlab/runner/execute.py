@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import platform
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
 from goodhartlab.core.config import ExperimentConfig
+from goodhartlab.core.records import Measurement
 from goodhartlab.core.files import write_json
 from goodhartlab.core.registry import Experiment, get
 from goodhartlab.report.html import render_index, render_run
 from goodhartlab.runner import results as stored
-from goodhartlab.runner.context import RunContext
+from goodhartlab.runner.context import ProgressSink, RunContext
 from goodhartlab.runner.store import RunRecord, RunStore
 
 _PACKAGES = ("goodhartlab", "numpy", "scipy", "pandas", "torch", "gymnasium", "pydantic", "matplotlib")
@@ -53,18 +56,44 @@ def _on_sigterm(signum, frame):  # noqa: ARG001
     raise _Terminated()
 
 
+class NonFiniteMeasurement(FloatingPointError):
+    """A run recorded NaN or inf in a channel: its training diverged, so the run is failed, not reported."""
+
+
+def check_finite(measurements: list[Measurement]) -> None:
+    for i, m in enumerate(measurements):
+        for name in ("pressure", "proxy", "gold", "rater", "kl"):
+            value = getattr(m, name)
+            if value is not None and not math.isfinite(float(value)):
+                raise NonFiniteMeasurement(
+                    f"measurement {i} (series '{m.series}', {m.pressure_name}={m.pressure}) has {name}={value}"
+                )
+
+
 def execute(
-    experiment: Experiment, config: ExperimentConfig, preset: str, store: RunStore, quiet: bool = False
+    experiment: Experiment,
+    config: ExperimentConfig,
+    preset: str,
+    store: RunStore,
+    quiet: bool = False,
+    progress_sink: ProgressSink | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> tuple[str, Path]:
-    """Run ``experiment`` with ``config``; return (run id, report path). Status is 'complete' only at the end."""
+    """Run ``experiment`` with ``config``; return (run id, report path). Status is 'complete' only at the end.
+
+    A run that raises, or records a non-finite proxy, rater, gold, KL or pressure, ends ``failed``.
+    """
     run_id, run_dir = store.create(experiment.name, preset, config.seed, config.hash())
+    if on_start is not None:
+        on_start(run_id)
     meta = {"run_id": run_id, "experiment": experiment.name, "preset": preset, "config": config.model_dump(mode="json")}
     write_json(run_dir / "config.json", meta)
     write_json(run_dir / "environment.json", environment_info(config.seed))
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
     try:
-        ctx = RunContext(config.seed, run_dir, quiet=quiet)
+        ctx = RunContext(config.seed, run_dir, quiet=quiet, progress_sink=progress_sink, store_root=store.root)
         experiment.run(config, ctx)
+        check_finite(ctx.measurements)
         stored.save(run_dir, ctx.measurements, ctx.tables, ctx.artifacts)
         report_path = build_report(store, store.find(run_id))
         store.set_status(run_id, "complete")

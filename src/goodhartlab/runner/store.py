@@ -12,6 +12,9 @@ Layout of a run directory::
     report.html
     status.json        running | complete | failed | interrupted (written last, by rename)
 
+A run is written in ``.staging/RUN`` and the whole directory is renamed into
+the root when it ends (complete, failed or interrupted), so a directory in the
+root is never half-written; a run killed outright stays in ``.staging``.
 The status file is the truth; the index mirrors it. A run whose status says
 ``running`` but whose process is gone is shown as ``interrupted``.
 """
@@ -30,6 +33,7 @@ from goodhartlab.core.errors import UserError
 from goodhartlab.core.files import read_json, write_json
 
 INDEX = "index.sqlite"
+STAGING = ".staging"
 STATUSES = ("running", "complete", "failed", "interrupted")
 
 _SCHEMA = """
@@ -104,7 +108,9 @@ class RunStore:
         with closing(self._connect()) as con:
             for n in range(1000):
                 run_id = base if n == 0 else f"{base}-{n}"
-                path = self.root / run_id
+                path = self.root / STAGING / run_id
+                if (self.root / run_id).exists():
+                    continue
                 try:
                     path.mkdir(parents=True)
                 except FileExistsError:
@@ -113,20 +119,57 @@ class RunStore:
                 con.execute(
                     "INSERT INTO runs (id, experiment, preset, seed, config_hash, status, created, path, host, pid)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (run_id, experiment, preset, seed, config_hash, "running", now(), run_id, host, pid),
+                    (run_id, experiment, preset, seed, config_hash, "running", now(), f"{STAGING}/{run_id}", host, pid),
                 )
                 return run_id, path
         raise RuntimeError(f"could not allocate a run directory for {base}")
 
-    def set_status(self, run_id: str, status: str, error: str | None = None) -> None:
+    def set_status(self, run_id: str, status: str, error: str | None = None, publish: bool = True) -> None:
+        """Record a final status; with ``publish``, move the run out of staging into the root."""
         assert status in STATUSES
-        path = self.root / run_id
-        previous = read_json(path / "status.json") if (path / "status.json").exists() else {}
-        write_json(path / "status.json", {**previous, "status": status, "finished": now(), "error": error})
         with closing(self._connect()) as con:
+            (rel,) = con.execute("SELECT path FROM runs WHERE id=?", (run_id,)).fetchone()
+            path = self.root / rel
+            previous = read_json(path / "status.json") if (path / "status.json").exists() else {}
+            write_json(path / "status.json", {**previous, "status": status, "finished": now(), "error": error})
+            if publish and rel != run_id and path.exists():
+                os.replace(path, self.root / run_id)
+                rel = run_id
             con.execute(
-                "UPDATE runs SET status=?, finished=?, error=? WHERE id=?", (status, now(), error, run_id)
+                "UPDATE runs SET status=?, finished=?, error=?, path=? WHERE id=?", (status, now(), error, rel, run_id)
             )
+
+    def staged_path(self, run_id: str) -> Path:
+        return self.root / STAGING / run_id
+
+    def adopt(self, record: "RunRecord", source: Path) -> "RunRecord":
+        """Index a finished run directory made elsewhere (e.g. on a Ray worker) and move it into the root."""
+        with closing(self._connect()) as con:
+            for n in range(1000):
+                run_id = record.id if n == 0 else f"{record.id}-{n}"
+                if (self.root / run_id).exists() or con.execute("SELECT 1 FROM runs WHERE id=?", (run_id,)).fetchone():
+                    continue
+                os.replace(source, self.root / run_id)
+                con.execute(
+                    "INSERT INTO runs (id, experiment, preset, seed, config_hash, status, created, finished, path, host, pid, error)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (run_id, record.experiment, record.preset, record.seed, record.config_hash, record.status,
+                     record.created, record.finished, run_id, record.host, None, record.error),
+                )
+                return RunRecord(**{**record.__dict__, "id": run_id, "path": run_id, "pid": None})
+        raise RuntimeError(f"could not adopt run {record.id}")
+
+    def find_complete(self, experiment: str, config_hash: str) -> RunRecord | None:
+        """The newest complete run with this identity (experiment + resolved config incl. seed), if any."""
+        if not (self.root / INDEX).exists():
+            return None
+        with closing(self._connect()) as con:
+            row = con.execute(
+                "SELECT id, experiment, preset, seed, config_hash, status, created, finished, path, host, pid, error"
+                " FROM runs WHERE experiment=? AND config_hash=? AND status='complete' ORDER BY finished DESC LIMIT 1",
+                (experiment, config_hash),
+            ).fetchone()
+        return RunRecord(*row) if row else None
 
     # -- reading -------------------------------------------------------------
     def list(self) -> list[RunRecord]:
