@@ -249,3 +249,12 @@ def test_ray_backend_on_a_local_instance(tmp_path):
     failing = gl("sweep", "probe", "--grid", "mode=raise", "--backend", "ray", "--workers", "2", "--retries", "0",
                  store=store, timeout=400)
     assert failing.returncode == 1 and "told to raise" in index(store, "SELECT error FROM runs WHERE status='failed'")[0][0]
+
+
+def test_a_published_run_reports_where_its_report_is(tmp_path):
+    store = tmp_path / "runs"
+    res = gl("run", "probe", store=store)
+    assert res.returncode == 0, res.stderr
+    report = Path(res.stdout.split("report:")[1].strip())
+    assert report.exists() and report.parent.parent == store.resolve()  # published, not left in staging
+    assert not list((store / ".staging").iterdir())

@@ -95,9 +95,9 @@ def execute(
         experiment.run(config, ctx)
         check_finite(ctx.measurements)
         stored.save(run_dir, ctx.measurements, ctx.tables, ctx.artifacts)
-        report_path = build_report(store, store.find(run_id))
-        store.set_status(run_id, "complete")
-        return run_id, report_path
+        build_report(store, store.find(run_id))
+        store.set_status(run_id, "complete")  # publishes the directory: staging -> root
+        return run_id, store.path(store.find(run_id)) / "report.html"
     except KeyboardInterrupt:
         store.set_status(run_id, "interrupted", "interrupted by the user or a signal")
         raise

@@ -1,0 +1,95 @@
+"""Sweep overhead and parallel speed-up, measured in one run on this machine.
+
+Eight runs of a cheap tictactoe config (seeds 0–7), four ways:
+  direct     the experiment's run function called in this process, one run after another
+  local ×1   `goodhartlab sweep` machinery, local backend, 1 worker
+  local ×2   the same with 2 workers (target: ≥1.7× faster than ×1 on 2 cores)
+  ray ×1/×2  the Ray backend on a local instance it starts (skipped if Ray is not installed)
+Per-run overhead = (sweep wall time − direct wall time) / 8, everything included: worker start-up,
+Ray start-up, writing run directories and reports (target < 0.5 s per run).
+Writes benchmarks/results/sweeps.json. Run:  .venv/bin/python benchmarks/bench_sweeps.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+from goodhartlab.core import config as configs
+from goodhartlab.core.registry import get
+from goodhartlab.runner.context import RunContext
+from goodhartlab.runner.grid import SweepSpec
+from goodhartlab.runner.store import RunStore
+from goodhartlab.runner.sweep import SweepOptions, run_sweep
+
+RUNS = 8
+EXPERIMENT, PRESET = "tictactoe", "quick"
+# A few seconds per run: one discoverability, two learners per setting, workers=1 (the sweep parallelizes).
+SETTINGS = ("workers=1", "seeds=2", "discoverabilities=[sequence]", "q_episodes=800", "pg_episodes=300",
+            "eval_episodes=20", "checkpoints=3")
+OVERHEAD_BAR, SPEEDUP_BAR = 0.5, 1.7
+
+
+def direct() -> float:
+    import torch
+
+    torch.set_num_threads(1)
+    experiment = get(EXPERIMENT)
+    t = time.perf_counter()
+    for seed in range(RUNS):
+        cfg = configs.resolve(experiment.config, PRESET, None, list(SETTINGS), seed)
+        experiment.run(cfg, RunContext(seed, quiet=True))
+    return time.perf_counter() - t
+
+
+def sweep(backend: str, workers: int) -> float:
+    spec = SweepSpec(EXPERIMENT, PRESET, {}, seeds=RUNS, base_seed=0, assignments=SETTINGS)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        summary = run_sweep(spec, RunStore(Path(tmp)), SweepOptions(backend=backend, workers=workers, quiet=True))
+        elapsed = time.perf_counter() - t
+    assert summary.done == RUNS and summary.failed == 0, summary
+    return elapsed
+
+
+def main() -> None:
+    rows = {"direct": direct()}
+    print(f"direct: {rows['direct']:.1f} s")
+    for backend in ("local", "ray"):
+        if backend == "ray":
+            try:
+                import ray  # noqa: F401
+            except ImportError:
+                print("ray not installed; skipping")
+                continue
+        for workers in (1, 2):
+            rows[f"{backend}x{workers}"] = sweep(backend, workers)
+            print(f"{backend} ×{workers}: {rows[f'{backend}x{workers}']:.1f} s")
+    results = {
+        "benchmark": f"{RUNS} runs of {EXPERIMENT} --preset {PRESET} --set {' '.join(SETTINGS)}",
+        "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+        "seconds": rows,
+        "seconds_per_run_direct": rows["direct"] / RUNS,
+    }
+    for backend in ("local", "ray"):
+        if f"{backend}x1" not in rows:
+            continue
+        overhead = (rows[f"{backend}x1"] - rows["direct"]) / RUNS
+        speedup = rows[f"{backend}x1"] / rows[f"{backend}x2"]
+        results[backend] = {
+            "overhead_per_run_s": overhead, "overhead_bar_s": OVERHEAD_BAR, "overhead_ratio_to_bar": overhead / OVERHEAD_BAR,
+            "speedup_2_vs_1_workers": speedup, "speedup_bar": SPEEDUP_BAR, "speedup_ratio_to_bar": speedup / SPEEDUP_BAR,
+        }
+        print(f"{backend}: overhead {overhead:.2f} s/run (bar {OVERHEAD_BAR}); 2 vs 1 workers {speedup:.2f}× "
+              f"(bar {SPEEDUP_BAR}×)")
+    out = Path(__file__).parent / "results" / "sweeps.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
