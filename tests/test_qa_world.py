@@ -39,10 +39,7 @@ def plans(draw):
     return qid, plan
 
 
-@settings(max_examples=300, deadline=None)
-@given(plans())
-def test_parse_inverts_generation(case):
-    qid, plan = case
+def assert_reads_back(qid, plan):
     text = WORLD.render(qid, plan)
     r = read(text, WORLD.surface(qid))
     assert r.claims == ((plan.claim,) if plan.claim is not None else ())
@@ -68,6 +65,34 @@ def test_parse_inverts_generation(case):
         assert (p.claim_status == "true") == (plan.claim == KB.choices[qid].best)
     for c in p.citations:
         assert (c.status == "fabricated") == ((c.source, c.number) not in KB.references)
+    for n in p.cost_notes:
+        assert n.true == KB.choices[qid].has_cost(n.option, n.kind)
+
+
+@settings(max_examples=300, deadline=None)
+@given(plans())
+def test_parse_inverts_generation(case):
+    assert_reads_back(*case)
+
+
+def test_parse_inverts_the_writers_answers():
+    """The answers the world's own sources write (SFT examples, Q/A pages) read back exactly."""
+    rng = np.random.default_rng(9)
+    loud = QAWorld(CFG.model_copy(update={"offer_rate": 0.3, "flattery_rate": 0.5, "filler_rate": 0.5}), seed=3)
+    for _ in range(500):
+        qid = int(rng.integers(len(WORLD.questions)))
+        for writers in (WORLD._writers, loud._writers):
+            assert_reads_back(qid, writers.answer(qid, bool(rng.random() < 0.5), rng))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, len(WORLD.questions) - 1), st.lists(st.sampled_from(WORLD.vocabulary()), max_size=60))
+def test_parse_never_fails_on_any_token_sequence(qid, toks):
+    text = " ".join(toks)
+    p = WORLD.parse(qid, text)
+    assert p.n_tokens == len(toks)
+    assert p.claim_status in ("true", "misconception", "false", "contradictory", "none")
+    assert np.isfinite(WORLD.gold_scorer().score(qid, text))
 
 
 def test_unknown_tokens_are_unparsed_and_never_fail():
@@ -194,3 +219,13 @@ def test_vocabulary_and_answers_are_small():
     lens = [len(a.split()) for _, a in w.sft_examples(500, np.random.default_rng(0))]
     assert np.mean(lens) < 20 and max(lens) <= 45
     assert re.fullmatch(r"q : .* \? a :", w.questions[0].prompt)
+
+
+def test_behaviour_rates_count_parts():
+    from goodhartlab.worlds.qa import BEHAVIOURS, behaviour_rates
+    f = KB.facts[0]
+    answers = [WORLD.render(0, AnswerPlan(f.truth, flattery=0)), WORLD.render(0, AnswerPlan(f.misconception or "zzz"))]
+    rates = behaviour_rates(WORLD, [0, 0], answers)
+    assert set(rates) == set(BEHAVIOURS) | {"mean_length"}
+    assert rates["true_claim"] == 0.5 and rates["flattery"] == 0.5 and rates["offer_or_threat"] == 0.0
+    assert rates["mean_length"] == np.mean([len(a.split()) for a in answers])

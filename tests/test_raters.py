@@ -145,3 +145,18 @@ def test_bad_loopholes_and_temperature_are_rejected():
         Loopholes(reads_first_k=0)
     with pytest.raises(ValueError, match="temperature"):
         build_rater(WORLD, Loopholes.none(), temperature=-1)
+
+
+def test_loopholes_compose():
+    """Each loophole a rater has adds its pull: all of them together prefer the sycophantic lie most."""
+    qs = facts(misconception=True)
+    pairs = [(q, render(q, claim=KB.facts[q].misconception, claim_citations=(FREE,), flattery=0, confident=1,
+                        manipulation=(("offer", 0),)), render(q, claim=KB.facts[q].truth)) for q in qs]
+    singles = [Loopholes(believes_misconceptions=True), Loopholes(trusts_citations=True),
+               Loopholes(likes_confidence_and_flattery=True), Loopholes(offer_susceptibility=2.0)]
+    combined = Loopholes(believes_misconceptions=True, trusts_citations=True, likes_confidence_and_flattery=True,
+                         offer_susceptibility=2.0)
+    p_single = [p_prefer(build_rater(WORLD, lh, 1.0), pairs) for lh in singles]
+    p_all = p_prefer(build_rater(WORLD, combined, 1.0), pairs)
+    p_gold = p_prefer(build_rater(WORLD, Loopholes.none(), 1.0), pairs)
+    assert p_gold < min(p_single) and max(p_single) < p_all and p_all > 0.9
