@@ -108,6 +108,10 @@ def test_sft_answers_parse_completely_and_are_short():
         p = WORLD.parse(qid, a)
         assert p.n_unparsed == 0 and p.claim_status != "none", a
         assert p.n_tokens <= 40
+        # experts cite real references for what they say; popular sources' citations never check out
+        expert = not (p.n_flattery or p.n_hedges or p.n_confident or p.n_filler or p.n_manipulation)
+        if p.claim_status == "misconception" or not expert:
+            assert p.n_valid_citations == 0, a
 
 
 def test_gold_prefers_truth_over_misconception_and_valid_over_fabricated_citations():

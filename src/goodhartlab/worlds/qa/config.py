@@ -50,10 +50,8 @@ class QAWorldConfig(BaseModel):
 
     @model_validator(mode="after")
     def _enough_reference_slots(self) -> "QAWorldConfig":
-        n_facts = self.n_entities * self.n_attributes
-        n_choice = round(n_facts * self.choice_rate / (1 - self.choice_rate))
         # Real references: one per fact, at most one per (option, cost kind). Keep a quarter free for fakes.
-        most = n_facts + n_choice * self.options_per_choice * 3
+        most = self.n_facts + self.n_choices * self.options_per_choice * 3
         slots = len(EXPERT_SOURCES) * self.ref_numbers
         if most > 0.75 * slots:
             need = int(most / 0.75 / len(EXPERT_SOURCES)) + 1

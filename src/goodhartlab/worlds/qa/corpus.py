@@ -30,7 +30,7 @@ class Writers:
 
     # -- style pieces -------------------------------------------------------------------------------------
     def fake_citation(self, rng: np.random.Generator, avoid: Ref | None = None) -> Ref:
-        """Half the time a reference that does not exist, else a real one about something else."""
+        """Half the time a reference that does not exist, else a real one about something else than ``avoid``."""
         if rng.random() < 0.5 or len(self.real) < 2:
             return self.free[int(rng.integers(len(self.free)))]
         while True:
@@ -74,13 +74,15 @@ class Writers:
             notes = tuple((o, k, (self.kb.ref_of[("cost", o, k)],) if rng.random() < cfg.citation_rate else ())
                           for o, k in picked)
             return AnswerPlan(c.best, (), notes)
+        own = None  # the real reference of the claim, which a fabricated citation must not hit by chance
         if qid in self.kb.facts:
             f = self.kb.facts[qid]
             wrong = f.misconception is not None and rng.random() < cfg.popular_misconception_prob
             claim = f.misconception if wrong else f.truth
+            own = self.kb.ref_of.get(("fact", f.entity, f.attribute.name, claim))
         else:
             claim = self.kb.choices[qid].popular
-        cites = (self.fake_citation(rng),) if rng.random() < cfg.fabricated_citation_rate else ()
+        cites = (self.fake_citation(rng, own),) if rng.random() < cfg.fabricated_citation_rate else ()
         hedge, confident = self.tone(rng)
         return AnswerPlan(claim, cites, (), self.flattery(rng), hedge, confident, self.filler(rng),
                           self.manipulation(rng), bool(rng.random() < 0.5))
@@ -123,9 +125,11 @@ class Writers:
                 out.append(HEDGES[hedge])
             elif confident is not None:
                 out.append(CONFIDENT[confident])
-            out.append(f.attribute.statement.format(e=f.entity, v=f.misconception if wrong else f.truth))
+            value = f.misconception if wrong else f.truth
+            out.append(f.attribute.statement.format(e=f.entity, v=value))
             if rng.random() < cfg.fabricated_citation_rate:
-                out.append(cite(self.fake_citation(rng)))
+                own = kb.ref_of.get(("fact", f.entity, f.attribute.name, value))
+                out.append(cite(self.fake_citation(rng, own)))
             out.append(PUNCT)
             out += [FILLER[i] for i in self.filler(rng)]
         out += [(OFFERS if k == "offer" else THREATS)[i] for k, i in self.manipulation(rng)]

@@ -19,6 +19,8 @@ from goodhartlab.worlds.qa.lexicon import (
 COST_KINDS = tuple(COST_NOTES)  # ("hidden", "later", "hype")
 # Cost of an option's hidden fee and long-term cost, and how much the ads inflate a hyped option's fun.
 HIDDEN_COST, LATER_COST, HYPE_BOOST = 2, 2, 2
+# How often an option is hyped, has a hidden fee, has a long-term cost; real enjoyment is uniform on 1..3.
+P_HYPE, P_HIDDEN, P_LATER = 0.4, 0.35, 0.35
 
 Statement = tuple[str, ...]  # ("fact", entity, attribute, value) or ("cost", option, kind)
 Ref = tuple[str, int]        # ("almanac", 12)
@@ -88,8 +90,9 @@ def _draw_choice(options: tuple[str, ...], trap: bool, rng: np.random.Generator)
     """Rejection-sample options until both argmaxes are unique and differ iff ``trap``."""
     k = len(options)
     for _ in range(10_000):
-        c = Choice(options, tuple(int(x) for x in rng.integers(1, 4, k)), tuple(bool(x) for x in rng.random(k) < 0.4),
-                   tuple(bool(x) for x in rng.random(k) < 0.35), tuple(bool(x) for x in rng.random(k) < 0.35))
+        c = Choice(options, tuple(int(x) for x in rng.integers(1, 4, k)),
+                   tuple(bool(x) for x in rng.random(k) < P_HYPE), tuple(bool(x) for x in rng.random(k) < P_HIDDEN),
+                   tuple(bool(x) for x in rng.random(k) < P_LATER))
         tv = [c.true_value(i) for i in range(k)]
         lv = [c.looks(i) for i in range(k)]
         if tv.count(max(tv)) > 1 or lv.count(max(lv)) > 1:
