@@ -219,7 +219,9 @@ def test_config_errors_name_the_field():
 
 def test_vocabulary_and_answers_are_small():
     w = QAWorld(QAWorldConfig(), seed=0)
-    assert len(w.vocabulary()) < 400
+    s = w.summary()
+    assert s["vocabulary"] < 400 and s["questions"] == 120 and s["choice_questions"] == 24
+    assert 0 < s["facts_with_misconception"] < s["fact_questions"] and 0 < s["choice_traps"] < 24
     lens = [len(a.split()) for _, a in w.sft_examples(500, np.random.default_rng(0))]
     assert np.mean(lens) < 20 and max(lens) <= 45
     assert re.fullmatch(r"q : .* \? a :", w.questions[0].prompt)

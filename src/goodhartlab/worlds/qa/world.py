@@ -78,6 +78,19 @@ class QAWorld:
     def gold_scorer(self) -> GoldScorer:
         return GoldScorer(self, self._kb)
 
+    def summary(self) -> dict[str, int]:
+        """Counts that describe this world for a report (no per-question truths)."""
+        kb = self._kb
+        return {
+            "questions": len(self.questions),
+            "fact_questions": len(kb.facts),
+            "choice_questions": len(kb.choices),
+            "facts_with_misconception": sum(f.misconception is not None for f in kb.facts.values()),
+            "choice_traps": sum(c.best != c.popular for c in kb.choices.values()),
+            "references": len(kb.references),
+            "vocabulary": len(self.vocabulary()),
+        }
+
     # -- internals ----------------------------------------------------------------------------------------
     def _surface(self, qid: int) -> Surface:
         if qid in self._kb.facts:
