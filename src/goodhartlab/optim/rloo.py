@@ -102,11 +102,14 @@ def train_rloo(policy, base, prompts: list[list[int]], reward_fn: RewardFn, conf
             args = (batch.sequences, batch.attention_mask, batch.response_mask, c.temperature)
 
             # 2.–4. reward, penalty, leave-one-out advantage (all constants for the gradient)
+            # Plain RLOO takes its one gradient step at θ_old, so that forward pass (with grad) also gives log π_old.
+            first_logp = token_logprobs(policy, *args).sum(-1) if c.ppo_clip is None else None
             with torch.no_grad():
                 reward = torch.as_tensor(reward_fn(idx, batch.responses), dtype=torch.float32).reshape(-1)
                 if reward.shape[0] != len(idx):
                     raise ValueError(f"reward_fn returned {reward.shape[0]} rewards for {len(idx)} responses")
-                old_logp = token_logprobs(policy, *args).sum(-1)  # [B] log π_old(y|x)
+                old_logp = (first_logp.detach() if first_logp is not None
+                            else token_logprobs(policy, *args).sum(-1))  # [B] log π_old(y|x)
                 log_ratio = old_logp - token_logprobs(base, *args).sum(-1)  # [B] log π_old/π_base
                 penalized = reward - c.beta * log_ratio
                 advantage = leave_one_out(penalized, c.k)
@@ -114,10 +117,11 @@ def train_rloo(policy, base, prompts: list[list[int]], reward_fn: RewardFn, conf
             # 5. policy-gradient steps
             clip_frac = 0.0
             for _ in range(c.ppo_epochs if c.ppo_clip is not None else 1):
-                new_logp = token_logprobs(policy, *args).sum(-1)  # [B] log π_θ(y|x), with grad
                 if c.ppo_clip is None:
+                    new_logp = first_logp  # [B] log π_θ(y|x), with grad
                     loss = -(advantage * new_logp).mean()
                 else:
+                    new_logp = token_logprobs(policy, *args).sum(-1)  # [B] log π_θ(y|x), with grad
                     ratio = torch.exp(new_logp - old_logp)  # [B]
                     clipped = ratio.clamp(1 - c.ppo_clip, 1 + c.ppo_clip)
                     loss = -torch.minimum(ratio * advantage, clipped * advantage).mean()
