@@ -1,9 +1,8 @@
 """Sampling throughput with the KV cache vs without, on the same model: answer tokens per second.
 
 The model is a random GPT-2 of the size the RLHF experiment uses (4 layers, width 128, 4 heads, vocab 600,
-context 96); prompts of 24–56 tokens, responses of exactly 40 tokens (eos is masked out of the logits by a
-vocabulary in which the eos id is never sampled: we pass an eos id outside the vocabulary, so every row runs the
-full 40 steps and both paths do identical work). Both paths are ``goodhartlab.models.generation.sample`` with
+context 96); prompts of 24–56 tokens, responses of exactly 40 tokens (we pass eos_id = −1, which no token
+matches, so every row runs the full 40 steps and both paths do identical work). Both paths are ``goodhartlab.models.generation.sample`` with
 the same generator seed, so they produce the same tokens up to float32 rounding (share of identical rows recorded). Bar: cached/uncached ≥ 5×.
 Writes benchmarks/results/generation.json. Run:
     .venv/bin/python benchmarks/bench_generation.py

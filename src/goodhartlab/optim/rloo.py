@@ -15,7 +15,8 @@ by Ahmadian et al. 2024, "Back to Basics". Every step:
 
 R and A are constants (no gradient flows through the penalty): the KL enters as part of the reward, as in
 Ziegler et al. 2019 and Stiennon et al. 2020. Dropout is off throughout (the policy stays in eval mode, gradients
-still flow), so log π_old and log π_θ are the same function before the first update.
+still flow), so log π_old and log π_θ are the same function before the first update. All log-probabilities are
+of the sampling distribution (logits / temperature), for π_θ and π_base alike.
 
 Relation to TRL's RLOO (``trl.RLOOTrainer`` / ``trl.RLOOConfig``, read in TRL 1.16): the same algorithm. TRL's
 ``num_generations`` (``rloo_k`` in TRL ≤ 0.19) is our ``k``; its ``beta`` (``kl_coef`` before) is our ``beta``, also a
@@ -84,12 +85,10 @@ def train_rloo(policy, base, prompts: list[list[int]], reward_fn: RewardFn, conf
     optimizer = torch.optim.Adam([p for p in policy.parameters() if p.requires_grad], lr=c.lr)
     history: list[dict] = []
     n_pick = min(c.prompts_per_step, len(prompts))
-    last_checkpoint = -1
     try:
         for step in range(c.steps + 1):
             if on_checkpoint is not None and (step % c.checkpoint_every == 0 or step == c.steps):
                 on_checkpoint(step, policy)
-                last_checkpoint = step
             if step == c.steps:
                 break
             t0 = time.perf_counter()
@@ -146,5 +145,4 @@ def train_rloo(policy, base, prompts: list[list[int]], reward_fn: RewardFn, conf
                 progress(1)
     finally:
         policy.train(was_training[0]), base.train(was_training[1])
-    assert last_checkpoint in (-1, c.steps)
     return history
