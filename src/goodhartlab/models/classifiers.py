@@ -30,20 +30,21 @@ class CNN(nn.Module):
         if size not in SIZES:
             raise ValueError(f"unknown classifier size {size!r}; sizes are {', '.join(SIZES)}")
         widths = SIZES[size]
-        layers: list[nn.Module] = [nn.Conv2d(1, widths[0], 5, stride=2, padding=2), nn.ReLU()]
+        # BatchNorm after each convolution: it lets these small nets fit (interpolate) their training set in
+        # a few dozen epochs; eval mode (running statistics) is used for every prediction and attack.
+        layers: list[nn.Module] = [nn.Conv2d(1, widths[0], 5, stride=2, padding=2), nn.BatchNorm2d(widths[0]), nn.ReLU()]
         for a, b in zip(widths, widths[1:]):
-            layers += [nn.Conv2d(a, b, 3, stride=2, padding=1), nn.ReLU()]
+            layers += [nn.Conv2d(a, b, 3, stride=2, padding=1), nn.BatchNorm2d(b), nn.ReLU()]
         self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(3), nn.Flatten())
         self.head = nn.Linear(widths[-1] * 9, classes)
         self.size = size
-        if generator is not None:  # seeded init: same generator → same weights
+        if generator is not None:  # seeded init: same generator → same weights (BatchNorm keeps 1 and 0)
             with torch.no_grad():
-                for p in self.parameters():
-                    if p.dim() > 1:
-                        bound = 1.0 / math.sqrt(p[0].numel())  # PyTorch's default (kaiming_uniform, a=√5) bound
-                        p.uniform_(-bound, bound, generator=generator)
-                    else:
-                        p.uniform_(-0.05, 0.05, generator=generator)
+                for layer in self.modules():
+                    if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                        bound = 1.0 / math.sqrt(layer.weight[0].numel())  # PyTorch's default bound (fan-in)
+                        layer.weight.uniform_(-bound, bound, generator=generator)
+                        layer.bias.uniform_(-bound, bound, generator=generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x float[n, 1, H, W] in [0, 1] → logits float[n, classes]."""

@@ -23,6 +23,7 @@ Randomness
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -280,16 +281,11 @@ def warp(sources: np.ndarray, tf: Transforms, rng: np.random.Generator, shift_sc
 NOISE_BANK = 1024
 
 
+@functools.lru_cache(maxsize=1)
 def _noise_bank() -> np.ndarray:
     """float32[1024, 1024] standard normal, fixed. Pixel noise is a crop of it at a random offset and sign:
     one copy per image instead of 9,216 normal draws (crops that do not overlap are independent)."""
-    global _BANK
-    if _BANK is None:
-        _BANK = np.random.default_rng(20180502).standard_normal((NOISE_BANK, NOISE_BANK), dtype=np.float32)
-    return _BANK
-
-
-_BANK = None
+    return np.random.default_rng(20180502).standard_normal((NOISE_BANK, NOISE_BANK), dtype=np.float32)
 
 
 def finish(img: np.ndarray, tf: Transforms, rng: np.random.Generator) -> np.ndarray:
