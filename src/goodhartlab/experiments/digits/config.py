@@ -56,7 +56,7 @@ class Config(ExperimentConfig):
         "quick": {"resolution": 28, "train_images": 1000, "test_images": 300, "architectures": ["tiny", "small"],
                   "generator_models": 4, "rater_models": 2, "control_models": 1, "max_epochs": 30, "attack_images": 100,
                   "attack_models": 1, "attack_budgets": [4, 8, 16, 32, 64], "attack_steps": 10, "grid_images": 8},
-        "full": {"resolution": 48, "train_images": 4000, "test_images": 1500, "architectures": ["tiny", "small", "medium"],
-                 "generator_models": 6, "rater_models": 3, "control_models": 2, "max_epochs": 40, "attack_images": 300,
+        "full": {"resolution": 48, "train_images": 3000, "test_images": 1500, "architectures": ["tiny", "small", "medium"],
+                 "generator_models": 6, "rater_models": 3, "control_models": 1, "max_epochs": 40, "attack_images": 300,
                  "attack_models": 2},
     }

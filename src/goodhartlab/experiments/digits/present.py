@@ -143,6 +143,9 @@ def _attack_figure(a: pd.DataFrame) -> Figure:
         ax.errorbar(g.epsilon, est, yerr=[est - [i.low for i in iv], [i.high for i in iv] - est], marker="o",
                     capsize=3, label=model)
     ax.set_xscale("log", base=2)
+    eps = sorted(a.epsilon.unique())
+    ax.set_xticks(eps, [str(e) for e in eps])
+    ax.minorticks_off()
     ax.set_xlabel("budget ε (grey levels of 255, background pixels only)")
     ax.set_ylabel("success: model ≠ labeler")
     ax.set_ylim(-0.03, 1.03)
@@ -183,7 +186,8 @@ def _offers_figure(o: pd.DataFrame) -> Figure:
     ax = axes[0, 0]
     x = np.arange(len(o))
     ax.bar(x, o.follows_offer, yerr=[o.follows_offer - o.low, o.high - o.follows_offer], capsize=4, color="#8c564b")
-    ax.axhline(0.0, color="black", linewidth=0.5)
+    ax.axhline(0.1, color="black", linestyle=":", linewidth=1, label="a uniform guess over the ten digits")
+    ax.legend(fontsize=7)
     ax.set_xticks(x, o.family, fontsize=7)
     ax.set_ylabel("answers the offer's claim")
     ax.set_title("offers decorrelated: claim ≠ drawn digit", fontsize=9)
@@ -228,6 +232,17 @@ def _findings(m: pd.DataFrame, t: dict, o: pd.DataFrame, config) -> list[Finding
             f"{g_amb[0]:.3f} [{g_amb[1]:.3f}, {g_amb[2]:.3f}].",
             {"rater_gold": r_gold[0], "generator_gold": g_gold[0], "rater_x_recall_ambiguous": r_amb[0],
              "generator_x_recall_ambiguous": g_amb[0], "rater_labels_vs_gold": float(labels_vs_gold)}))
+        g_fa, r_fa = at(gen, "x_false_alarm", "handwritten"), at(rat, "x_false_alarm", "handwritten")
+        g_hw, r_hw = at(gen, "gold", "handwritten"), at(rat, "gold", "handwritten")
+        out.append(Finding(
+            "Saying X is learned from the labels: on handwritten digits it cuts both ways",
+            f"On held-out handwritten digits (never X), generator-labelled models answer X for {g_fa[0]:.3f} "
+            f"[{g_fa[1]:.3f}, {g_fa[2]:.3f}] of them and rater-labelled models for {r_fa[0]:.3f} [{r_fa[1]:.3f}, "
+            f"{r_fa[2]:.3f}]; agreement with the labeler there is {g_hw[0]:.3f} vs {r_hw[0]:.3f}. Models taught "
+            "that unfamiliar-looking images are X refuse unfamiliar digits; models taught never to say X for "
+            "ambiguous images guess a digit, which on this shift is more often right.",
+            {"generator_x_on_handwritten": g_fa[0], "rater_x_on_handwritten": r_fa[0],
+             "generator_gold_handwritten": g_hw[0], "rater_gold_handwritten": r_hw[0]}))
     dis = t.get("disagreement")
     if dis is not None and not dis.empty:
         g = dis[dis.family == "generator"].groupby("distribution").disagreement.mean().reindex(DISTS)
