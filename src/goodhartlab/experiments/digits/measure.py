@@ -68,7 +68,10 @@ def run(config: Config, ctx) -> None:
     train, twin = _training_set(config, world, ctx)
     rater = NoisyRater(config.rater_flip_rate, config.rater_ambiguity_blind, config.rater_offer_sway)
     rater_train = rater.label(train, ctx.rng("rater", "train set"))
-    tests = {d: world.sample(config.test_images, d, ctx.rng("test", d)) for d in DISTS}
+    # The handwritten test set is the held-out half of scikit-learn's digits; never more images than it has.
+    sizes = {d: min(config.test_images, len(world.handwritten_split[d])) if d == "handwritten" else config.test_images
+             for d in DISTS}
+    tests = {d: world.sample(sizes[d], d, ctx.rng("test", d)) for d in DISTS}
     rater_tests = {d: rater.label(b, ctx.rng("rater", "test", d)) for d, b in tests.items()}
     x_train, x_twin = downsample(train.images, res), downsample(twin.images, res)
     x_tests = {d: downsample(b.images, res) for d, b in tests.items()}
@@ -138,7 +141,13 @@ def _disagreement(config: Config, ctx, preds: dict, tests: dict, x_tests: dict) 
         p = np.stack([preds[n][d] for n in names], 1)  # [images, models]
         distinct = np.array([len(set(r)) for r in p])
         order = np.argsort(-distinct, kind="stable")
-        pick = order[distinct[order] > 1][: config.grid_images]
+        pick, per_label = [], {}
+        for i in order[distinct[order] > 1]:  # most-split first, at most two per true label for variety
+            g = int(tests[d].labels[i])
+            if per_label.get(g, 0) < 2 and len(pick) < config.grid_images:
+                pick.append(i)
+                per_label[g] = per_label.get(g, 0) + 1
+        pick = np.asarray(pick, np.int64)
         examples[d] = {"images": _grid_rows(x_tests[d], pick), "gold": tests[d].labels[pick].tolist(),
                        "preds": p[pick].tolist(), "models": names, "split_images": int((distinct > 1).sum())}
     ctx.table("disagreement", rows)

@@ -49,7 +49,8 @@ def _agreement_figure(m: pd.DataFrame, rng) -> Figure:
                 continue
             stats = [_mean_ci(g[g.distribution == d][col], rng) for d in DISTS]
             mean = np.array([s[0] for s in stats])
-            ax.errorbar(x, mean, yerr=[mean - [s[1] for s in stats], [s[2] for s in stats] - mean], color=color,
+            yerr = np.clip([mean - [s[1] for s in stats], [s[2] for s in stats] - mean], 0, None)  # float noise
+            ax.errorbar(x, mean, yerr=yerr, color=color,
                         linestyle=ls, marker=mk, capsize=2, label=FAMILY_TEXT[family])
         if col == "gold":
             for family, (ls, _) in FAMILY_STYLE.items():
@@ -140,7 +141,7 @@ def _attack_figure(a: pd.DataFrame) -> Figure:
     for model, g in a.groupby("model", sort=False):
         iv = [wilson(int(s), int(n)) for s, n in zip(g.successes, g.attacked)]
         est = np.array([i.estimate for i in iv])
-        ax.errorbar(g.epsilon, est, yerr=[est - [i.low for i in iv], [i.high for i in iv] - est], marker="o",
+        ax.errorbar(g.epsilon, est, yerr=np.clip([est - [i.low for i in iv], [i.high for i in iv] - est], 0, None), marker="o",
                     capsize=3, label=model)
     ax.set_xscale("log", base=2)
     eps = sorted(a.epsilon.unique())
@@ -185,7 +186,8 @@ def _offers_figure(o: pd.DataFrame) -> Figure:
     fig, axes = figure(1, 1, width=5.0, height=3.2)
     ax = axes[0, 0]
     x = np.arange(len(o))
-    ax.bar(x, o.follows_offer, yerr=[o.follows_offer - o.low, o.high - o.follows_offer], capsize=4, color="#8c564b")
+    yerr = np.clip([o.follows_offer - o.low, o.high - o.follows_offer], 0, None)
+    ax.bar(x, o.follows_offer, yerr=yerr, capsize=4, color="#8c564b")
     ax.axhline(0.1, color="black", linestyle=":", linewidth=1, label="a uniform guess over the ten digits")
     ax.legend(fontsize=7)
     ax.set_xticks(x, o.family, fontsize=7)
