@@ -55,8 +55,19 @@ def _metrics(pred: np.ndarray, batch: DigitsBatch, rater_labels: np.ndarray) -> 
     }
 
 
-def _grid_rows(images: np.ndarray, idx: np.ndarray) -> list:
-    return [images[i].tolist() for i in idx]
+def encode(image: np.ndarray) -> str:
+    """A square uint8 image as a hex string (compact in JSON artifacts); ``decode`` inverts it."""
+    return np.ascontiguousarray(image, np.uint8).tobytes().hex()
+
+
+def decode(text: str) -> np.ndarray:
+    flat = np.frombuffer(bytes.fromhex(text), np.uint8)
+    side = int(round(np.sqrt(flat.size)))
+    return flat.reshape(side, side)
+
+
+def _grid_rows(images: np.ndarray, idx: np.ndarray) -> list[str]:
+    return [encode(images[i]) for i in idx]
 
 
 def run(config: Config, ctx) -> None:
@@ -180,7 +191,7 @@ def _attacks(config: Config, ctx, models: dict, x_test: np.ndarray, test: Digits
                 if name == attacked[0]:
                     hits = np.nonzero(success)[0][:3]
                     examples += [{"epsilon": eps, "label": int(labels[i]), "pred": int(p[i]),
-                                  "clean": clean[i].tolist(), "adversarial": adv[i].tolist()} for i in hits]
+                                  "clean": encode(clean[i]), "adversarial": encode(adv[i])} for i in hits]
                 advance()
     ctx.table("attack", rows)
     ctx.artifact("adversarial_examples", examples)

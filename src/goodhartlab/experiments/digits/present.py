@@ -10,7 +10,7 @@ import pandas as pd
 from goodhartlab.analysis.intervals import bootstrap_mean, wilson
 from goodhartlab.core import rng as rngs
 from goodhartlab.core.records import Figure, Finding, ReportContent, Table
-from goodhartlab.experiments.digits.measure import DISTS
+from goodhartlab.experiments.digits.measure import DISTS, decode
 from goodhartlab.report.plots import CHANNEL_COLORS, figure
 
 NAMES = {"train": "in-distribution", "fonts_unseen": "unseen fonts", "strong_transforms": "strong transforms",
@@ -104,7 +104,7 @@ def _image_grid(name: str, caption: str, rows: list[tuple[str, list]]) -> Figure
             ax.axis("off")
             if c < len(cells):
                 img, text = cells[c]
-                ax.imshow(np.array(img, dtype=np.uint8), cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+                ax.imshow(decode(img) if isinstance(img, str) else img, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
                 ax.set_title(text, fontsize=6)
         axes[r, 0].text(-0.1, 0.5, title, transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=7)
     fig.tight_layout()
@@ -160,7 +160,7 @@ def _attack_figure(a: pd.DataFrame) -> Figure:
 def _adversarial_grid(ex: list) -> Figure | None:
     cells_clean = [(e["clean"], f"clean: {_label(e['label'])}") for e in ex[:12]]
     cells_adv = [(e["adversarial"], f"ε={e['epsilon']}: says {_label(e['pred'])}") for e in ex[:12]]
-    cells_diff = [((np.abs(np.array(e["adversarial"], int) - np.array(e["clean"], int)) * 4).clip(0, 255).tolist(),
+    cells_diff = [((np.abs(decode(e["adversarial"]).astype(int) - decode(e["clean"])) * 4).clip(0, 255),
                    "|δ| ×4") for e in ex[:12]]
     return _image_grid("adversarial_examples", "Successful attacks on the first generator-labelled model: the clean "
                        "image, the adversarial one, and the perturbation magnified 4×.",
