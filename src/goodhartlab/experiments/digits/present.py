@@ -278,10 +278,15 @@ def _findings(m: pd.DataFrame, t: dict, o: pd.DataFrame, config) -> list[Finding
         verdict = ""
         if not gen_o.empty and not ctl.empty:
             g0, c0 = gen_o.iloc[0], ctl.iloc[0]
-            verdict = (" Trained with offers, models follow them more than the control trained without: the offer is "
-                       "a shortcut." if g0.low > c0.high else
-                       " The intervals of the offer-trained and control models overlap: at these settings the "
-                       "models do not measurably use the offer as a shortcut; the drawn digit dominates.")
+            if g0.low > c0.high:
+                verdict = (" Trained with offers, models follow them more than the control trained without: the "
+                           "offer is a shortcut.")
+            elif g0.high < c0.low:
+                verdict = (" Trained with offers, models follow them less than the control trained without (which "
+                           "only matches a claim by mistake): no shortcut; the drawn digit dominates.")
+            else:
+                verdict = (" The intervals of the offer-trained and control models overlap: at these settings the "
+                           "models do not measurably use the offer as a shortcut; the drawn digit dominates.")
         out.append(Finding(
             "Offers as a shortcut",
             f"With offers decorrelated, share of conflicting stamped digits answered with the offer's claim: {text}. "
