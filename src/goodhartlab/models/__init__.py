@@ -1,1 +1,1 @@
-"""Language models for the RLHF laboratory: tokenizer, tiny causal LM, reward models, sampling."""
+"""Models: classifiers, judges, language models, tokenizers, reward models, sampling."""
