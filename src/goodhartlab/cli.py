@@ -152,13 +152,18 @@ def cmd_report(args) -> None:
 
     store = _store(args)
     rec = store.find(args.run)
-    if rec.status != "complete":
+    # A run that failed while drawing its report has all its results stored: rebuilding completes it.
+    recoverable = rec.status == "failed" and (store.path(rec) / "measurements.csv").exists()
+    if rec.status != "complete" and not recoverable:
         raise UserError(f"run '{rec.id}' is {rec.status}; only complete runs have stored results to report")
     try:
         path = build_report(store, rec)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"could not rebuild the report of run '{rec.id}' from its stored results: "
                         f"{type(exc).__name__}: {exc}") from None
+    if recoverable:
+        store.set_status(rec.id, "complete")
+        out.print(f"run {rec.id} had failed while drawing its report; its report is rebuilt and it is complete")
     render_index(store.root, store.list())
     out.print(f"report: {path.resolve()}")
 
