@@ -104,8 +104,10 @@ def test_local_backend_two_workers_then_reuse_then_force(tmp_path):
     runs = index(store, "SELECT id, status, pid FROM runs")
     assert len(runs) == 4 and {r[1] for r in runs} == {"complete"}
     assert len({r[2] for r in runs}) == 2  # two worker processes shared the runs
-    for (run_id, _, _) in runs:
-        assert (store / run_id / "report.html").exists()
+    for (run_id, _, _) in runs:  # results stored; a run's own report is built on request
+        assert (store / run_id / "measurements.csv").exists() and not (store / run_id / "report.html").exists()
+    rebuilt = gl("report", runs[0][0], store=store)
+    assert rebuilt.returncode == 0 and (store / runs[0][0] / "report.html").exists(), rebuilt.stderr
     sweep_dirs = list((store / "sweeps").iterdir())
     assert len(sweep_dirs) == 1
     report = (sweep_dirs[0] / "report.html").read_text()
@@ -220,7 +222,7 @@ def test_two_concurrent_sweeps_on_one_store_lose_nothing(tmp_path):
     store = tmp_path / "runs"
     env = {**os.environ, **PLUGIN_ENV}
     procs = [subprocess.Popen([sys.executable, "-m", "goodhartlab", "sweep", "probe", "--grid", grid, "--seeds", "2",
-                               "--workers", "1", "--quiet", "--out", str(store)],
+                               "--workers", "1", "--quiet", "--run-reports", "--out", str(store)],
                               env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for grid in ("x=1,2", "x=3,4")]
     for p in procs:
@@ -239,7 +241,7 @@ def test_ray_backend_on_a_local_instance(tmp_path):
     pytest.importorskip("ray", reason="Ray is an optional extra; `make test` installs it")
     store = tmp_path / "runs"
     res = gl("sweep", "probe", "--grid", "x=1,2", "--seeds", "1", "--backend", "ray", "--workers", "2",
-             "--retries", "0", store=store, timeout=400)
+             "--retries", "0", "--run-reports", store=store, timeout=400)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "2 done (0 already complete" in res.stdout
     runs = index(store, "SELECT id, status, path FROM runs")

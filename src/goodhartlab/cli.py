@@ -103,7 +103,7 @@ def cmd_sweep(args) -> None:
                          args.seed or 0, tuple(args.set), str(args.config) if args.config else None)
     compare = args.compare or (next(iter(spec.grid)) if len(spec.grid) == 1 else None)
     options = SweepOptions(args.backend, args.workers, args.address, args.retries, args.force, args.cpus_per_run,
-                           compare, args.quiet)
+                           compare, args.quiet, args.run_reports)
     summary = run_sweep(spec, store, options, resume=resume)
     out.print(f"sweep {summary.sweep_id}: {summary.done} done ({summary.reused} already complete in the store), "
               f"{summary.failed} failed")
@@ -205,6 +205,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--force", action="store_true", help="run again even when the store has a complete run with the same identity")
     sp.add_argument("--resume", metavar="SWEEP", help="continue a sweep whose launcher was stopped or killed")
     sp.add_argument("--compare", metavar="FIELD", help="grid field to compare over in the report (default: the only grid field)")
+    sp.add_argument("--run-reports", action="store_true", help="also build each run's own report.html "
+                    "(default: only the sweep report; `goodhartlab report RUN` builds a run's report later)")
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
     add("sweeps", cmd_sweeps, "the sweeps in the store, with counts of done, failed, running and pending runs")
     add("demo", cmd_demo, "run the quick preset of every experiment and print the report index")

@@ -78,10 +78,13 @@ def execute(
     quiet: bool = False,
     progress_sink: ProgressSink | None = None,
     on_start: Callable[[str], None] | None = None,
+    report: bool = True,
 ) -> tuple[str, Path]:
     """Run ``experiment`` with ``config``; return (run id, report path). Status is 'complete' only at the end.
 
     A run that raises, or records a non-finite proxy, rater, gold, KL or pressure, ends ``failed``.
+    With ``report=False`` (sweeps) the run is complete once its results are stored; its report.html is
+    built later by ``goodhartlab report RUN``, and the store's index page is left to the caller.
     """
     run_id, run_dir = store.create(experiment.name, preset, config.seed, config.hash())
     if on_start is not None:
@@ -95,7 +98,8 @@ def execute(
         experiment.run(config, ctx)
         check_finite(ctx.measurements)
         stored.save(run_dir, ctx.measurements, ctx.tables, ctx.artifacts)
-        build_report(store, store.find(run_id))
+        if report:
+            build_report(store, store.find(run_id))
         store.set_status(run_id, "complete")  # publishes the directory: staging -> root
         return run_id, store.path(store.find(run_id)) / "report.html"
     except KeyboardInterrupt:
@@ -107,7 +111,8 @@ def execute(
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-        render_index(store.root, store.list())
+        if report:
+            render_index(store.root, store.list())
 
 
 def _main_thread() -> bool:

@@ -37,6 +37,7 @@ class SweepOptions:
     cpus_per_run: float = 1.0
     compare: str | None = None
     quiet: bool = False
+    run_reports: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def _dispatch(sweeps: SweepStore, store: RunStore, sweep_id: str, spec: SweepSpe
         attempts[item.index] += 1
         sweeps.update_item(sweep_id, item.index, status="running", attempts=attempts[item.index])
         backend.submit(Task(item.index, attempts[item.index], spec.experiment, spec.preset,
-                            item.config.model_dump(mode="json")))
+                            item.config.model_dump(mode="json"), options.run_reports))
 
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=console, disable=options.quiet)

@@ -31,6 +31,7 @@ class Task:
     experiment: str
     preset: str
     config: dict[str, Any]
+    report: bool = False  # build the run's own report.html too (the sweep report is always built)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def run_task(task: Task, store_root: Path, progress=None) -> Outcome:
 
     try:
         execute(experiment, config, task.preset, RunStore(store_root), quiet=True, progress_sink=sink,
-                on_start=started.append)
+                on_start=started.append, report=task.report)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001  (any failure is the run's recorded status)
