@@ -1,0 +1,1 @@
+"""Models: classifiers, judges, language models, reward models."""
