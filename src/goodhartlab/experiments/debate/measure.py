@@ -124,7 +124,7 @@ def run_suite(config: Config, ctx, suite: str, data: dict, ks: list[int]) -> Non
 
 
 def run(config: Config, ctx) -> None:
-    torch.set_num_threads(2)  # the machine has 2 cores
+    torch.set_num_threads(1)  # 2 cores shared with other processes: more threads thrash (13× slower measured)
     if config.rendered_ks:
         run_suite(config, ctx, "rendered", rendered_data(config, ctx), config.rendered_ks)
     if config.handwritten_ks:

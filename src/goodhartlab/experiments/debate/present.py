@@ -56,7 +56,7 @@ def _transcripts_figure(ts: list[dict]) -> Figure | None:
         img = np.array(t["image"], dtype=float)
         s = img.shape[0]
         full, view = axes[n // cols, 2 * (n % cols)], axes[n // cols, 2 * (n % cols) + 1]
-        full.imshow(img, cmap="gray", vmin=0, vmax=255, alpha=0.45)
+        full.imshow(img, cmap="gray", vmin=0, vmax=2.5 * 255)  # dimmed, so the reveal boxes stand out
         view.imshow(np.zeros_like(img), cmap="gray", vmin=0, vmax=255)
         for order, (p, who) in enumerate(zip(t["reveals"], t["movers"]), 1):
             r, c = divmod(p, s)
