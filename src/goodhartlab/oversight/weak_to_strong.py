@@ -48,7 +48,8 @@ class ConvNet(nn.Module):
             nn.Flatten(), nn.Linear(2 * width * side * side, features), nn.ReLU(),
         )
         self.head = nn.Linear(features, classes)
-        self.decoder = nn.Linear(features, size * size)
+        self.decoder = nn.Linear(features, size * size)  # autoencoder pretraining
+        self.projection = nn.Linear(features, 64)  # contrastive pretraining (SimCLR's projection head)
         with torch.no_grad():  # seeded init, no global RNG
             for p in self.parameters():
                 if p.dim() > 1:
@@ -64,7 +65,7 @@ class ConvNet(nn.Module):
         return torch.sigmoid(self.decoder(self.encoder(x)))
 
     def parameter_count(self) -> int:
-        return sum(p.numel() for n, p in self.named_parameters() if not n.startswith("decoder"))
+        return sum(p.numel() for n, p in self.named_parameters() if n.startswith(("encoder", "head")))
 
 
 def as_tensor(images: np.ndarray) -> torch.Tensor:
@@ -87,6 +88,43 @@ def pretrain(model: ConvNet, images: torch.Tensor, steps: int, batch: int, lr: f
         keep = torch.from_numpy(rng.random(x.shape) >= drop)
         loss = F.mse_loss(model.reconstruct(x * keep), x.flatten(1))
         _check(loss, "autoencoder loss", step)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if progress is not None:
+            progress()
+    model.eval()
+
+
+def augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """A random affine view of each image float[n, 1, s, s]: rotation ±15°, scale 0.85–1.15, shift ±12% (the
+    transforms a digit's identity survives), then 20% of pixels dropped."""
+    n = len(x)
+    ang = np.deg2rad(rng.uniform(-15, 15, n))
+    sc = rng.uniform(0.85, 1.15, n)
+    theta = np.zeros((n, 2, 3), np.float32)
+    theta[:, 0, 0], theta[:, 0, 1] = np.cos(ang) / sc, -np.sin(ang) / sc
+    theta[:, 1, 0], theta[:, 1, 1] = np.sin(ang) / sc, np.cos(ang) / sc
+    theta[:, :, 2] = rng.uniform(-0.25, 0.25, (n, 2))  # grid units: 2 = the whole side
+    grid = F.affine_grid(torch.from_numpy(theta), list(x.shape), align_corners=False)
+    out = F.grid_sample(x, grid, align_corners=False)
+    return out * torch.from_numpy(rng.random(out.shape) >= 0.2)
+
+
+def pretrain_contrastive(model: ConvNet, images: torch.Tensor, steps: int, batch: int, lr: float,
+                         rng: np.random.Generator, temperature: float = 0.2, progress=None) -> None:
+    """SimCLR (Chen et al. 2020): two augmented views of each image; the NT-Xent loss pulls a view's projection
+    towards its partner's and away from the other 2·batch − 2 views. No labels."""
+    opt = torch.optim.Adam(list(model.encoder.parameters()) + list(model.projection.parameters()), lr=lr)
+    model.train()
+    for step in range(steps):
+        x = images[rng.integers(0, len(images), batch)]
+        z = F.normalize(model.projection(model.encoder(torch.cat([augment(x, rng), augment(x, rng)]))), dim=1)
+        sim = z @ z.T / temperature  # [2b, 2b]
+        sim.fill_diagonal_(-torch.inf)
+        partner = torch.cat([torch.arange(batch, 2 * batch), torch.arange(batch)])
+        loss = F.cross_entropy(sim, partner)
+        _check(loss, "contrastive loss", step)
         opt.zero_grad()
         loss.backward()
         opt.step()
