@@ -13,7 +13,7 @@ import torch
 
 from goodhartlab.models.judge import planes, random_reveal
 from goodhartlab.oversight.sparse_debate import inputs, lies_of, precommit_winner, run_debate
-from tests.conftest import cli
+from conftest import cli
 
 
 class ConstantJudge:

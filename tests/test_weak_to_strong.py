@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from goodhartlab.oversight.weak_to_strong import harden, pgr
-from tests.conftest import cli
+from conftest import cli
 
 
 def test_pgr_arithmetic():
