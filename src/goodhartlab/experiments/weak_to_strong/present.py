@@ -71,6 +71,7 @@ def _pgr_figure(s: pd.DataFrame) -> Figure:
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.axhline(1, color="grey", linewidth=0.8, linestyle=":")
     ax.set_xticks(range(len(pairs)), [_pair(p) for p in pairs.itertuples()])
+    ax.set_xlim(-0.6, len(pairs) - 0.4)
     ax.set(xlabel="weak width → strong width", ylabel="performance gap recovered")
     ax.legend(fontsize=7)
     fig.tight_layout()
