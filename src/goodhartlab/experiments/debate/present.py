@@ -19,7 +19,7 @@ def _label(r) -> str:
 
 
 def _accuracy_figure(m: pd.DataFrame) -> Figure:
-    fig, axes = figure(1, 1, width=max(5.0, 1.5 * len(m) + 2), height=3.6)
+    fig, axes = figure(1, 1, width=max(5.0, 1.5 * len(m) + 4), height=3.6)
     ax = axes[0, 0]
     x = np.arange(len(m))
     w = 0.27
@@ -37,7 +37,7 @@ def _accuracy_figure(m: pd.DataFrame) -> Figure:
     ax.axhline(0.1, color="grey", linestyle=":", linewidth=1)
     ax.set_xticks(x, [_label(r) for r in m.itertuples()], fontsize=7)
     ax.set(ylabel="accuracy / win rate", ylim=(0, 1.05))
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return Figure("accuracy", "Judge accuracy on random reveals (orange), after debate with precommit (green: the honest "
                   "side beats all 9 lies) and the honest side's win rate per game (blue), 95% Wilson intervals. Black "
