@@ -120,7 +120,8 @@ def report(results) -> ReportContent:
                  "half; a larger CNN, pretrained as a denoising autoencoder without labels, is fine-tuned on those weak "
                  "(soft) labels. Proxy: the student's agreement with its weak supervisor; gold: its accuracy against "
                  "the world's labels (0-9 and X), which it never sees. PGR compares it with the same strong model "
-                 "fine-tuned on ground truth."),
+                 "fine-tuned on ground truth. Not here yet: the text task (a weak supervisor that believes popular "
+                 "misconceptions, a pretrained language model as the student), which needs the synthetic QA world."),
         findings=_findings(runs, s, results.config.seed),
         figures=[_accuracy_figure(s), _pgr_figure(s)],
         tables=[Table("PGR per weak/strong pair", s[cols].round(4),
