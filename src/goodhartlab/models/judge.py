@@ -48,17 +48,6 @@ def planes(images: np.ndarray, revealed: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.stack([mask, values], axis=1))
 
 
-def planes_from_pixels(images: np.ndarray, pixels: np.ndarray) -> torch.Tensor:
-    """Judge input from images uint8[n, s, s] and revealed flat pixel indices int64[n, k] (-1 = none)."""
-    n, s, _ = images.shape
-    mask = np.zeros((n, s * s), dtype=bool)
-    rows = np.repeat(np.arange(n), pixels.shape[1])
-    flat = pixels.reshape(-1)
-    keep = flat >= 0
-    mask[rows[keep], flat[keep]] = True
-    return planes(images, mask.reshape(n, s, s))
-
-
 def random_reveal(images: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """k nonzero pixels per image chosen uniformly (all nonzero ones if fewer): bool[n, s, s]."""
     n = images.shape[0]

@@ -20,6 +20,7 @@ The truth (labels) sets who claims what; the judge never receives it.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -141,12 +142,11 @@ def exhaustive(images: np.ndarray, games: Games, judge: CountingJudge, k: int, f
         tree = val.reshape([len(s) for s in sets])
         # Back up from the last reveal: honest maximizes the margin, the liar minimizes it.
         layers = [tree]
-        for t in range(k - 1, -1, -1):
-            reduce = np.nanmax if who[t] == HONEST else np.nanmin
-            with np.errstate(all="ignore"), _quiet():
-                layers.append(reduce(layers[-1], axis=t))
+        with warnings.catch_warnings():  # illegal branches are NaN by design; all-NaN slices stay NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for t in range(k - 1, -1, -1):
+                layers.append((np.nanmax if who[t] == HONEST else np.nanmin)(layers[-1], axis=t))
         values[g] = layers[-1]
-        node = tree
         choice = []  # principal variation: at each ply pick the child achieving the backed-up value
         for t in range(k):
             sub = layers[k - 1 - t]  # values after ply t for every choice at ply t, given earlier choices
@@ -155,21 +155,7 @@ def exhaustive(images: np.ndarray, games: Games, judge: CountingJudge, k: int, f
             best = np.nanargmax(sub) if who[t] == HONEST else np.nanargmin(sub)
             choice.append(int(best))
         lines[g] = [sets[t][c] for t, c in enumerate(choice)]
-        del node
     return values, lines
-
-
-class _quiet:
-    """Silence numpy's all-NaN-slice warnings (illegal branches are NaN by design)."""
-
-    def __enter__(self):
-        import warnings
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        self._w.__exit__(*exc)
 
 
 # -- Monte-Carlo tree search ----------------------------------------------------------------------------------
