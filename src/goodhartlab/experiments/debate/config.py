@@ -29,7 +29,7 @@ class Config(ExperimentConfig):
     exhaustive_max_leaves: int = Field(5000, ge=1, le=1_000_000, description="'auto' plays exhaustively when a game tree has at most this many leaves.")
     sims: int = Field(64, ge=1, le=100_000, description="MCTS simulations per reveal (each scores one final position with the judge).")
     c_uct: float = Field(1.0, ge=0.0, le=100.0, description="UCB1 exploration constant (values are sigmoid(judge margin) in [0, 1]).")
-    transcripts: int = Field(6, ge=0, le=24, description="Debate transcripts drawn per suite (rendered, handwritten), lost images first.")
+    transcripts: int = Field(2, ge=0, le=24, description="Debate transcripts drawn per suite, k and first mover: a lost image and a won one in turn.")
 
     @field_validator("rendered_ks", "handwritten_ks")
     @classmethod
@@ -51,7 +51,7 @@ class Config(ExperimentConfig):
     presets = {
         "quick": {"rendered_ks": [4, 6], "handwritten_ks": [2], "judge_train_images": 5000, "judge_steps": 700,
                   "handwritten_judge_steps": 600, "judge_width": 12, "test_images": 80, "handwritten_test_images": 80,
-                  "random_images": 1000, "candidates": 10, "sims": 24, "transcripts": 4},
+                  "random_images": 1000, "candidates": 10, "sims": 24},
         "full": {"rendered_ks": [4, 6], "handwritten_ks": [2, 3], "first_movers": ["honest", "liar"],
                  "test_images": 150, "handwritten_test_images": 150, "sims": 48},
     }

@@ -59,11 +59,13 @@ def choose_search(config: Config, candidates: int, images: np.ndarray, k: int) -
 
 def transcripts(suite: str, k: int, first: str, images: np.ndarray, labels: np.ndarray, res: DebateResult,
                 limit: int) -> list[dict]:
-    """Lost images first (the liar's most convincing winning lie), then won ones (the closest lie)."""
+    """Lost and won images in turn; per image the lie that did best against the honest side (on a lost image,
+    the liar's most convincing winning lie)."""
     lies = res.games.liar.reshape(len(images), -1)
     margin = res.margin.reshape(len(images), -1)
     reveals = res.reveals.reshape(len(images), lies.shape[1], -1)
-    order = np.argsort(res.correct, kind="stable")
+    lost, won = list(np.flatnonzero(~res.correct)), list(np.flatnonzero(res.correct))
+    order = [i for pair in zip(lost, won) for i in pair] + lost[len(won):] + won[len(lost):]
     out = []
     for i in order[:limit]:
         j = int(np.argmin(margin[i]))  # the lie that did best against the honest side

@@ -74,7 +74,7 @@ def _transcripts_figure(ts: list[dict]) -> Figure | None:
     fig.tight_layout()
     return Figure("transcripts", "Debate transcripts drawn as revealed pixels. Left of each pair: the image (faint) with "
                   "the reveals in order (green: honest, red: liar); right: all the judge sees, the revealed values. "
-                  "Shown per image: the lie that did best against the honest side; lost images first. Margin: "
+                  "Per image: the lie that did best against the honest side; a lost and a won image per setting. Margin: "
                   "judge logit of the true class minus the lie's.", fig)
 
 
