@@ -16,7 +16,7 @@ import torch
 
 from goodhartlab.models.judge import SparseJudge
 from goodhartlab.oversight.sparse_debate import CountingJudge, inputs
-from presets import machine, time_presets, write
+from presets import from_run, machine, time_presets, write
 
 REPEATS = 3  # best of, to damp noise from other processes
 
@@ -55,11 +55,16 @@ def judge_rows(size: int, width: int, k: int) -> list[dict]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--presets", default="quick", help="comma-separated presets to time end to end (quick, full)")
-    presets = [p for p in ap.parse_args().presets.split(",") if p]
+    ap.add_argument("--full-from", help="a completed full-preset run directory to read the full timing from")
+    args = ap.parse_args()
+    presets = [p for p in args.presets.split(",") if p]
     torch.set_num_threads(1)  # as the experiment runs
     results = {"machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
                "bars": judge_rows(28, 16, 6) + judge_rows(8, 16, 2)}
     results["bars"] += time_presets("debate", {"quick": 120.0, "full": 1200.0}, presets)
+    if args.full_from:
+        results["bars"].append(from_run("debate", "full", args.full_from, 1200.0))
+        presets.append("full")
     write("debate", results, presets)
 
 

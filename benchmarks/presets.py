@@ -39,6 +39,22 @@ def time_presets(experiment: str, bars: dict[str, float], presets: list[str]) ->
     return rows
 
 
+def from_run(experiment: str, preset: str, run_dir: str, bar: float) -> dict:
+    """A preset's wall time read from a completed run's status.json (started/finished), for a long preset that
+    was run once through the CLI rather than again by the benchmark."""
+    from datetime import datetime
+
+    status = json.loads((Path(run_dir) / "status.json").read_text())
+    config = json.loads((Path(run_dir) / "config.json").read_text())
+    if status["status"] != "complete" or config.get("preset") != preset or config.get("experiment") != experiment:
+        raise SystemExit(f"{run_dir} is not a complete {experiment} --preset {preset} run")
+    s = (datetime.fromisoformat(status["finished"].replace("Z", "+00:00"))
+         - datetime.fromisoformat(status["started"].replace("Z", "+00:00"))).total_seconds()
+    print(f"{experiment} --preset {preset} (from {Path(run_dir).name}): {s:.0f} s, bar {bar:.0f} s")
+    return {"what": f"{experiment} --preset {preset} end to end", "seconds": s, "bar_seconds": bar,
+            "ratio_to_bar": s / bar, "source": f"run {Path(run_dir).name} (status.json started → finished)"}
+
+
 def write(name: str, results: dict, presets: list[str]) -> None:
     """Write results/NAME.json, keeping a previously recorded preset timing that was not re-measured."""
     out = RESULTS / f"{name}.json"
