@@ -49,8 +49,8 @@ class Config(ExperimentConfig):
         return self
 
     presets = {
-        "quick": {"rendered_ks": [4, 6], "handwritten_ks": [2], "judge_train_images": 5000, "judge_steps": 700,
-                  "handwritten_judge_steps": 600, "judge_width": 12, "test_images": 80, "handwritten_test_images": 80,
+        "quick": {"rendered_ks": [4, 6], "handwritten_ks": [2], "judge_train_images": 5000, "judge_steps": 1000,
+                  "handwritten_judge_steps": 600, "judge_width": 12, "test_images": 150, "handwritten_test_images": 100,
                   "random_images": 1000, "candidates": 10, "sims": 24},
         "full": {"rendered_ks": [4, 6], "handwritten_ks": [2, 3], "first_movers": ["honest", "liar"],
                  "test_images": 150, "handwritten_test_images": 150, "sims": 48},

@@ -120,6 +120,9 @@ def run_suite(config: Config, ctx, suite: str, data: dict, ks: list[int]) -> Non
             ctx.table("games", [{"suite": suite, "k": k, "first": first, "image": g // 9, "label": int(dy[g // 9]),
                                  "lie": int(res.games.liar[g]), "margin": float(res.margin[g]),
                                  "honest_wins": bool(res.margin[g] > 0)} for g in range(len(res.margin))])
+            ctx.table("images", [{"suite": suite, "k": k, "first": first, "image": i, "label": int(dy[i]),
+                                  "random_correct": bool(random_ok[i]), "debate_correct": bool(res.correct[i])}
+                                 for i in range(n)])
             shown = transcripts(suite, k, first, dx, dy, res, config.transcripts)
             ctx.artifacts.setdefault("transcripts", []).extend(shown)
             ctx.log(f"{suite} k={k} {first} first: random reveals {ri}, debate {di}, honest game wins {gi}")

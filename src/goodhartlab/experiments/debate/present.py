@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from goodhartlab.core.records import Figure, Finding, ReportContent, Table
+from goodhartlab.analysis.intervals import bootstrap_mean
+from goodhartlab.core import rng as rngs
+from goodhartlab.core.records import Figure, Finding, Interval, ReportContent, Table
 from goodhartlab.report.plots import CHANNEL_COLORS, figure
 
 # Irving, Christiano & Amodei (2018), section 3.1, MNIST with precommit: judge accuracy on random reveals ->
@@ -108,25 +110,42 @@ def _summary_table(m: pd.DataFrame, settings: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _findings(m: pd.DataFrame) -> list[Finding]:
+def _paired(images: pd.DataFrame | None, series: str, k: int, rng) -> Interval | None:
+    """Debate minus random-reveal correctness on the same debated images, bootstrap over images."""
+    if images is None:
+        return None
+    suite, first = series.split(", ")
+    g = images[(images.suite == suite) & (images.k == k) & (images["first"] == first.split()[0])]
+    return bootstrap_mean(g.debate_correct.astype(float) - g.random_correct.astype(float), rng) if len(g) else None
+
+
+def _findings(m: pd.DataFrame, images: pd.DataFrame | None, seed: int) -> list[Finding]:
+    rng = rngs.generator(seed, "report", "paired bootstrap")
     out = []
     for r in m.itertuples():
         suite = r.series.split(",")[0]
         k = int(r.pressure)
         a = ANCHOR.get(k) if suite == "rendered" else None
-        gain = r.debate_low > r.random_high
+        d = _paired(images, r.series, k, rng)
+        gain = d.low > 0 if d is not None else r.debate_low > r.random_high
         text = (f"{r.series}, k = {k}: the judge alone on random reveals is right on {r.random_accuracy:.3f} "
                 f"[{r.random_low:.3f}, {r.random_high:.3f}] of {int(r.random_images)} images; after debate with precommit "
                 f"it is right on {r.debate_accuracy:.3f} [{r.debate_low:.3f}, {r.debate_high:.3f}] of {int(r.images)} "
                 f"(the honest side beats all 9 lies), and the honest side wins {r.honest_game_wins:.3f} "
                 f"[{r.games_low:.3f}, {r.games_high:.3f}] of single games (95% Wilson intervals). "
-                + ("Debate raises the judge's accuracy: the intervals do not overlap. " if gain else
-                   "The intervals overlap, so these images do not show debate raising the judge's accuracy. ")
+                + (f"On the same {int(r.images)} images, debate minus one random reveal each: {d} (paired 95% "
+                   "bootstrap). " if d is not None else "")
+                + (("Debate raises the judge's accuracy: the paired interval lies above 0. " if gain else
+                    "The paired interval includes 0, so these images do not show debate raising the judge's accuracy. ")
+                   if d is not None else
+                   ("Debate raises the judge's accuracy: the intervals do not overlap. " if gain else
+                    "The intervals overlap, so these images do not show debate raising the judge's accuracy. "))
                 + (f"Anchor (MNIST, Irving et al. 2018): {a[0]:.1%} → {a[1]:.1%}." if a else
                    "No published anchor for this suite (handwritten digits at 8×8)."))
         out.append(Finding(f"Debate on {suite} digits at k = {k}", text,
                            {"random_accuracy": r.random_accuracy, "debate_accuracy": r.debate_accuracy,
-                            "honest_game_wins": r.honest_game_wins}))
+                            "honest_game_wins": r.honest_game_wins,
+                            "paired_gain": d.estimate if d is not None else float("nan")}))
     return out
 
 
@@ -147,5 +166,5 @@ def report(results) -> ReportContent:
                  "for the claimed class with the higher logit. The rater is the judge on k random reveals; the proxy "
                  "is the honest side's win rate in single games; gold is whether the judge's decision after debate "
                  "(honest must beat all 9 precommitted lies) matches the world's label, which the judge never sees."),
-        findings=_findings(m), figures=figures, tables=tables,
+        findings=_findings(m, t.get("images"), results.config.seed), figures=figures, tables=tables,
     )
