@@ -97,6 +97,18 @@ def _findings(runs: pd.DataFrame, s: pd.DataFrame, seed: int) -> list[Finding]:
            "Here the confidence loss does not recover more of the gap (the paired interval is not above 0)."),
         {"median_pgr_plain": med["plain"], "median_pgr_confidence": med["confidence"], "pgr_gain": diff.estimate},
     ))
+    by_pair = []
+    for (ww, ws), g in paired.groupby(level=["weak_width", "strong_width"]):
+        by_pair.append((ws / ww, int(ww), int(ws), bootstrap_mean(g["confidence"] - g["plain"], rng)))
+    by_pair.sort()
+    out.append(Finding(
+        "The confidence loss against the size gap",
+        "Paired PGR difference (confidence − plain) per pair, smallest size ratio first: "
+        + "; ".join(f"{ww} → {ws} (×{ratio:g} width): {d}" for ratio, ww, ws, d in by_pair)
+        + ". Burns et al. report the confidence loss helping most when the gap between weak and strong is large, "
+        "and little or even hurting when it is small.",
+        {f"pgr_gain_{ww}_{ws}": d.estimate for _, ww, ws, d in by_pair},
+    ))
     for r in s.itertuples():
         out.append(Finding(
             f"Weak width {r.weak_width} → strong width {r.strong_width}, {r.loss}",
