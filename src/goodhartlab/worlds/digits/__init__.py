@@ -3,7 +3,8 @@
 
 from goodhartlab.worlds.digits.config import DigitsWorldConfig, Transforms
 from goodhartlab.worlds.digits.rater import NoisyRater
-from goodhartlab.worlds.digits.world import DISTRIBUTIONS, LABEL_X, SHIFTS, DigitsBatch, DigitsWorld, downsample28
+from goodhartlab.worlds.digits.world import (DISTRIBUTIONS, LABEL_X, SHIFTS, DigitsBatch, DigitsWorld, downsample,
+                                             downsample28)
 
 __all__ = ["DISTRIBUTIONS", "LABEL_X", "SHIFTS", "DigitsBatch", "DigitsWorld", "DigitsWorldConfig", "NoisyRater",
-           "Transforms", "downsample28"]
+           "Transforms", "downsample", "downsample28"]

@@ -23,6 +23,7 @@ Randomness
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,13 +50,17 @@ def _area_matrix(src: int, dst: int) -> np.ndarray:
     return (m / m.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-AREA_28 = _area_matrix(SIZE, 28)
+def downsample(images: np.ndarray, side: int) -> np.ndarray:
+    """uint8[n, 96, 96] → uint8[n, side, side] by area averaging (side ≤ 96)."""
+    if side == images.shape[-1]:
+        return images
+    m = _area_matrix(images.shape[-1], side)
+    return np.clip(np.rint(m @ images.astype(np.float32) @ m.T), 0, 255).astype(np.uint8)
 
 
 def downsample28(images: np.ndarray) -> np.ndarray:
-    """uint8[n, 96, 96] → uint8[n, 28, 28] by area averaging."""
-    x = images.astype(np.float32)
-    return np.clip(np.rint(AREA_28 @ x @ AREA_28.T), 0, 255).astype(np.uint8)
+    """uint8[n, 96, 96] → uint8[n, 28, 28] (MNIST's size) by area averaging."""
+    return downsample(images, 28)
 
 
 @dataclass(frozen=True)
@@ -196,13 +201,17 @@ class DigitsWorld:
         else:
             stamped = is_digit & (rng.random(n) < c.offer_rate)
             claims = np.where(rng.random(n) < c.offer_label_correlation, digits, rng.integers(0, 10, n))
+        # Drawn for every image, stamped or not, so a twin config differing only in offers yields the same
+        # images apart from the stamps (the offers experiment's control).
         amount = rng.integers(0, len(glyphs.OFFER_AMOUNTS), n)
         top = rng.random(n) < 0.5
+        margin = rng.integers(1, 4, n)
+        across = rng.random(n)
         for i in np.nonzero(stamped)[0]:
             s = glyphs.stamp(int(amount[i]), int(claims[i]), c.offer_px).astype(np.float32) / 255.0
             sh, sw = s.shape
-            y = int(rng.integers(1, 4)) if top[i] else SIZE - sh - int(rng.integers(1, 4))
-            x = int(rng.integers(1, max(2, SIZE - sw - 1)))
+            y = int(margin[i]) if top[i] else SIZE - sh - int(margin[i])
+            x = 1 + int(across[i] * max(1, SIZE - sw - 2))
             region = img[i, y: y + sh, x: x + sw]
             np.maximum(region, s[: region.shape[0], : region.shape[1]], out=region)
             offer[i] = claims[i]
@@ -272,16 +281,11 @@ def warp(sources: np.ndarray, tf: Transforms, rng: np.random.Generator, shift_sc
 NOISE_BANK = 1024
 
 
+@functools.lru_cache(maxsize=1)
 def _noise_bank() -> np.ndarray:
     """float32[1024, 1024] standard normal, fixed. Pixel noise is a crop of it at a random offset and sign:
     one copy per image instead of 9,216 normal draws (crops that do not overlap are independent)."""
-    global _BANK
-    if _BANK is None:
-        _BANK = np.random.default_rng(20180502).standard_normal((NOISE_BANK, NOISE_BANK), dtype=np.float32)
-    return _BANK
-
-
-_BANK = None
+    return np.random.default_rng(20180502).standard_normal((NOISE_BANK, NOISE_BANK), dtype=np.float32)
 
 
 def finish(img: np.ndarray, tf: Transforms, rng: np.random.Generator) -> np.ndarray:
