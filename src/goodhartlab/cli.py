@@ -19,6 +19,8 @@ from goodhartlab.core import config as configs
 from goodhartlab.core.errors import UserError, did_you_mean
 
 out = Console(highlight=False, soft_wrap=True)
+# The flagship experiment the demo runs; `demo --all` runs the quick preset of the whole catalog.
+DEMO = ("rlhf",)
 COMMANDS = ("list", "run", "sweep", "runs", "sweeps", "show", "report", "demo")
 
 
@@ -62,12 +64,17 @@ def cmd_demo(args) -> None:
     from goodhartlab.runner.execute import execute
 
     store = _store(args)
-    for name, experiment in catalog().items():
+    experiments = catalog()
+    chosen = experiments if args.all else {name: experiments[name] for name in DEMO if name in experiments}
+    for name, experiment in chosen.items():
         preset = "quick" if "quick" in experiment.config.presets else "default"
         out.print(f"[bold]{name}[/bold] ({preset})")
         _, report = execute(experiment, configs.resolve(experiment.config, preset), preset, store)
         out.print(f"  report: {report.resolve()}")
     out.print(f"report index: {(store.root / 'index.html').resolve()}")
+    if not args.all:
+        out.print(f"{len(experiments) - len(chosen)} more experiments: `goodhartlab list`; "
+                  "`goodhartlab demo --all` runs the quick preset of every one")
 
 
 def cmd_runs(args) -> None:
@@ -209,7 +216,8 @@ def parser() -> argparse.ArgumentParser:
                     "(default: only the sweep report; `goodhartlab report RUN` builds a run's report later)")
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
     add("sweeps", cmd_sweeps, "the sweeps in the store, with counts of done, failed, running and pending runs")
-    add("demo", cmd_demo, "run the quick preset of every experiment and print the report index")
+    sp = add("demo", cmd_demo, "run the flagship experiment (rlhf) at its quick preset and print where the report is")
+    sp.add_argument("--all", action="store_true", help="run the quick preset of every experiment instead")
     add("runs", cmd_runs, "the stored runs, with status, experiment, seed and time")
     for name, func, help_ in (("show", cmd_show, "a run's config and headline findings"),
                               ("report", cmd_report, "rebuild a run's HTML report from stored measurements")):
