@@ -1,0 +1,1 @@
+"""Language models, tokenizer, reward models and sampling (torch + transformers)."""
