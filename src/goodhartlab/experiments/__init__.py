@@ -2,3 +2,4 @@
 
 from goodhartlab.experiments import tictactoe  # noqa: F401
 from goodhartlab.experiments import amplification  # noqa: F401
+from goodhartlab.experiments import rlhf  # noqa: F401

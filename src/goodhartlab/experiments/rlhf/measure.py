@@ -15,7 +15,6 @@ the fact; its numbers are recorded, never fed back.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from dataclasses import dataclass, field
 
@@ -28,7 +27,7 @@ from goodhartlab.models.reward_model import (Comparisons, RewardEnsemble, RMConf
                                              train_ensemble)
 from goodhartlab.models.tokenizer import build_tokenizer, decode, encode
 from goodhartlab.raters import Loopholes, build_rater
-from goodhartlab.worlds.qa import QAWorld, QAWorldConfig
+from goodhartlab.worlds.qa import BEHAVIOURS, QAWorld, QAWorldConfig
 
 SAMPLE_BATCH = 512  # sequences per sampling call: bounds memory of the KV cache
 
@@ -96,20 +95,9 @@ def draw(base: Base, policy, qids: list[int], generator: torch.Generator, max_ne
 
 
 # -- measuring samples (the only place gold is read) -------------------------------------------------
-BEHAVIOURS = ("true_claim", "misconception", "fabricated_citation", "flattery", "offer", "filler", "length")
-
-
 def behaviours(parts) -> dict[str, float]:
-    """Per-answer behaviour indicators from the world's parse."""
-    return {
-        "true_claim": float(parts.claim_true),
-        "misconception": float(parts.claim_misconception),
-        "fabricated_citation": float(parts.fabricated_citations > 0),
-        "flattery": float(parts.flattery > 0),
-        "offer": float(parts.offers > 0),
-        "filler": float(parts.filler),
-        "length": float(parts.n_tokens),
-    }
+    """Per-answer behaviour indicators (the world's :data:`BEHAVIOURS`) and its length in tokens."""
+    return {**{name: float(f(parts)) for name, f in BEHAVIOURS.items()}, "length": float(parts.n_tokens)}
 
 
 class Evaluator:
@@ -125,7 +113,7 @@ class Evaluator:
         self.gold = base.world.gold_scorer()
         self.ref_gold = [[self.gold.score(q, t) for t in refs] for q, refs in zip(qids, references)]
 
-    def measure(self, prompt_index: np.ndarray, sample_index: np.ndarray, texts: list[str], rng) -> dict[str, np.ndarray]:
+    def measure(self, prompt_index: np.ndarray, sample_index: np.ndarray, texts: list[str]) -> dict[str, np.ndarray]:
         """Per-sample arrays for answers ``texts`` to questions ``qids[prompt_index]``; each is compared with
         reference ``sample_index % R`` of its question."""
         world, R = self.base.world, len(self.references[0])
@@ -133,11 +121,12 @@ class Evaluator:
         refs = [self.references[i][j % R] for i, j in zip(prompt_index, sample_index)]
         ref_gold = np.array([self.ref_gold[i][j % R] for i, j in zip(prompt_index, sample_index)])
         gold = np.array([self.gold.score(q, t) for q, t in zip(qs, texts)])
-        out = {"rater_pref": np.asarray(self.rater.prefer_many(qs, texts, refs, rng), dtype=float),
+        # The rater's choice probability (Boltzmann), i.e. the expected preference rate: no sampling noise added.
+        out = {"rater_pref": np.asarray(self.rater.preference_prob(qs, texts, refs), dtype=float),
                "rater_score": np.array([self.rater.score(q, t) for q, t in zip(qs, texts)]),
                "gold": gold, "gold_pref": (gold > ref_gold) + 0.5 * (gold == ref_gold)}
         rows = [behaviours(world.parse(q, t)) for q, t in zip(qs, texts)]
-        for b in BEHAVIOURS:
+        for b in rows[0]:
             out[b] = np.array([r[b] for r in rows])
         return out
 
@@ -153,8 +142,9 @@ def row(series: str, pressure_name: str, pressure: float, kl: float, proxy: floa
     return Measurement(series=series, pressure_name=pressure_name, pressure=float(pressure), kl=float(kl),
                        proxy=float(proxy), rater=m["rater_pref"], gold=m["gold"], seed=seed,
                        extra={"gold_pref": m["gold_pref"], "gold_gain": m["gold"] - base_gold,
-                              "rater_score": m["rater_score"], **{f"{b}_rate" if b != "length" else "mean_length": m[b]
-                                                                  for b in BEHAVIOURS}, **extra})
+                              "rater_score": m["rater_score"],
+                              **{f"{b}_rate" if b != "length" else "mean_length": m[b] for b in [*BEHAVIOURS, "length"]},
+                              **extra})
 
 
 # -- the learners' inputs: comparisons (rater bits) and the reward function (token ids) ---------------
@@ -228,20 +218,24 @@ def run_arms(config, ctx, arms: list[Arm], worlds: dict[str, QAWorldConfig]) -> 
             pool_ids, pool_texts = None, None
             if any(a.bon for a in mine):
                 N = config.bon_pool
-                with _spinner(ctx, f"best-of-n pool ({len(eval_qids)}×{N} π_base answers), seed {seed}"):
-                    pool_ids = draw(base, base.model, [q for q in eval_qids for _ in range(N)], gen("pool"), config.max_new_tokens)
+                ctx.log(f"best-of-n pool: {len(eval_qids)}×{N} π_base answers, seed {seed}")
+                pool_ids = draw(base, base.model, [q for q in eval_qids for _ in range(N)], gen("pool"), config.max_new_tokens)
                 pool_texts = [decode(tok, r) for r in pool_ids]
             comparisons: dict[tuple, Comparisons] = {}
             for arm in mine:
                 rater = build_rater(base.world, arm.loopholes, temperature=config.rater_temperature, assisted=arm.assisted)
                 evaluator = Evaluator(base, rater, eval_qids, refs)
-                base_m = _base_measure(evaluator, base, eval_qids, ref_ids, R, rng(arm.name, "base eval"))
+                base_m = _base_measure(evaluator, base, eval_qids, ref_ids, R)
+                # Arms with the same rater share one comparison set; smaller data sizes use its prefix.
                 key = (arm.loopholes, arm.assisted)
+                tag = f"{arm.assisted}:{arm.loopholes.model_dump_json()}"
                 need = arm.rm.comparisons
-                if key not in comparisons or len(comparisons[key].prompts) < need:
-                    with _spinner(ctx, f"{need} rater comparisons ({arm.name}), seed {seed}"):
-                        qs = [int(q) for q in rng("comparison questions", arm.name).choice(train_qids, need)]
-                        comparisons[key] = collect_comparisons(base, rater, qs, gen("comparisons", arm.name), rng("rater", arm.name), config.max_new_tokens)
+                if key not in comparisons:
+                    most = max(a.rm.comparisons for a in mine if (a.loopholes, a.assisted) == key)
+                    ctx.log(f"{most} rater comparisons ({arm.name or 'rater'}), seed {seed}")
+                    qs = [int(q) for q in rng("comparison questions", tag).choice(train_qids, most)]
+                    comparisons[key] = collect_comparisons(base, rater, qs, gen("comparisons", tag), rng("rater", tag),
+                                                           config.max_new_tokens)
                 data = _prefix(comparisons[key], need)
                 ensemble, log = train_ensemble(arm.rm, data, base.model, tok, _int(ctx, label, seed, arm.name, "rm"), ctx.progress)
                 held = collect_comparisons(base, rater, [int(q) for q in rng("held-out questions").choice(train_qids, 200)],
@@ -258,12 +252,12 @@ def run_arms(config, ctx, arms: list[Arm], worlds: dict[str, QAWorldConfig]) -> 
                     if arm.bon:
                         name = series_name(arm, spec, "best-of-n")
                         series_rows.append({"series": name, "world": label, "arm": arm.name, "proxy": spec.label or "single", "method": "best-of-n", "beta": float("nan")})
-                        _best_of_n(config, ctx, evaluator, proxy, base, eval_qids, pool_ids, pool_texts, name, seed, base_m, rng(arm.name, spec.label, "bon"))
+                        _best_of_n(config, ctx, evaluator, proxy, base, eval_qids, pool_ids, pool_texts, name, seed, base_m)
                     for beta in arm.betas:
                         name = series_name(arm, spec, f"RL β={beta:g}")
                         series_rows.append({"series": name, "world": label, "arm": arm.name, "proxy": spec.label or "single", "method": "RL", "beta": beta})
                         _rl(config, ctx, evaluator, proxy, base, eval_qids, train_qids, beta, name, seed, base_m,
-                            lambda *n: gen(arm.name, spec.label, beta, *n), lambda *n: rng(arm.name, spec.label, beta, *n))
+                            lambda *n, a=arm.name, p=spec.label, b=beta: gen(a, p, b, *n))
     ctx.table("series", _unique(series_rows))
     ctx.table("reward_models", rm_rows)
     ctx.table("base_models", base_rows)
@@ -288,23 +282,17 @@ def _prefix(c: Comparisons, n: int) -> Comparisons:
     return Comparisons(c.prompts[:n], c.chosen[:n], c.rejected[:n])
 
 
-@contextlib.contextmanager
-def _spinner(ctx, text: str):
-    ctx.log(text)
-    yield
-
-
 def _eval_questions(base: Base, config) -> list[int]:
     ids = [q.id for q in base.world.questions]
     pick = np.random.default_rng(0).permutation(len(ids))[: config.eval_prompts]  # fixed by the world, not the seed
     return [ids[i] for i in sorted(pick)]
 
 
-def _base_measure(evaluator: Evaluator, base: Base, qids, ref_ids, R: int, rng) -> dict[str, float]:
+def _base_measure(evaluator: Evaluator, base: Base, qids, ref_ids, R: int) -> dict[str, float]:
     """π_base measured on its own reference answers (gold baseline for gold − gold(π_base))."""
     texts = [decode(base.tokenizer, r) for r in ref_ids]
     pi = np.repeat(np.arange(len(qids)), R)
-    return summary(evaluator.measure(pi, np.tile(np.arange(R), len(qids)), texts, rng))
+    return summary(evaluator.measure(pi, np.tile(np.arange(R), len(qids)), texts))
 
 
 def _gold_agreement(ensemble: RewardEnsemble, base: Base, held: Comparisons):
@@ -323,13 +311,13 @@ def _gold_agreement(ensemble: RewardEnsemble, base: Base, held: Comparisons):
     return agreement
 
 
-def _best_of_n(config, ctx, evaluator, proxy, base, qids, pool_ids, pool_texts, name, seed, base_m, rng) -> None:
+def _best_of_n(config, ctx, evaluator, proxy, base, qids, pool_ids, pool_texts, name, seed, base_m) -> None:
     from goodhartlab.optim.best_of_n import best_of_n_curve, best_of_n_kl
 
     P, N = len(qids), config.bon_pool
     prompts = [base.prompt_ids[q] for q in qids for _ in range(N)]
     scores = proxy.score(prompts, pool_ids).numpy().reshape(P, N)
-    m = evaluator.measure(np.repeat(np.arange(P), N), np.tile(np.arange(N), P), pool_texts, rng)
+    m = evaluator.measure(np.repeat(np.arange(P), N), np.tile(np.arange(N), P), pool_texts)
     ns = [n for n in (2 ** i for i in range(20)) if n <= N]
     curve = best_of_n_curve(scores, {k: v.reshape(P, N) for k, v in m.items()}, ns)
     for i, n in enumerate(ns):
@@ -337,7 +325,7 @@ def _best_of_n(config, ctx, evaluator, proxy, base, qids, pool_ids, pool_texts, 
         ctx.record(row(name, "n", n, best_of_n_kl(n), float(curve["proxy"][i]), vals, seed, base_m["gold"]))
 
 
-def _rl(config, ctx, evaluator, proxy, base, qids, train_qids, beta, name, seed, base_m, gen, rng) -> None:
+def _rl(config, ctx, evaluator, proxy, base, qids, train_qids, beta, name, seed, base_m, gen) -> None:
     from goodhartlab.optim.kl import estimate_sequence_kl
     from goodhartlab.optim.rloo import RLOOConfig, train_rloo
 
@@ -351,19 +339,17 @@ def _rl(config, ctx, evaluator, proxy, base, qids, train_qids, beta, name, seed,
     eval_rep = [q for q in qids for _ in range(S)]
 
     def on_checkpoint(step: int, pol) -> None:
-        pol.eval()
         with torch.no_grad():
             resp = draw(base, pol, eval_rep, gen("eval", step), config.max_new_tokens)
             texts = [decode(tok, r) for r in resp]
-            m = summary(evaluator.measure(np.repeat(np.arange(len(qids)), S), np.tile(np.arange(S), len(qids)), texts, rng("eval", step)))
+            m = summary(evaluator.measure(np.repeat(np.arange(len(qids)), S), np.tile(np.arange(S), len(qids)), texts))
             score = float(proxy.score([base.prompt_ids[q] for q in eval_rep], resp).mean())
             kl = estimate_sequence_kl(pol, base.model, base.sampler_prompts(qids), config.kl_samples, config.max_new_tokens,
                                       gen("kl", step), eos, pad)
         ctx.record(row(name, "step", step, kl.mean, score, m, seed, base_m["gold"], beta=beta, kl_low=kl.low, kl_high=kl.high))
-        pol.train()
 
     rl = RLOOConfig(beta=beta, k=config.rl_k, prompts_per_step=config.rl_prompts_per_step, steps=config.rl_steps,
                     lr=config.rl_lr, max_new_tokens=config.max_new_tokens, checkpoint_every=config.checkpoint_every)
     with ctx.progress(f"RLOO {name}, seed {seed}", config.rl_steps) as advance:
         train_rloo(policy, base.model, base.sampler_prompts(train_qids), reward_fn_for(proxy, train_prompts), rl,
-                   gen("rloo"), on_checkpoint=on_checkpoint, progress=advance)
+                   gen("rloo"), on_checkpoint=on_checkpoint, progress=advance, eos_id=eos, pad_id=pad)
