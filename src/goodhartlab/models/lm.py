@@ -41,11 +41,11 @@ class LMConfig(BaseModel):
     n_embd: int = Field(64, ge=8, le=768, description="Model width.")
     block_size: int = Field(96, ge=16, le=1024, description="Longest sequence (pretraining block and position table).")
     corpus_documents: int = Field(3000, ge=10, le=1_000_000, description="Corpus documents drawn for pretraining.")
-    pretrain_steps: int = Field(400, ge=0, le=100_000, description="Adam steps on the corpus.")
+    pretrain_steps: int = Field(300, ge=0, le=100_000, description="Adam steps on the corpus.")
     sft_examples: int = Field(3000, ge=10, le=1_000_000, description="Q/A examples drawn for fine-tuning.")
-    sft_steps: int = Field(300, ge=0, le=100_000, description="Adam steps on the Q/A examples.")
+    sft_steps: int = Field(800, ge=0, le=100_000, description="Adam steps on the Q/A examples.")
     batch_size: int = Field(32, ge=1, le=1024, description="Sequences per step (both stages).")
-    lr: float = Field(3e-3, gt=0.0, le=1.0, description="Adam learning rate (cosine decay to 10%).")
+    lr: float = Field(5e-3, gt=0.0, le=1.0, description="Adam learning rate (cosine decay to 10%).")
 
     @model_validator(mode="after")
     def _heads_divide_width(self):

@@ -20,9 +20,8 @@ from goodhartlab.worlds.qa import QAWorldConfig
 RATER_LOOPHOLES = dict(believes_misconceptions=True, trusts_citations=True, blind_to_hidden_costs=True,
                        likes_confidence_and_flattery=True, offer_susceptibility=1.0, reads_first_k=None)
 
-QUICK_LM = {"n_layer": 2, "n_embd": 48, "n_head": 2, "corpus_documents": 1200, "pretrain_steps": 150,
-            "sft_examples": 1200, "sft_steps": 150, "batch_size": 32}
-QUICK = {"seeds": 2, "lm": QUICK_LM, "rm": {"comparisons": 600, "epochs": 2.0}, "eval_prompts": 16,
+QUICK_LM = {"block_size": 64, "corpus_documents": 1000, "pretrain_steps": 100, "sft_examples": 2000, "sft_steps": 500}
+QUICK = {"seeds": 2, "lm": QUICK_LM, "rm": {"comparisons": 600}, "eval_prompts": 16,
          "bon_pool": 256, "betas": [0.02, 0.05, 0.1, 0.3], "rl_steps": 24, "checkpoint_every": 8,
          "rl_prompts_per_step": 8, "rl_k": 4, "eval_samples": 4, "kl_samples": 64, "max_new_tokens": 32}
 
@@ -78,7 +77,7 @@ class GoldRaterConfig(Config):
         return sorted(set(v))
 
     presets = {"quick": {**QUICK, "rm_sizes": [16, 64], "comparison_counts": [200, 800], "betas": [0.05],
-                         "rm": {"epochs": 2.0}},
+                         "rm": {}},
                "full": {"seeds": 5, "bon_pool": 1024}}
 
 
@@ -103,7 +102,7 @@ class EnsemblesConfig(Config):
         ["single", "mean", "min", "uncertainty"], min_length=1, description="Proxies compared: one member alone, or the K members aggregated.")
     betas: list[float] = Field([0.03], description="β of the RL runs, one per proxy.")
 
-    presets = {"quick": {**QUICK, "rm": {"comparisons": 600, "epochs": 2.0, "members": 3}, "betas": [0.03]},
+    presets = {"quick": {**QUICK, "rm": {"comparisons": 600, "members": 3}, "betas": [0.03]},
                "full": {"seeds": 5, "bon_pool": 1024, "rl_steps": 150}}
 
     @model_validator(mode="after")
