@@ -25,33 +25,10 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from goodhartlab.models.configs import LMConfig  # noqa: F401  (re-exported)
 
 CACHE_ENV = "GOODHARTLAB_CACHE"
 FORMAT_VERSION = 1  # bump when training changes so old cache entries are not reused
-
-
-class LMConfig(BaseModel):
-    """Size and training of the tiny LM (π_base)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    n_layer: int = Field(2, ge=1, le=12, description="Transformer blocks.")
-    n_head: int = Field(2, ge=1, le=16, description="Attention heads (must divide n_embd).")
-    n_embd: int = Field(64, ge=8, le=768, description="Model width.")
-    block_size: int = Field(96, ge=16, le=1024, description="Longest sequence (pretraining block and position table).")
-    corpus_documents: int = Field(3000, ge=10, le=1_000_000, description="Corpus documents drawn for pretraining.")
-    pretrain_steps: int = Field(300, ge=0, le=100_000, description="Adam steps on the corpus.")
-    sft_examples: int = Field(3000, ge=10, le=1_000_000, description="Q/A examples drawn for fine-tuning.")
-    sft_steps: int = Field(800, ge=0, le=100_000, description="Adam steps on the Q/A examples.")
-    batch_size: int = Field(32, ge=1, le=1024, description="Sequences per step (both stages).")
-    lr: float = Field(5e-3, gt=0.0, le=1.0, description="Adam learning rate (cosine decay to 10%).")
-
-    @model_validator(mode="after")
-    def _heads_divide_width(self):
-        if self.n_embd % self.n_head:
-            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
-        return self
 
 
 def gpt2_config(vocab_size: int, n_layer: int, n_head: int, n_embd: int, n_positions: int, tokenizer):

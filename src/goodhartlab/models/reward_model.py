@@ -21,37 +21,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
-
 import torch
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import nn
 
-Aggregate = Literal["mean", "min", "uncertainty"]
-
-
-class RMConfig(BaseModel):
-    """Reward-model size, data and training."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    backbone: Literal["lm", "fresh"] = Field("lm", description="'lm': start from π_base's transformer; 'fresh': a new small transformer of the size below.")
-    n_layer: int = Field(2, ge=1, le=12, description="Fresh backbone: transformer blocks.")
-    n_head: int = Field(2, ge=1, le=16, description="Fresh backbone: attention heads (must divide n_embd).")
-    n_embd: int = Field(64, ge=8, le=768, description="Fresh backbone: width.")
-    comparisons: int = Field(2000, ge=8, le=1_000_000, description="Rater comparisons (pairs of π_base answers) it is trained on.")
-    epochs: float = Field(4.0, gt=0.0, le=100.0, description="Passes over the comparisons.")
-    batch_size: int = Field(32, ge=1, le=4096, description="Comparisons per Adam step.")
-    lr: float = Field(1e-3, gt=0.0, le=1.0, description="Adam learning rate.")
-    members: int = Field(1, ge=1, le=16, description="Ensemble members (independent inits and data orders, same comparisons).")
-    aggregate: Aggregate = Field("mean", description="How an ensemble's member scores combine: mean, min, or uncertainty (mean − λ·var).")
-    uncertainty_lambda: float = Field(0.5, ge=0.0, le=100.0, description="λ of the uncertainty-weighted aggregate.")
-
-    @model_validator(mode="after")
-    def _heads_divide_width(self):
-        if self.n_embd % self.n_head:
-            raise ValueError(f"rm n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
-        return self
+from goodhartlab.models.configs import Aggregate, RMConfig  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)

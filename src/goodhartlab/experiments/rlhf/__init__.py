@@ -10,15 +10,21 @@ a citation-checking critique).
 from goodhartlab.core.registry import Experiment, register
 from goodhartlab.experiments.rlhf import present
 from goodhartlab.experiments.rlhf.config import AssistedConfig, BriberyConfig, Config, EnsemblesConfig, GoldRaterConfig
-from goodhartlab.experiments.rlhf.measure import Arm, ProxySpec, run_arms
+
+
+# The pipeline (torch, transformers) is imported inside each run, so listing the catalog stays fast.
 
 
 def run_rlhf(config: Config, ctx) -> None:
+    from goodhartlab.experiments.rlhf.measure import Arm, run_arms
+
     run_arms(config, ctx, [Arm("", config.loopholes, config.assisted, config.rm, betas=list(config.betas))],
              {"base": config.world})
 
 
 def run_gold_rater(config: GoldRaterConfig, ctx) -> None:
+    from goodhartlab.experiments.rlhf.measure import Arm, run_arms
+
     arms = []
     top = (max(config.rm_sizes), max(config.comparison_counts))
     for size in config.rm_sizes:
@@ -31,6 +37,8 @@ def run_gold_rater(config: GoldRaterConfig, ctx) -> None:
 
 
 def run_bribery(config: BriberyConfig, ctx) -> None:
+    from goodhartlab.experiments.rlhf.measure import Arm, run_arms
+
     worlds = {f"offers {r:g}": config.world.model_copy(update={"offer_rate": r}) for r in config.offer_rates}
     arms = [Arm(label, config.loopholes, config.assisted, config.rm, betas=list(config.betas), base_label=label)
             for label in worlds]
@@ -38,6 +46,8 @@ def run_bribery(config: BriberyConfig, ctx) -> None:
 
 
 def run_ensembles(config: EnsemblesConfig, ctx) -> None:
+    from goodhartlab.experiments.rlhf.measure import Arm, ProxySpec, run_arms
+
     specs = {"single": ProxySpec("single", "mean", 1), "mean": ProxySpec("mean", "mean", None),
              "min": ProxySpec("min", "min", None), "uncertainty": ProxySpec("uncertainty", "uncertainty", None)}
     run_arms(config, ctx, [Arm("", config.loopholes, config.assisted, config.rm,
@@ -46,6 +56,8 @@ def run_ensembles(config: EnsemblesConfig, ctx) -> None:
 
 
 def run_assisted(config: AssistedConfig, ctx) -> None:
+    from goodhartlab.experiments.rlhf.measure import Arm, run_arms
+
     arms = [Arm(name, config.loopholes, assisted, config.rm, betas=list(config.betas))
             for name, assisted in (("unassisted", False), ("assisted", True))]
     run_arms(config, ctx, arms, {"base": config.world})

@@ -11,8 +11,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from goodhartlab.core.config import ExperimentConfig
-from goodhartlab.models.lm import LMConfig
-from goodhartlab.models.reward_model import RMConfig
+from goodhartlab.models.configs import LMConfig, RMConfig
 from goodhartlab.raters import Loopholes
 from goodhartlab.worlds.qa import QAWorldConfig
 

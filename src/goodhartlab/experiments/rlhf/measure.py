@@ -225,7 +225,8 @@ def run_arms(config, ctx, arms: list[Arm], worlds: dict[str, QAWorldConfig]) -> 
             for arm in mine:
                 rater = build_rater(base.world, arm.loopholes, temperature=config.rater_temperature, assisted=arm.assisted)
                 evaluator = Evaluator(base, rater, eval_qids, refs)
-                base_m = _base_measure(evaluator, base, eval_qids, ref_ids, R)
+                base_m = {"gold": _base_gold(evaluator, eval_qids, *((pool_texts, config.bon_pool) if pool_texts else
+                                                                      ([decode(tok, r) for r in ref_ids], R)))}
                 # Arms with the same rater share one comparison set; smaller data sizes use its prefix.
                 key = (arm.loopholes, arm.assisted)
                 tag = f"{arm.assisted}:{arm.loopholes.model_dump_json()}"
@@ -288,11 +289,10 @@ def _eval_questions(base: Base, config) -> list[int]:
     return [ids[i] for i in sorted(pick)]
 
 
-def _base_measure(evaluator: Evaluator, base: Base, qids, ref_ids, R: int) -> dict[str, float]:
-    """π_base measured on its own reference answers (gold baseline for gold − gold(π_base))."""
-    texts = [decode(base.tokenizer, r) for r in ref_ids]
-    pi = np.repeat(np.arange(len(qids)), R)
-    return summary(evaluator.measure(pi, np.tile(np.arange(R), len(qids)), texts))
+def _base_gold(evaluator: Evaluator, qids: list[int], texts: list[str], per: int) -> float:
+    """Mean gold of π_base's answers, ``per`` per question (the best-of-n pool when there is one, the largest
+    sample): the zero of gold gain, gold − gold(π_base)."""
+    return float(np.mean([evaluator.gold.score(q, t) for q, t in zip(np.repeat(qids, per), texts)]))
 
 
 def _gold_agreement(ensemble: RewardEnsemble, base: Base, held: Comparisons):
