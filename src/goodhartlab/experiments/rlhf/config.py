@@ -20,7 +20,7 @@ RATER_LOOPHOLES = dict(believes_misconceptions=True, trusts_citations=True, blin
                        likes_confidence_and_flattery=True, offer_susceptibility=1.0, reads_first_k=None)
 
 QUICK_LM = {"block_size": 64, "corpus_documents": 1000, "pretrain_steps": 100, "sft_examples": 2000, "sft_steps": 500}
-QUICK = {"seeds": 2, "lm": QUICK_LM, "rm": {"comparisons": 600}, "eval_prompts": 16,
+QUICK = {"seeds": 2, "lm": QUICK_LM, "rm": {"comparisons": 1000}, "eval_prompts": 16,
          "bon_pool": 256, "betas": [0.02, 0.05, 0.1, 0.3], "rl_steps": 24, "checkpoint_every": 8,
          "rl_prompts_per_step": 8, "rl_k": 4, "eval_samples": 4, "kl_samples": 64, "max_new_tokens": 32}
 
@@ -30,7 +30,10 @@ class Config(ExperimentConfig):
     lm: LMConfig = Field(default_factory=LMConfig, description="π_base: tiny GPT-2 size and its pretraining + fine-tuning.")
     policy_model: str | None = Field(None, description="A local Hugging Face causal LM directory used as π_base instead of training one (its tokenizer must cover the world's words).")
     loopholes: Loopholes = Field(default_factory=lambda: Loopholes(**RATER_LOOPHOLES), description="The rater's loopholes (all off = the gold rater).")
-    rater_temperature: float = Field(0.5, gt=0.0, le=100.0, description="Boltzmann temperature of the rater's choice (its noise).")
+    rater_temperature: float = Field(0.2, gt=0.0, le=100.0, description=(
+        "Boltzmann temperature of the rater's choice (its noise). At 0.2 the rater's picks on π_base answer pairs "
+        "agree with its own noiseless ordering about 84% of the time, near the 73-77% inter-labeller agreement "
+        "Stiennon et al. 2020 report."))
     assisted: bool = Field(False, description="Give the rater a critique that checks citations against the world.")
     rm: RMConfig = Field(default_factory=RMConfig, description="Reward model: backbone, size, comparisons, ensemble.")
     seeds: int = Field(3, ge=1, le=50, description="Repeats of rater comparisons, reward model, best-of-n pool and RL (π_base is shared).")
@@ -101,7 +104,7 @@ class EnsemblesConfig(Config):
         ["single", "mean", "min", "uncertainty"], min_length=1, description="Proxies compared: one member alone, or the K members aggregated.")
     betas: list[float] = Field([0.03], description="β of the RL runs, one per proxy.")
 
-    presets = {"quick": {**QUICK, "rm": {"comparisons": 600, "members": 3}, "betas": [0.03]},
+    presets = {"quick": {**QUICK, "rm": {"comparisons": 1000, "members": 3}, "betas": [0.03]},
                "full": {"seeds": 5, "bon_pool": 1024, "rl_steps": 150}}
 
     @model_validator(mode="after")
