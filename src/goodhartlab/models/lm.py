@@ -81,6 +81,19 @@ def _lr_at(step: int, steps: int, lr: float) -> float:
     return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / max(1, steps))))
 
 
+def adam_step(opt, model, loss, what: str, step: int) -> float:
+    """One clipped optimizer step on ``loss``; raises FloatingPointError if it is not finite. Returns the loss."""
+    import torch
+
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"{what} loss became {loss.item()} at step {step}")
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    return float(loss.detach())
+
+
 def _train(model, batches: Callable[[], tuple], steps: int, lr: float, stage: str, advance) -> list[float]:
     """Adam on next-token cross-entropy; ``batches()`` gives (input_ids, attention_mask, labels)."""
     import torch
@@ -92,14 +105,7 @@ def _train(model, batches: Callable[[], tuple], steps: int, lr: float, stage: st
         for group in opt.param_groups:
             group["lr"] = _lr_at(step, steps, lr)
         ids, mask, labels = batches()
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"{stage} loss became {loss.item()} at step {step}")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        losses.append(float(loss.detach()))
+        losses.append(adam_step(opt, model, model(input_ids=ids, attention_mask=mask, labels=labels).loss, stage, step))
         advance()
     model.eval()
     return losses

@@ -110,6 +110,8 @@ def new_reward_model(config: RMConfig, base_lm, tokenizer, seed: int) -> RewardM
 def train_reward_model(model: RewardModel, data: Comparisons, config: RMConfig, generator: torch.Generator,
                        advance=None) -> list[float]:
     """Bradley–Terry training on ``data``; then standardise on all responses in ``data``. Returns losses."""
+    from goodhartlab.models.lm import adam_step
+
     n = len(data.prompts)
     steps = max(1, round(config.epochs * n / config.batch_size))
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
@@ -127,14 +129,8 @@ def train_reward_model(model: RewardModel, data: Comparisons, config: RMConfig, 
                               model.bos, model.eos, model.pad, model.max_len)
         r = model.raw(ids, mask)
         k = len(idx)
-        loss = -torch.nn.functional.logsigmoid(r[:k] - r[k:]).mean()
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"reward-model loss became {loss.item()} at step {step}")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        losses.append(float(loss.detach()))
+        loss = -torch.nn.functional.logsigmoid(r[:k] - r[k:]).mean()  # Bradley–Terry negative log-likelihood
+        losses.append(adam_step(opt, model, loss, "reward-model", step))
         if advance:
             advance()
     model.eval()

@@ -21,8 +21,8 @@ RATER_LOOPHOLES = dict(believes_misconceptions=True, trusts_citations=True, blin
 
 QUICK_LM = {"block_size": 64, "corpus_documents": 1000, "pretrain_steps": 100, "sft_examples": 2000, "sft_steps": 500}
 QUICK = {"seeds": 2, "lm": QUICK_LM, "rm": {"comparisons": 1000}, "eval_prompts": 16,
-         "bon_pool": 256, "betas": [0.02, 0.05, 0.1, 0.3], "rl_steps": 24, "checkpoint_every": 8,
-         "rl_prompts_per_step": 8, "rl_k": 4, "eval_samples": 4, "kl_samples": 64, "max_new_tokens": 32}
+         "bon_pool": 256, "betas": [0.02, 0.05, 0.1, 0.3], "rl_steps": 20, "checkpoint_every": 5,
+         "rl_prompts_per_step": 8, "rl_k": 4, "eval_samples": 4, "kl_samples": 48, "max_new_tokens": 32}
 
 
 class Config(ExperimentConfig):
@@ -94,7 +94,7 @@ class BriberyConfig(Config):
             raise ValueError("each offer rate must be in [0, 1]")
         return sorted(set(v))
 
-    presets = {"quick": {**QUICK, "betas": [0.03], "offer_rates": [0.0, 1e-2], "rl_steps": 24},
+    presets = {"quick": {**QUICK, "betas": [0.03], "offer_rates": [0.0, 1e-2]},
                "full": {"seeds": 5, "rl_steps": 150}}
 
 

@@ -30,6 +30,7 @@ from goodhartlab.raters import Loopholes, build_rater
 from goodhartlab.worlds.qa import BEHAVIOURS, QAWorld, QAWorldConfig
 
 SAMPLE_BATCH = 512  # sequences per sampling call: bounds memory of the KV cache
+HELD_OUT = 200  # held-out rater comparisons per seed on which each reward model is measured
 
 
 # -- π_base ------------------------------------------------------------------------------------------
@@ -222,6 +223,7 @@ def run_arms(config, ctx, arms: list[Arm], worlds: dict[str, QAWorldConfig]) -> 
                 pool_ids = draw(base, base.model, [q for q in eval_qids for _ in range(N)], gen("pool"), config.max_new_tokens)
                 pool_texts = [decode(tok, r) for r in pool_ids]
             comparisons: dict[tuple, Comparisons] = {}
+            heldout: dict[tuple, tuple] = {}
             for arm in mine:
                 rater = build_rater(base.world, arm.loopholes, temperature=config.rater_temperature, assisted=arm.assisted)
                 evaluator = Evaluator(base, rater, eval_qids, refs)
@@ -237,11 +239,13 @@ def run_arms(config, ctx, arms: list[Arm], worlds: dict[str, QAWorldConfig]) -> 
                     qs = [int(q) for q in rng("comparison questions", tag).choice(train_qids, most)]
                     comparisons[key] = collect_comparisons(base, rater, qs, gen("comparisons", tag), rng("rater", tag),
                                                            config.max_new_tokens)
+                    # Held-out pairs, labelled by the same rater, to measure each reward model afterwards.
+                    held = collect_comparisons(base, rater, [int(q) for q in rng("held-out questions").choice(train_qids, HELD_OUT)],
+                                               gen("held-out comparisons"), rng("held-out rater", tag), config.max_new_tokens)
+                    heldout[key] = (held, _gold_agreement(base, held))
                 data = _prefix(comparisons[key], need)
                 ensemble, log = train_ensemble(arm.rm, data, base.model, tok, _int(ctx, label, seed, arm.name, "rm"), ctx.progress)
-                held = collect_comparisons(base, rater, [int(q) for q in rng("held-out questions").choice(train_qids, 200)],
-                                           gen("held-out comparisons"), rng("held-out rater", arm.name), config.max_new_tokens)
-                gold_acc = _gold_agreement(ensemble, base, held)
+                held, gold_acc = heldout[key]
                 for spec in arm.proxies:
                     proxy = ensemble.with_aggregate(spec.aggregate, spec.members)
                     rm_rows.append({"world": label, "seed": seed, "arm": arm.name, "proxy": spec.label or "single",
@@ -295,7 +299,7 @@ def _base_gold(evaluator: Evaluator, qids: list[int], texts: list[str], per: int
     return float(np.mean([evaluator.gold.score(q, t) for q, t in zip(np.repeat(qids, per), texts)]))
 
 
-def _gold_agreement(ensemble: RewardEnsemble, base: Base, held: Comparisons):
+def _gold_agreement(base: Base, held: Comparisons):
     """Evaluation only: share of held-out pairs where the proxy orders the answers as gold does (gold ties skipped)."""
     gold = base.world.gold_scorer()
     qid_of = {tuple(v): q for q, v in base.prompt_ids.items()}

@@ -33,7 +33,7 @@ def _series(results) -> pd.DataFrame:
         s = pd.DataFrame({"series": names, "world": "base", "arm": "", "proxy": "single",
                           "method": ["best-of-n" if "best-of-n" in n else "RL" for n in names], "beta": math.nan})
     s = s.copy()
-    s["arm"] = s["arm"].fillna("")
+    s["arm"] = s["arm"].astype(object).where(s["arm"].notna(), "")  # "" is read back from CSV as NaN
     s["group"] = [" · ".join(x for x in (a, p if p != "single" else "") if x) or "RLHF" for a, p in zip(s.arm, s.proxy)]
     return s
 
@@ -236,7 +236,7 @@ def _findings(results, m: pd.DataFrame, s: pd.DataFrame, fits: pd.DataFrame, gap
         g = m[m.series == f.series]
         top = g[g.pressure == g.pressure.max()]
         rp, gp = _ci(top.rater, rng), _ci(top.gold_pref, rng)
-        e = f.gold_pref_peak_kl < f.rater_peak_kl or (f.gold_pref_peak_kl <= f.rater_peak_kl and f.gold_pref_peak < f.rater_peak)
+        e = f.gold_pref_peak_kl < f.rater_peak_kl  # strictly: both peaking at π_base is not "earlier"
         lower = f.gold_pref_peak < f.rater_peak
         earlier.append(bool(e and lower))
         parts.append(f"{f.series}: rater preference peaks at {f.rater_peak:.3f} (KL {f.rater_peak_kl:.2f}), gold preference "
