@@ -10,10 +10,12 @@ torch.set_num_threads(1)
 EOS, PAD = 1, 0
 
 
-def tiny_gpt2(vocab: int = 16, seed: int = 0, n_positions: int = 64) -> GPT2LMHeadModel:
-    """A tiny random GPT-2 (2 layers, width 32), built under a local seed so global RNG stays untouched."""
-    cfg = GPT2Config(vocab_size=vocab, n_positions=n_positions, n_embd=32, n_layer=2, n_head=2,
-                     bos_token_id=EOS, eos_token_id=EOS, pad_token_id=PAD)
+def tiny_gpt2(vocab: int = 16, seed: int = 0, **overrides) -> GPT2LMHeadModel:
+    """A tiny random GPT-2 (2 layers, width 32), built under a local seed so global RNG stays untouched.
+
+    Also used by test_kl.py and test_rloo.py (eos = 1, pad = 0 there too)."""
+    kw = dict(n_positions=64, n_embd=32, n_layer=2, n_head=2) | overrides
+    cfg = GPT2Config(vocab_size=vocab, bos_token_id=EOS, eos_token_id=EOS, pad_token_id=PAD, **kw)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = GPT2LMHeadModel(cfg)

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 import torch
-from transformers import GPT2Config, GPT2LMHeadModel
+from test_generation import tiny_gpt2
 
 from goodhartlab.models.generation import sequence_logprobs
 from goodhartlab.optim.kl import estimate_sequence_kl
@@ -15,13 +15,9 @@ V, EOS, PAD, L = 4, 1, 0, 3  # tokens {0: pad (still sampleable), 1: eos, 2, 3};
 PROMPTS = [[2, 3], [3]]
 
 
-def peaked_gpt2(seed: int) -> GPT2LMHeadModel:
-    # A larger init scale makes next-token distributions far from uniform, so two seeds differ by ~1 nat.
-    cfg = GPT2Config(vocab_size=V, n_positions=16, n_embd=16, n_layer=1, n_head=2, initializer_range=0.15, bos_token_id=EOS,
-                     eos_token_id=EOS, pad_token_id=PAD)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return GPT2LMHeadModel(cfg).eval()
+def peaked_gpt2(seed: int):
+    # A larger init scale makes next-token distributions far from uniform: two seeds differ by ~0.5 nat.
+    return tiny_gpt2(V, seed, n_positions=16, n_embd=16, n_layer=1, initializer_range=0.15)
 
 
 def all_responses():

@@ -5,7 +5,7 @@ import math
 
 import pytest
 import torch
-from transformers import GPT2Config, GPT2LMHeadModel
+from test_generation import tiny_gpt2
 
 from goodhartlab.models.generation import sample
 from goodhartlab.optim.kl import estimate_sequence_kl
@@ -17,12 +17,8 @@ V, EOS, PAD, TARGET, LEN = 8, 1, 0, 5, 6
 PROMPTS = [[2, 3], [4], [6, 7, 2], [3, 3]]
 
 
-def tiny_policy(seed: int = 0) -> GPT2LMHeadModel:
-    cfg = GPT2Config(vocab_size=V, n_positions=32, n_embd=32, n_layer=2, n_head=2, bos_token_id=EOS,
-                     eos_token_id=EOS, pad_token_id=PAD)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return GPT2LMHeadModel(cfg)
+def tiny_policy(seed: int = 0):
+    return tiny_gpt2(V, seed, n_positions=32)
 
 
 def reward_fn(prompt_indices, responses):

@@ -9,21 +9,24 @@ by Ahmadian et al. 2024, "Back to Basics". Every step:
   4. leave-one-out advantage within each prompt's k samples:  A_i = R_i − mean_{j≠i} R_j  = k/(k−1)·(R_i − mean R);
   5. loss, with log π_θ(y|x) = Σ_t log π_θ(y_t|x, y_<t):
        plain RLOO (ppo_clip=None):  L = −mean_i A_i · log π_θ(y_i|x_i),   one gradient step;
-       PPO-clip (ppo_clip=ε):       per token ρ_t = π_θ(y_t|·)/π_old(y_t|·),
-                                    L = −mean_i Σ_t min(ρ_t A_i, clip(ρ_t, 1−ε, 1+ε) A_i),  ``ppo_epochs`` steps
+       PPO-clip (ppo_clip=ε):       sequence ratio ρ_i = π_θ(y_i|x_i) / π_old(y_i|x_i)  (the completion is one action),
+                                    L = −mean_i min(ρ_i A_i, clip(ρ_i, 1−ε, 1+ε) A_i),  ``ppo_epochs`` steps
      (at ρ = 1 both give the same gradient); Adam, gradient norm clipped to ``max_grad_norm``.
 
 R and A are constants (no gradient flows through the penalty): the KL enters as part of the reward, as in
 Ziegler et al. 2019 and Stiennon et al. 2020. Dropout is off throughout (the policy stays in eval mode, gradients
-still flow), so log π_old and log π_θ are the same function before the first update.
+still flow), so log π_old and log π_θ are the same function before the first update. All log-probabilities are
+of the sampling distribution (logits / temperature), for π_θ and π_base alike.
 
-Relation to TRL's RLOO (``trl.RLOOTrainer`` / ``trl.RLOOConfig``): the same estimator. TRL's ``num_generations``
-(``rloo_k`` in TRL ≤ 0.19) is our ``k``; its ``beta`` (``kl_coef`` before) is our ``beta``, also applied as a
-sequence-level penalty on the reward; its clipped ratio (``epsilon``, ``num_iterations``/``num_ppo_epochs``) is our
-``ppo_clip``/``ppo_epochs``. Differences: TRL generates with HF ``generate`` (global RNG) under accelerate and
-the Trainer loop, logs its own metrics, and offers advantage normalization and minibatching; here sampling draws
-from an explicit torch.Generator, there is one minibatch per step, advantages are not normalized (so β keeps
-its meaning as nats of KL per unit of reward), and every quantity (reward, log-ratio, KL) is returned per step.
+Relation to TRL's RLOO (``trl.RLOOTrainer`` / ``trl.RLOOConfig``, read in TRL 1.16): the same algorithm. TRL's
+``num_generations`` (``rloo_k`` in TRL ≤ 0.19) is our ``k``; its ``beta`` (``kl_coef`` before) is our ``beta``, also a
+sequence-level penalty subtracted from the reward before the leave-one-out baseline; its sequence-level clipped
+ratio (``epsilon``, ``num_iterations``) is our ``ppo_clip``/``ppo_epochs``. Differences: TRL generates with HF
+``generate`` (global RNG) inside the HF Trainer/accelerate loop, takes text prompts and text-level reward functions,
+and offers advantage normalization (off by default), reward clipping and minibatching; here sampling draws from an
+explicit torch.Generator, prompts and responses stay token ids, there is one minibatch per step, advantages are
+not normalized (so β keeps its meaning: nats of KL per unit of reward), and every quantity (reward, log-ratio,
+loss, clip fraction) is returned per step. ``benchmarks/bench_rloo_trl.py`` times the two on the same model.
 """
 
 from __future__ import annotations
@@ -82,12 +85,10 @@ def train_rloo(policy, base, prompts: list[list[int]], reward_fn: RewardFn, conf
     optimizer = torch.optim.Adam([p for p in policy.parameters() if p.requires_grad], lr=c.lr)
     history: list[dict] = []
     n_pick = min(c.prompts_per_step, len(prompts))
-    last_checkpoint = -1
     try:
         for step in range(c.steps + 1):
             if on_checkpoint is not None and (step % c.checkpoint_every == 0 or step == c.steps):
                 on_checkpoint(step, policy)
-                last_checkpoint = step
             if step == c.steps:
                 break
             t0 = time.perf_counter()
@@ -100,28 +101,30 @@ def train_rloo(policy, base, prompts: list[list[int]], reward_fn: RewardFn, conf
             args = (batch.sequences, batch.attention_mask, batch.response_mask, c.temperature)
 
             # 2.–4. reward, penalty, leave-one-out advantage (all constants for the gradient)
+            # Plain RLOO takes its one gradient step at θ_old, so that forward pass (with grad) also gives log π_old.
+            first_logp = token_logprobs(policy, *args).sum(-1) if c.ppo_clip is None else None
             with torch.no_grad():
                 reward = torch.as_tensor(reward_fn(idx, batch.responses), dtype=torch.float32).reshape(-1)
                 if reward.shape[0] != len(idx):
                     raise ValueError(f"reward_fn returned {reward.shape[0]} rewards for {len(idx)} responses")
-                old_tok = token_logprobs(policy, *args)  # [B, T] log π_old per token
-                log_ratio = old_tok.sum(-1) - token_logprobs(base, *args).sum(-1)  # [B] log π/π_base
+                old_logp = (first_logp.detach() if first_logp is not None
+                            else token_logprobs(policy, *args).sum(-1))  # [B] log π_old(y|x)
+                log_ratio = old_logp - token_logprobs(base, *args).sum(-1)  # [B] log π_old/π_base
                 penalized = reward - c.beta * log_ratio
                 advantage = leave_one_out(penalized, c.k)
 
             # 5. policy-gradient steps
-            mask = batch.response_mask.float()
             clip_frac = 0.0
             for _ in range(c.ppo_epochs if c.ppo_clip is not None else 1):
-                new_tok = token_logprobs(policy, *args)  # [B, T], with grad
                 if c.ppo_clip is None:
-                    loss = -(advantage * new_tok.sum(-1)).mean()
+                    new_logp = first_logp  # [B] log π_θ(y|x), with grad
+                    loss = -(advantage * new_logp).mean()
                 else:
-                    ratio = torch.exp(new_tok - old_tok)  # [B, T]; 1 off the response (both are 0 there)
-                    a = advantage.unsqueeze(-1)
-                    surrogate = torch.minimum(ratio * a, ratio.clamp(1 - c.ppo_clip, 1 + c.ppo_clip) * a)
-                    loss = -((surrogate * mask).sum(-1)).mean()
-                    clip_frac = float((((ratio - 1).abs() > c.ppo_clip).float() * mask).sum() / mask.sum())
+                    new_logp = token_logprobs(policy, *args).sum(-1)  # [B] log π_θ(y|x), with grad
+                    ratio = torch.exp(new_logp - old_logp)  # [B]
+                    clipped = ratio.clamp(1 - c.ppo_clip, 1 + c.ppo_clip)
+                    loss = -torch.minimum(ratio * advantage, clipped * advantage).mean()
+                    clip_frac = float(((ratio - 1).abs() > c.ppo_clip).float().mean())
                 if not torch.isfinite(loss):
                     raise FloatingPointError(f"rloo loss became {loss.item()} at step {step}")
                 optimizer.zero_grad(set_to_none=True)
@@ -142,5 +145,4 @@ def train_rloo(policy, base, prompts: list[list[int]], reward_fn: RewardFn, conf
                 progress(1)
     finally:
         policy.train(was_training[0]), base.train(was_training[1])
-    assert last_checkpoint in (-1, c.steps)
     return history

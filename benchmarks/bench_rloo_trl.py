@@ -1,0 +1,178 @@
+"""RL-loop throughput (samples/s): our RLOO (goodhartlab.optim.rloo) vs TRL's RLOOTrainer, same model, prompts, batch.
+
+TRL is NOT a project dependency; install it into the venv for this benchmark only, without letting pip touch
+torch (TRL's own requirements would otherwise resolve freely):
+    .venv/bin/pip install --no-deps trl
+    .venv/bin/pip install torch==2.13.0 accelerate datasets jinja2 psutil pyarrow
+    .venv/bin/python benchmarks/bench_rloo_trl.py
+Measured with TRL 1.16.0 / transformers 5.23.0 / torch 2.13.0.
+
+Setup shared by both: a random GPT-2 of the RLHF experiment's size (4 layers, width 128, 4 heads, vocab 600,
+context 96), 64 prompts of 24 word tokens, 16 prompts × k=4 samples = 64 samples per step, responses of up to 40
+tokens at temperature 1 (no top-k/top-p), β = 0.05 sequence-level KL penalty against a frozen copy of the
+initial model, one gradient step per batch (plain RLOO; TRL's num_iterations=1 makes its clipped ratio ≡ 1),
+dropout off, Adam at lr 1e-5, reward = share of the 40 slots holding the token "w5" (a function of token ids).
+TRL sees the same vocabulary through a word-level ``PreTrainedTokenizerFast`` (one token per word, no specials
+added), so its prompts tokenize to the same ids. Time per step (generation + reward + reference log-probs +
+update) is the median over two alternating rounds of each (first step of a round dropped as warm-up);
+samples/s = 64 / that. Bar: ours ≥ TRL (ratio ≥ 1).
+TRL runs in fp32 without gradient checkpointing (its defaults, bf16 autocast and checkpointing, are GPU memory
+savers that slow it several-fold on this CPU; a run with its defaults is recorded as ``trl_defaults``).
+Writes benchmarks/results/rloo_trl.json.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from bench_generation import model  # the same random GPT-2 (eos 1, pad 0), run as scripts from benchmarks/
+from transformers import PreTrainedTokenizerFast, TrainerCallback
+
+from goodhartlab.optim.rloo import RLOOConfig, train_rloo
+
+VOCAB, PAD, EOS, TARGET = 600, 0, 1, 5
+K, PROMPTS_PER_STEP, NEW_TOKENS, STEPS, LR, BETA = 4, 16, 40, 6, 1e-5, 0.05
+ROUNDS = 2
+THREADS = 1  # the machine's 2 cores are shared with other agents; 2 threads thrash under that load
+
+
+def words() -> list[str]:
+    return ["<pad>", "<eos>"] + [f"w{i}" for i in range(2, VOCAB)]
+
+
+def tokenizer() -> PreTrainedTokenizerFast:
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from tokenizers.pre_tokenizers import WhitespaceSplit
+
+    tok = Tokenizer(WordLevel({w: i for i, w in enumerate(words())}, unk_token="<pad>"))
+    tok.pre_tokenizer = WhitespaceSplit()
+    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="<eos>")
+
+
+def prompt_ids() -> list[list[int]]:
+    g = torch.Generator().manual_seed(0)
+    return torch.randint(2, VOCAB, (64, 24), generator=g).tolist()
+
+
+def reward_of_ids(ids: list[int]) -> float:
+    return sum(t == TARGET for t in ids) / NEW_TOKENS
+
+
+def bench_ours(m, ref, prompts) -> list[float]:
+    times, last = [], [time.perf_counter()]
+
+    def tick(n=1):
+        now = time.perf_counter()
+        times.append(now - last[0])
+        last[0] = now
+
+    cfg = RLOOConfig(beta=BETA, k=K, prompts_per_step=PROMPTS_PER_STEP, steps=STEPS, lr=LR,
+                     max_new_tokens=NEW_TOKENS, checkpoint_every=10**6)
+    reward = lambda idx, responses: torch.tensor([reward_of_ids(r) for r in responses])  # noqa: E731
+    last[0] = time.perf_counter()
+    history = train_rloo(m, ref, prompts, reward, cfg, torch.Generator().manual_seed(0), progress=tick,
+                         eos_id=EOS, pad_id=PAD)
+    assert len(history) == STEPS
+    return times
+
+
+class StepTimer(TrainerCallback):
+    def __init__(self):
+        self.begin, self.times = None, []
+
+    def on_step_begin(self, args, state, control, **kw):
+        self.begin = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kw):
+        self.times.append(time.perf_counter() - self.begin)
+
+
+def bench_trl(m, prompts, steps: int = STEPS, trl_defaults: bool = False) -> list[float]:
+    from datasets import Dataset
+    from trl import RLOOConfig as TRLConfig
+    from trl import RLOOTrainer
+
+    tok = tokenizer()
+    names = words()
+    text = [" ".join(names[t] for t in p) for p in prompts]
+    assert tok(text[0], add_special_tokens=False)["input_ids"] == prompts[0]
+
+    def reward_fn(prompts, completions, completion_ids, **kw):
+        threads.append(torch.get_num_threads())
+        return [reward_of_ids(ids) for ids in completion_ids]
+
+    timer = StepTimer()
+    threads: list[int] = []
+    with tempfile.TemporaryDirectory() as out:
+        # TRL loads its reference model from the policy's path, so hand it a saved directory (same weights).
+        m.save_pretrained(f"{out}/model")
+        tok.save_pretrained(f"{out}/model")
+        args = TRLConfig(output_dir=out, per_device_train_batch_size=K * PROMPTS_PER_STEP, num_generations=K,
+                         max_completion_length=NEW_TOKENS, beta=BETA, num_iterations=1, learning_rate=LR,
+                         lr_scheduler_type="constant", weight_decay=0.0, max_steps=steps, logging_steps=10**6,
+                         save_strategy="no", report_to="none", use_cpu=True, disable_dropout=True, temperature=1.0,
+                         top_k=0, top_p=1.0, seed=0, dataloader_num_workers=0, log_completions=False,
+                         # TRL's defaults are bf16 autocast and gradient checkpointing (GPU memory savers); on this
+                         # CPU both slow it several-fold, so they are off: fp32 like ours, a like-for-like loop.
+                         **({} if trl_defaults else dict(bf16=False, fp16=False, gradient_checkpointing=False)))
+        trainer = RLOOTrainer(model=f"{out}/model", reward_funcs=reward_fn, args=args,
+                              train_dataset=Dataset.from_dict({"prompt": text}), processing_class=tok,
+                              callbacks=[timer])
+        trainer.train()
+    assert set(threads) == {THREADS}, threads  # TRL/accelerate must not have changed torch's thread count
+    return timer.times
+
+
+def main() -> None:
+    if importlib.util.find_spec("trl") is None:  # keep the recorded result; say how to get TRL
+        print("TRL is not installed; see this script's docstring for the install line. Nothing recorded.")
+        return
+    import trl
+
+    torch.set_num_threads(THREADS)
+    prompts = prompt_ids()
+    base = model()
+    batch = K * PROMPTS_PER_STEP
+    # ABAB: the load from other processes drifts over minutes, so alternate the two loops and pool the rounds.
+    ours, theirs = [], []
+    for round_ in range(ROUNDS):
+        ours.append(bench_ours(copy.deepcopy(base), copy.deepcopy(base), prompts))
+        print(f"round {round_} ours s/step", [round(t, 2) for t in ours[-1]])
+        theirs.append(bench_trl(copy.deepcopy(base), prompts))
+        print(f"round {round_} trl  s/step", [round(t, 2) for t in theirs[-1]])
+    defaults = bench_trl(copy.deepcopy(base), prompts, steps=2, trl_defaults=True)
+    print("trl defaults s/step", [round(t, 2) for t in defaults])
+    ours_step = statistics.median([t for r in ours for t in r[1:]])  # first step of each round is warm-up
+    trl_step = statistics.median([t for r in theirs for t in r[1:]])
+    row = {"benchmark": "RL loop samples/s, goodhartlab RLOO vs TRL RLOOTrainer (same model, prompts, batch)",
+           "model": {"n_layer": 4, "n_embd": 128, "n_head": 4, "vocab_size": VOCAB, "n_positions": 96},
+           "batch_samples": batch, "k": K, "max_new_tokens": NEW_TOKENS, "steps_per_round": STEPS,
+           "rounds": ROUNDS, "beta": BETA, "threads": THREADS, "trl_version": trl.__version__,
+           "ours_seconds_per_step": ours, "trl_seconds_per_step": theirs,
+           "ours_samples_per_s": batch / ours_step, "trl_samples_per_s": batch / trl_step,
+           "ratio_ours_over_trl": trl_step / ours_step, "bar": {"ratio_ours_over_trl_at_least": 1.0},
+           "ratio_to_bar": trl_step / ours_step / 1.0,
+           "trl_defaults": {"settings": "bf16 autocast + gradient checkpointing (TRL's defaults), 2 steps",
+                            "seconds_per_step": defaults, "samples_per_s": batch / defaults[-1],
+                            "ratio_ours_over_trl": defaults[-1] / ours_step},
+           "note": "median step time excluding each round's first step; rounds alternate ours/TRL; "
+                   "2 cores shared with other agents running (noisy)",
+           "python": platform.python_version(), "torch": torch.__version__, "cpus": os.cpu_count()}
+    path = Path(__file__).parent / "results" / "rloo_trl.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(row, indent=2) + "\n")
+    print(f"wrote {path}", {k: row[k] for k in ("ours_samples_per_s", "trl_samples_per_s", "ratio_ours_over_trl")})
+
+
+if __name__ == "__main__":
+    main()
