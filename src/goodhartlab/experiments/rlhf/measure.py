@@ -197,6 +197,7 @@ def series_name(arm: Arm, proxy: ProxySpec, method: str) -> str:
 def run_arms(config, ctx, arms: list[Arm], worlds: dict[str, QAWorldConfig]) -> None:
     """Everything: for each world its π_base, then per seed and arm the comparisons, reward models,
     best-of-n curves and RL runs; records measurements and tables through ``ctx``."""
+    _quiet_transformers()
     torch.set_num_threads(1)  # under contention from other processes, 1 thread was 6x faster than 2 here
     series_rows, rm_rows, base_rows = [], [], []
     for label, wcfg in worlds.items():
@@ -266,6 +267,14 @@ def run_arms(config, ctx, arms: list[Arm], worlds: dict[str, QAWorldConfig]) -> 
     ctx.table("series", _unique(series_rows))
     ctx.table("reward_models", rm_rows)
     ctx.table("base_models", base_rows)
+
+
+def _quiet_transformers() -> None:
+    """Our own progress bars and log lines say what happens; transformers' loading bars and notices would clutter them."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
 
 
 def _unique(rows: list[dict]) -> list[dict]:

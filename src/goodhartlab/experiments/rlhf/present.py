@@ -231,26 +231,32 @@ def _findings(results, m: pd.DataFrame, s: pd.DataFrame, fits: pd.DataFrame, gap
                        "Reward-model score (standardised on π_base answers) at the lowest → highest pressure, mean over "
                        f"{seeds} seed(s) with 95% bootstrap intervals: " + "; ".join(parts) + ".", nums))
     # 2. rater curve, gold curve, peaks
-    parts, nums, earlier = [], {}, []
+    parts, nums, earlier, rises = [], {}, [], []
     for _, f in fits.iterrows():
         g = m[m.series == f.series]
         top = g[g.pressure == g.pressure.max()]
         rp, gp = _ci(top.rater, rng), _ci(top.gold_pref, rng)
+        at_peak = _ci(g[np.isclose(g.groupby("pressure").kl.transform("mean"), f.rater_peak_kl)].rater, rng)
+        rises.append(bool(at_peak.low > 0.5))
         e = f.gold_pref_peak_kl < f.rater_peak_kl  # strictly: both peaking at π_base is not "earlier"
         lower = f.gold_pref_peak < f.rater_peak
         earlier.append(bool(e and lower))
-        parts.append(f"{f.series}: rater preference peaks at {f.rater_peak:.3f} (KL {f.rater_peak_kl:.2f}), gold preference "
+        parts.append(f"{f.series}: rater preference peaks at {at_peak} (KL {f.rater_peak_kl:.2f}), gold preference "
                      f"peaks at {f.gold_pref_peak:.3f} (KL {f.gold_pref_peak_kl:.2f}); at the highest pressure (KL "
                      f"{top.kl.mean():.2f}) rater {rp}, gold {gp} — gold peaks "
                      + ("earlier and lower" if e and lower else "lower but not earlier" if lower else
                         "earlier but not lower" if e else "neither earlier nor lower"))
         nums[f"rater_peak[{f.series}]"] = f.rater_peak
         nums[f"gold_pref_peak[{f.series}]"] = f.gold_pref_peak
-    verdict = (f"Gold peaks earlier and lower than the rater in {sum(earlier)} of {len(earlier)} curves."
-               if earlier else "No curves.")
+    verdict = (f"Gold peaks earlier and lower than the rater in {sum(earlier)} of {len(earlier)} curves. The rater's "
+               f"preference over π_base rises significantly above 0.5 (95% interval over seeds above 0.5 at its peak) in "
+               f"{sum(rises)} of {len(rises)} curves"
+               + (" — Stiennon et al.'s rise of labeller preference with optimization does not appear here."
+                  if not any(rises) else ".") if earlier else "No curves.")
     out.append(Finding("Rater preference (Stiennon Fig. 5 analogue) vs gold preference against π_base",
                        verdict + " A preference rate of 0.5 means no better than π_base. " + "; ".join(parts) + ".",
-                       {**nums, "curves_gold_earlier_and_lower": float(sum(earlier)), "curves": float(len(earlier))}))
+                       {**nums, "curves_gold_earlier_and_lower": float(sum(earlier)), "curves_rater_rises": float(sum(rises)),
+                        "curves": float(len(earlier))}))
     # 3. Gao fits
     parts = []
     for _, f in fits.iterrows():
