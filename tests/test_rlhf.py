@@ -113,7 +113,7 @@ def test_any_local_hf_model_replaces_pi_base(policy_dir, store, monkeypatch):
                 "offer_or_threat_rate", "flattery_rate", "filler_rate", "true_claim_rate", "mean_length"):
         assert m[col].notna().all(), col
     base = pd.read_csv(run_dir / "tables" / "base_models.csv")
-    assert base.source.iloc[0] == str(policy_dir)
+    assert base.source.iloc[0] == str(policy_dir.resolve())
     assert not (store / "cache").exists()  # nothing trained, nothing cached
 
 
@@ -164,3 +164,9 @@ def test_quick_rlhf_end_to_end_with_pretraining(store, monkeypatch):
     titles = [f["title"] for f in findings]
     assert any("Gao" in t for t in titles) and any("invisible" in t for t in titles)
     assert (run_dir / "figures" / "kl_axes.png").exists()
+
+
+def test_a_missing_policy_model_is_one_line(store, tmp_path):
+    proc = cli("run", "rlhf", "--set", f"policy_model={tmp_path / 'nope'}", store=store)
+    assert proc.returncode == 2 and "policy_model" in proc.stderr and "config.json" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -6,6 +6,7 @@ defaults (gold rater, bribery, ensembles, assisted rater).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -48,6 +49,13 @@ class Config(ExperimentConfig):
     eval_samples: int = Field(8, ge=1, le=1024, description="Policy samples per evaluation question at each RL checkpoint.")
     kl_samples: int = Field(256, ge=8, le=100_000, description="Fresh policy samples per KL(π‖π_base) estimate.")
     max_new_tokens: int = Field(40, ge=4, le=512, description="Longest answer (tokens).")
+
+    @field_validator("policy_model")
+    @classmethod
+    def _model_dir(cls, v: str | None) -> str | None:
+        if v is not None and not (Path(v).expanduser() / "config.json").is_file():
+            raise ValueError(f"'{v}' is not a Hugging Face model directory (no config.json there)")
+        return None if v is None else str(Path(v).expanduser().resolve())
 
     @field_validator("betas")
     @classmethod
