@@ -174,8 +174,11 @@ def _gold_rater_figure(fits: pd.DataFrame, rm: pd.DataFrame) -> Figure | None:
         axes[0, 0].plot(g["size"], g.alpha, marker="o", label=f"{int(data)} comparisons")
         axes[0, 1].plot(g["size"], g.beta_fit, marker="o", label=f"{int(data)} comparisons")
         axes[0, 2].plot(g["size"], g.gold_gain_peak, marker="o", label=f"{int(data)} comparisons")
+    sizes = sorted(bon["size"].unique())
     for ax, t in zip(axes[0], ("fitted α (best-of-n)", "fitted β (best-of-n)", "measured gold-gain peak")):
         ax.set(xscale="log", xlabel="reward-model width (n_embd)", title=t)
+        ax.set_xticks(sizes, [f"{int(x)}" for x in sizes])
+        ax.minorticks_off()
         ax.legend(fontsize=6)
     fig.tight_layout()
     return Figure("gao_fits_vs_rm", "Gao et al.'s best-of-n fit gold ≈ d(α − βd) against reward-model size, one line per "
@@ -325,10 +328,22 @@ def _specific(results, m, s, fits, rng) -> list[Finding]:
         bon = fits[fits.method == "best-of-n"]
         parts = [f"{f.group}: α={f.alpha:.3f}, β={f.beta_fit:.3f}, R²={f.r2:.2f}, gold peak {f.gold_gain_peak:.3f}"
                  for _, f in bon.iterrows()]
+        grid = bon.group.str.extract(r"RM (\d+)w (\d+)c").astype(float).set_axis(["size", "data"], axis=1)
+        grid["peak"] = bon.gold_gain_peak.values
+        by_data = [g.sort_values("size").peak.values for _, g in grid.groupby("data") if g["size"].nunique() > 1]
+        by_size = [g.sort_values("data").peak.values for _, g in grid.groupby("size") if g["data"].nunique() > 1]
+        up_size = sum(v[-1] > v[0] for v in by_data)
+        up_data = sum(v[-1] > v[0] for v in by_size)
         out.append(Finding("Gao fits against reward-model size and data (gold rater)",
-                           "Best-of-n fits per (reward-model width 'w', comparisons 'c'): " + "; ".join(parts) + ". Gao et al. "
-                           "found larger reward models and more data raise the gold peak; compare the peaks above.",
-                           {f"alpha[{f.group}]": f.alpha for _, f in bon.iterrows()}))
+                           "Best-of-n fits per (reward-model width 'w', comparisons 'c'): " + "; ".join(parts) + ". "
+                           f"The largest reward model's gold peak is above the smallest's at {up_size} of {len(by_data)} "
+                           f"data sizes; the most data's peak is above the least data's at {up_data} of {len(by_size)} "
+                           "widths. Gao et al. 2022 found both larger reward models and more data raise the gold peak"
+                           + (" — here that holds throughout." if up_size == len(by_data) and up_data == len(by_size)
+                              else f" — here it does not hold throughout ({m.seed.nunique()} seed(s) per cell)."),
+                           {**{f"alpha[{f.group}]": f.alpha for _, f in bon.iterrows()},
+                            **{f"beta[{f.group}]": f.beta_fit for _, f in bon.iterrows()},
+                            **{f"gold_peak[{f.group}]": f.gold_gain_peak for _, f in bon.iterrows()}}))
     if hasattr(cfg, "aggregates") or (s.arm.nunique() > 1 and not hasattr(cfg, "rm_sizes") and not hasattr(cfg, "offer_rates")):
         parts, nums = [], {}
         for _, f in fits.iterrows():
