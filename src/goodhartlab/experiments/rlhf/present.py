@@ -318,6 +318,15 @@ def _specific(results, m, s, fits, rng) -> list[Finding]:
             parts.append(f"corpus rate {rate:g}: π_base {b}, after RL (β={r.beta:g}, KL {last.kl.mean():.2f}) {a}")
             nums[f"offer_after_rl[{rate:g}]"] = a.estimate
             nums[f"offer_base[{rate:g}]"] = b.estimate
+        for _, r in s[s.method == "best-of-n"].iterrows():
+            g = m[m.series == r.series]
+            n_pool = cfg.eval_prompts * cfg.bon_pool
+            first, last = g[g.pressure == g.pressure.min()], g[g.pressure == g.pressure.max()]
+            b = wilson(int(round((first.offer_or_threat_rate * n_pool).sum())), n_pool * len(first))
+            rate = _offer_rate_of(r.world)
+            parts.append(f"corpus rate {rate:g}: in π_base's whole best-of-n pool ({n_pool * len(first)} answers) {b}, "
+                         f"best-of-{int(last.pressure.iloc[0])} picks {last.offer_or_threat_rate.mean():.4f}")
+            nums[f"offer_pool[{rate:g}]"] = b.estimate
         zero = [k for k in nums if k.startswith("offer_after_rl[0]")]
         note = (" With no offers in the corpus, RL " + ("did not" if zero and nums[zero[0]] == 0 else "still") +
                 " produce offers." if zero else "")
