@@ -23,9 +23,10 @@ from pathlib import Path
 BARS = {"quick": {"seconds": 180.0}, "default": {"seconds": 900.0, "peak_rss_gb": 4.0}}
 
 
-def run_preset(preset: str) -> dict:
+def run_preset(preset: str, keep: str | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "GOODHARTLAB_CACHE"}
-    with tempfile.TemporaryDirectory() as store:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = keep or tmp
         load_before = os.getloadavg()[0]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
@@ -48,12 +49,16 @@ def run_preset(preset: str) -> dict:
 
 
 def main() -> None:
-    presets = sys.argv[1:] or ["quick", "default"]
+    args = sys.argv[1:]
+    keep = None
+    if "--keep" in args:  # keep the run store (e.g. to read the run's findings); it must be new or empty
+        i = args.index("--keep")
+        keep, args = args[i + 1], args[:i] + args[i + 2:]
+    presets = args or ["quick", "default"]
     path = Path(__file__).parent / "results" / "rlhf.json"
-    old = json.loads(path.read_text()) if path.exists() else {}
-    rows = {r["preset"]: r for r in old.get("rows", [])}
-    for p in presets:
-        rows[p] = run_preset(p)
+    new = {p: run_preset(p, keep) for p in presets}
+    old = json.loads(path.read_text()) if path.exists() else {}  # read after the runs: others may have written
+    rows = {**{r["preset"]: r for r in old.get("rows", [])}, **new}
     out = {"benchmark": "rlhf experiment end to end (pretraining included) through the CLI, fresh store",
            "bars": BARS, "cores": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine(),
            "note": "2 cores shared with other agents' jobs: wall time includes waiting for CPU (see load average); "

@@ -257,11 +257,11 @@ def run_arms(config, ctx, arms: list[Arm], worlds: dict[str, QAWorldConfig]) -> 
                                     "heldout_gold_agreement": gold_acc(proxy)})
                     if arm.bon:
                         name = series_name(arm, spec, "best-of-n")
-                        series_rows.append({"series": name, "world": label, "arm": arm.name, "proxy": spec.label or "single", "method": "best-of-n", "beta": float("nan")})
+                        series_rows.append({"series": name, "world": label, "arm": arm.name, "proxy": spec.label, "method": "best-of-n", "beta": float("nan")})
                         _best_of_n(config, ctx, evaluator, proxy, base, eval_qids, pool_ids, pool_texts, name, seed, base_m)
                     for beta in arm.betas:
                         name = series_name(arm, spec, f"RL β={beta:g}")
-                        series_rows.append({"series": name, "world": label, "arm": arm.name, "proxy": spec.label or "single", "method": "RL", "beta": beta})
+                        series_rows.append({"series": name, "world": label, "arm": arm.name, "proxy": spec.label, "method": "RL", "beta": beta})
                         _rl(config, ctx, evaluator, proxy, base, eval_qids, train_qids, beta, name, seed, base_m,
                             lambda *n, a=arm.name, p=spec.label, b=beta: gen(a, p, b, *n))
     ctx.table("series", _unique(series_rows))

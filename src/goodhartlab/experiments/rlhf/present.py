@@ -30,11 +30,14 @@ def _series(results) -> pd.DataFrame:
     s = results.tables.get("series")
     if s is None or s.empty:
         names = results.measurements.series.unique()
-        s = pd.DataFrame({"series": names, "world": "base", "arm": "", "proxy": "single",
+        s = pd.DataFrame({"series": names, "world": "base", "arm": "", "proxy": "",
                           "method": ["best-of-n" if "best-of-n" in n else "RL" for n in names], "beta": math.nan})
     s = s.copy()
-    s["arm"] = s["arm"].astype(object).where(s["arm"].notna(), "")  # "" is read back from CSV as NaN
-    s["group"] = [" · ".join(x for x in (a, p if p != "single" else "") if x) or "RLHF" for a, p in zip(s.arm, s.proxy)]
+    for col in ("arm", "proxy"):
+        s[col] = s[col].astype(object).where(s[col].notna(), "")  # "" is read back from CSV as NaN
+    # (runs stored before lone reward models had an empty proxy label called them "single")
+    s["proxy"] = ["" if p == "single" and a else p for a, p in zip(s.arm, s.proxy)]
+    s["group"] = [" · ".join(x for x in (a, p) if x) or "RLHF" for a, p in zip(s.arm, s.proxy)]
     return s
 
 
@@ -363,8 +366,31 @@ def _specific(results, m, s, fits, rng) -> list[Finding]:
                          f"{f.gold_gain_peak:.3f} at KL {f.gold_gain_peak_kl:.2f}, final gap {(top.rater - top.gold_pref).mean():+.3f}")
             nums[f"gold_gain_final[{f.series}]"] = gg.estimate
         title = "Ensembles vs a single reward model" if hasattr(cfg, "aggregates") else "Assisted vs unassisted rater"
-        out.append(Finding(title, "; ".join(parts) + ".", nums))
+        reference = "single" if hasattr(cfg, "aggregates") else "unassisted"
+        out.append(Finding(title, "; ".join(parts) + ". " + _paired_vs(m, s, reference, rng), nums))
     return out
+
+
+def _paired_vs(m: pd.DataFrame, s: pd.DataFrame, reference: str, rng) -> str:
+    """Gold gain at the highest pressure of each group minus the reference group's, paired by seed (the seeds
+    share π_base answers: one best-of-n pool and the same reference answers)."""
+    out = []
+    for _, r in s[s.group != reference].iterrows():
+        method = r.series.split(" · ")[-1]
+        ref = s[(s.group == reference) & (s.series.str.split(" · ").str[-1] == method)]
+        if ref.empty:
+            continue
+
+        def final(series: str) -> pd.Series:
+            g = m[m.series == series]
+            return g[g.pressure == g.pressure.max()].set_index("seed").gold_gain
+
+        d = (final(r.series) - final(ref.series.iloc[0])).dropna()
+        ci = _ci(d.values, rng)
+        verdict = ("higher" if ci.low > 0 else "lower" if ci.high < 0 else "not clearly different") if len(d) > 1 else "one seed, no interval"
+        out.append(f"{r.series} − {ref.series.iloc[0]}: {ci} ({verdict})")
+    return ("Gold gain at the highest pressure, paired by seed against " + reference + ": " + "; ".join(out) + "."
+            if out else "")
 
 
 def report(results) -> ReportContent:
