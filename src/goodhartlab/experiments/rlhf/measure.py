@@ -30,6 +30,7 @@ from goodhartlab.raters import Loopholes, build_rater
 from goodhartlab.worlds.qa import BEHAVIOURS, QAWorld, QAWorldConfig
 
 SAMPLE_BATCH = 512  # sequences per sampling call: bounds memory of the KV cache
+EXAMPLES = 4  # answers per RL run kept (seed 0, first and last checkpoint) for the report
 HELD_OUT = 200  # held-out rater comparisons per seed on which each reward model is measured
 
 
@@ -355,11 +356,18 @@ def _rl(config, ctx, evaluator, proxy, base, qids, train_qids, beta, name, seed,
         with torch.no_grad():
             resp = draw(base, pol, eval_rep, gen("eval", step), config.max_new_tokens)
             texts = [decode(tok, r) for r in resp]
-            m = summary(evaluator.measure(np.repeat(np.arange(len(qids)), S), np.tile(np.arange(S), len(qids)), texts))
-            score = float(proxy.score([base.prompt_ids[q] for q in eval_rep], resp).mean())
+            per = evaluator.measure(np.repeat(np.arange(len(qids)), S), np.tile(np.arange(S), len(qids)), texts)
+            m = summary(per)
+            scores = proxy.score([base.prompt_ids[q] for q in eval_rep], resp)
+            score = float(scores.mean())
             kl = estimate_sequence_kl(pol, base.model, base.sampler_prompts(qids), config.kl_samples, config.max_new_tokens,
                                       gen("kl", step), eos, pad)
         ctx.record(row(name, "step", step, kl.mean, score, m, seed, base_m["gold"], beta=beta, kl_low=kl.low, kl_high=kl.high))
+        if seed == 0 and step in (0, config.rl_steps):  # a few answers to read, first and last checkpoint
+            prompts = {q.id: q.prompt for q in base.world.questions}
+            ctx.table("examples", [{"series": name, "step": step, "question": prompts[eval_rep[i]], "answer": texts[i],
+                                    "proxy": float(scores[i]), "rater_pref": per["rater_pref"][i], "gold": per["gold"][i]}
+                                   for i in range(0, len(texts), max(1, len(texts) // EXAMPLES))[:EXAMPLES]])
 
     rl = RLOOConfig(beta=beta, k=config.rl_k, prompts_per_step=config.rl_prompts_per_step, steps=config.rl_steps,
                     lr=config.rl_lr, max_new_tokens=config.max_new_tokens, checkpoint_every=config.checkpoint_every)

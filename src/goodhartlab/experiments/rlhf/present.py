@@ -409,8 +409,12 @@ def report(results) -> ReportContent:
     ) if f is not None]
     tables = [Table("Gao fits and peaks", fits, "Fits to gold − gold(π_base) on all seeds' points; peaks of the mean curves."),
               Table("Invisible failure gap", gaps, "Rater minus gold preference rate against π_base, per pressure."),
-              *[Table(name.replace("_", " ").capitalize(), results.tables[name], "")
-                for name in ("reward_models", "base_models") if name in results.tables]]
+              *[Table(name.replace("_", " ").capitalize(), results.tables[name], caption)
+                for name, caption in (("examples", "Answers of seed 0's RL policies at the first and last checkpoint, "
+                                       "with the proxy, the rater's preference over a π_base answer, and gold."),
+                                      ("reward_models", "Held-out agreement with the rater's picks and with gold's ordering."),
+                                      ("base_models", "π_base: training losses, cache key, world settings."))
+                if name in results.tables]]
     return ReportContent(
         title="RLHF overoptimization: proxy, rater and gold along the KL axis",
         summary=("A tiny GPT-2 (π_base) pretrained on a synthetic world's internet and fine-tuned on its Q/A format; a "
