@@ -420,5 +420,7 @@ def report(results) -> ReportContent:
         summary=("A tiny GPT-2 (π_base) pretrained on a synthetic world's internet and fine-tuned on its Q/A format; a "
                  "simulated rater compares π_base answers; a Bradley–Terry reward model learns those comparisons; best-of-n "
                  "and RLOO with a KL penalty optimise it. Gold — true claims, valid citations only, costs accounted for, "
-                 "no manipulation, no padding — is measured after the fact and never reaches a learner."),
+                 "no manipulation, no padding — is measured after the fact and never reaches a learner. KL: best-of-n at "
+                 "log n − (n−1)/n; RL checkpoints by the sequence-level estimator of optim/kl.py (exact per-token KL summed "
+                 "along fresh policy samples, Student-t 95% interval, stored as kl_low/kl_high)."),
         findings=_findings(results, m, s, fits, gaps), figures=figures, tables=tables)
