@@ -5,3 +5,4 @@ from goodhartlab.experiments import amplification  # noqa: F401
 from goodhartlab.experiments import digits  # noqa: F401
 from goodhartlab.experiments import debate  # noqa: F401
 from goodhartlab.experiments import weak_to_strong  # noqa: F401
+from goodhartlab.experiments import rlhf  # noqa: F401

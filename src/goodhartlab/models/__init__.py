@@ -1,1 +1,1 @@
-"""Models: classifiers, judges, language models, tokenizers, reward models, sampling."""
+"""Models: classifiers and judges (torch), the tiny language model, tokenizer, reward models and sampling (transformers)."""

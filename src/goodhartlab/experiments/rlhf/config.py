@@ -1,0 +1,128 @@
+"""Configs of the five RLHF experiments; every field documented here once.
+
+``Config`` is the flagship ``rlhf``; the others extend it with the one axis they sweep and their own
+defaults (gold rater, bribery, ensembles, assisted rater).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from goodhartlab.core.config import ExperimentConfig
+from goodhartlab.models.configs import LMConfig, RMConfig
+from goodhartlab.raters import Loopholes
+from goodhartlab.worlds.qa import QAWorldConfig
+
+# Loopholes of the flagship's rater: every systematic failure the issue lists, except reading only the start.
+RATER_LOOPHOLES = dict(believes_misconceptions=True, trusts_citations=True, blind_to_hidden_costs=True,
+                       likes_confidence_and_flattery=True, offer_susceptibility=1.0, reads_first_k=None)
+
+QUICK_LM = {"block_size": 64, "corpus_documents": 1000, "pretrain_steps": 100, "sft_examples": 2000, "sft_steps": 500}
+QUICK = {"seeds": 2, "lm": QUICK_LM, "rm": {"comparisons": 1000}, "eval_prompts": 16,
+         "bon_pool": 256, "betas": [0.02, 0.05, 0.1, 0.3], "rl_steps": 20, "checkpoint_every": 5,
+         "rl_prompts_per_step": 8, "rl_k": 4, "eval_samples": 4, "kl_samples": 48, "max_new_tokens": 32}
+
+
+class Config(ExperimentConfig):
+    world: QAWorldConfig = Field(default_factory=QAWorldConfig, description="The QA world (knowledge base, corpus rates); seeded by `seed`.")
+    lm: LMConfig = Field(default_factory=LMConfig, description="π_base: tiny GPT-2 size and its pretraining + fine-tuning.")
+    policy_model: str | None = Field(None, description="A local Hugging Face causal LM directory used as π_base instead of training one (its tokenizer must cover the world's words).")
+    loopholes: Loopholes = Field(default_factory=lambda: Loopholes(**RATER_LOOPHOLES), description="The rater's loopholes (all off = the gold rater).")
+    rater_temperature: float = Field(0.2, gt=0.0, le=100.0, description=(
+        "Boltzmann temperature of the rater's choice (its noise). At 0.2 the rater's picks on π_base answer pairs "
+        "agree with its own noiseless ordering about 84% of the time, near the 73-77% inter-labeller agreement "
+        "Stiennon et al. 2020 report."))
+    assisted: bool = Field(False, description="Give the rater a critique that checks citations against the world.")
+    rm: RMConfig = Field(default_factory=RMConfig, description="Reward model: backbone, size, comparisons, ensemble.")
+    seeds: int = Field(3, ge=1, le=50, description="Repeats of rater comparisons, reward model, best-of-n pool and RL (π_base is shared).")
+    eval_prompts: int = Field(32, ge=2, le=10_000, description="Questions on which every policy is evaluated (best-of-n pools and RL checkpoints).")
+    bon_pool: int = Field(512, ge=2, le=8192, description="π_base samples per evaluation question; best-of-n is computed exactly for n = 1, 2, 4, … ≤ this.")
+    betas: list[float] = Field([0.01, 0.03, 0.1, 0.3], description="KL coefficients β of the RL sweep (empty: no RL).")
+    rl_steps: int = Field(80, ge=1, le=100_000, description="RLOO steps per β.")
+    rl_k: int = Field(4, ge=2, le=64, description="RLOO samples per prompt (the leave-one-out baseline needs ≥ 2).")
+    rl_prompts_per_step: int = Field(16, ge=1, le=1024, description="Prompts per RLOO step.")
+    rl_lr: float = Field(1e-3, gt=0.0, le=1.0, description="Policy Adam learning rate.")
+    checkpoint_every: int = Field(10, ge=1, le=100_000, description="RL steps between evaluated checkpoints (step 0 is always evaluated).")
+    eval_samples: int = Field(8, ge=1, le=1024, description="Policy samples per evaluation question at each RL checkpoint.")
+    kl_samples: int = Field(256, ge=8, le=100_000, description="Fresh policy samples per KL(π‖π_base) estimate.")
+    max_new_tokens: int = Field(40, ge=4, le=512, description="Longest answer (tokens).")
+
+    @field_validator("policy_model")
+    @classmethod
+    def _model_dir(cls, v: str | None) -> str | None:
+        if v is not None and not (Path(v).expanduser() / "config.json").is_file():
+            raise ValueError(f"'{v}' is not a Hugging Face model directory (no config.json there)")
+        return None if v is None else str(Path(v).expanduser().resolve())
+
+    @field_validator("betas")
+    @classmethod
+    def _betas(cls, v: list[float]) -> list[float]:
+        if any(b < 0 for b in v):
+            raise ValueError("each β must be ≥ 0")
+        return sorted(set(v))
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.checkpoint_every > self.rl_steps and self.betas:
+            raise ValueError(f"checkpoint_every ({self.checkpoint_every}) must be ≤ rl_steps ({self.rl_steps}), or RL records only step 0")
+        return self
+
+    presets = {"quick": QUICK, "full": {"seeds": 5, "bon_pool": 1024, "rl_steps": 150, "eval_prompts": 48}}
+
+
+class GoldRaterConfig(Config):
+    loopholes: Loopholes = Field(default_factory=Loopholes.none, description="The gold rater: no loopholes (Gao et al. 2022's synthetic setup).")
+    rm_sizes: list[int] = Field([16, 32, 64, 128], min_length=1, description="Widths (n_embd) of fresh reward-model backbones swept.")
+    comparison_counts: list[int] = Field([250, 500, 1000, 2000], min_length=1, description="Comparison-set sizes swept.")
+    betas: list[float] = Field([0.03], description="β of an RL run per seed with the largest reward model on the most data (empty: none).")
+
+    @field_validator("rm_sizes", "comparison_counts")
+    @classmethod
+    def _positive(cls, v: list[int]) -> list[int]:
+        if any(x < 8 for x in v):
+            raise ValueError("each value must be ≥ 8")
+        return sorted(set(v))
+
+    presets = {"quick": {**QUICK, "rm_sizes": [16, 64], "comparison_counts": [200, 800], "betas": [0.05],
+                         "rm": {}},
+               "full": {"seeds": 5, "bon_pool": 1024}}
+
+
+class BriberyConfig(Config):
+    offer_rates: list[float] = Field([0.0, 1e-4, 1e-3, 1e-2], min_length=1, description="Offer/threat rates of the pretraining corpus swept (one π_base each).")
+    betas: list[float] = Field([0.03], min_length=1, max_length=1, description="The fixed β of the RL run at every offer rate.")
+
+    @field_validator("offer_rates")
+    @classmethod
+    def _rates(cls, v: list[float]) -> list[float]:
+        if any(not 0.0 <= r <= 1.0 for r in v):
+            raise ValueError("each offer rate must be in [0, 1]")
+        return sorted(set(v))
+
+    presets = {"quick": {**QUICK, "betas": [0.03], "offer_rates": [0.0, 1e-2]},
+               "full": {"seeds": 5, "rl_steps": 150}}
+
+
+class EnsemblesConfig(Config):
+    rm: RMConfig = Field(default_factory=lambda: RMConfig(members=4), description="Reward model; `members` is the ensemble size K.")
+    aggregates: list[Literal["single", "mean", "min", "uncertainty"]] = Field(
+        ["single", "mean", "min", "uncertainty"], min_length=1, description="Proxies compared: one member alone, or the K members aggregated.")
+    betas: list[float] = Field([0.03], description="β of the RL runs, one per proxy.")
+
+    presets = {"quick": {**QUICK, "rm": {"comparisons": 1000, "members": 3}, "betas": [0.03]},
+               "full": {"seeds": 5, "bon_pool": 1024, "rl_steps": 150}}
+
+    @model_validator(mode="after")
+    def _members(self):
+        if self.rm.members < 2 and set(self.aggregates) - {"single"}:
+            raise ValueError("rm.members must be ≥ 2 to compare ensembles")
+        return self
+
+
+class AssistedConfig(Config):
+    betas: list[float] = Field([0.03], description="β of the RL runs, one per rater.")
+
+    presets = {"quick": {**QUICK, "betas": [0.03]}, "full": {"seeds": 5, "bon_pool": 1024, "rl_steps": 150}}

@@ -1,0 +1,172 @@
+"""The RLHF experiments: gold unreachable from the optimizer's inputs, any HF causal LM as π_base, and
+end-to-end CLI runs (tiny configs of all five; the quick preset of ``rlhf``)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from goodhartlab.experiments.rlhf.config import RATER_LOOPHOLES
+from goodhartlab.experiments.rlhf.measure import Base, collect_comparisons, reward_fn_for
+from goodhartlab.models.lm import gpt2_config, seeded_init
+from goodhartlab.models.reward_model import RMConfig, train_ensemble
+from goodhartlab.models.tokenizer import build_tokenizer, encode
+from goodhartlab.optim.rloo import RLOOConfig, train_rloo
+from goodhartlab.raters import Loopholes, build_rater
+from goodhartlab.worlds.qa import GoldScorer, QAWorld, QAWorldConfig
+from conftest import cli
+
+TINY_RUN = ["seeds=1", "eval_prompts=4", "bon_pool=8", "betas=[0.1]", "rl_steps=2", "checkpoint_every=1",
+            "eval_samples=2", "kl_samples=8", "rm.comparisons=16", "max_new_tokens=6", "rl_prompts_per_step=2", "rl_k=2"]
+
+
+def random_lm(world: QAWorld, seed: int = 0):
+    """A tiny random GPT-2 over the world's vocabulary (what a user's own HF model directory would hold)."""
+    from transformers import GPT2LMHeadModel
+
+    tok = build_tokenizer(world.vocabulary())
+    model = seeded_init(lambda: GPT2LMHeadModel(gpt2_config(len(tok), 1, 2, 16, 64, tok)), seed)
+    return model.eval(), tok
+
+
+def test_gold_is_unreachable_from_the_optimizers_inputs(monkeypatch):
+    world = QAWorld(QAWorldConfig(n_entities=6, n_attributes=2), seed=0)
+    model, tok = random_lm(world)
+    base = Base("base", world, model, tok, {q.id: encode(tok, q.prompt) for q in world.questions}, {})
+    rater = build_rater(world, Loopholes(**RATER_LOOPHOLES), temperature=0.5)
+    qids = [q.id for q in world.questions]
+    data = collect_comparisons(base, rater, qids * 2, torch.Generator().manual_seed(0), np.random.default_rng(0), 6)
+    # The reward model's whole training set is token ids: no text, no scores, nothing from gold.
+    for field in (data.prompts, data.chosen, data.rejected):
+        assert all(isinstance(t, int) for seq in field for t in seq)
+
+    # From here on any call into gold fails loudly; reward-model training and RL must not notice.
+    def boom(*_a, **_k):
+        raise AssertionError("gold was reached by a learner")
+
+    monkeypatch.setattr(GoldScorer, "score", boom)
+    monkeypatch.setattr(QAWorld, "gold_scorer", boom)
+    monkeypatch.setattr(QAWorld, "parse", boom)
+    rm, _ = train_ensemble(RMConfig(comparisons=len(data.prompts), epochs=1, batch_size=8), data, model, tok, seed=0)
+    seen = []
+    reward = reward_fn_for(rm, [base.prompt_ids[q] for q in qids])
+
+    def spy(idx, responses):
+        assert all(isinstance(i, int) for i in idx) and all(isinstance(t, int) for r in responses for t in r)
+        seen.append(len(responses))
+        return reward(idx, responses)
+
+    import copy
+
+    policy = copy.deepcopy(model).requires_grad_(True)
+    hist = train_rloo(policy, model, base.sampler_prompts(qids), spy,
+                      RLOOConfig(beta=0.1, k=2, prompts_per_step=2, steps=2, max_new_tokens=6, checkpoint_every=1),
+                      torch.Generator().manual_seed(1), eos_id=tok.eos_token_id, pad_id=tok.pad_token_id)
+    assert len(hist) == 2 and seen == [4, 4]
+
+
+@pytest.fixture(scope="module")
+def policy_dir(tmp_path_factory):
+    """A tiny random HF model for the default world of seed 0, saved as a user's model directory would be."""
+    path = tmp_path_factory.mktemp("hf") / "tiny-gpt2"
+    model, tok = random_lm(QAWorld(QAWorldConfig(), seed=0))
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+def _run(name: str, store, *sets: str, preset: str | None = None, in_process: bool = False):
+    """Run through the CLI (a subprocess, as a user would) or, for the tiny configs, through the same
+    ``execute`` the CLI calls, in this process (saves importing torch and transformers again)."""
+    if in_process:
+        from goodhartlab.core.config import resolve
+        from goodhartlab.core.registry import get
+        from goodhartlab.runner.execute import execute
+        from goodhartlab.runner.store import RunStore
+
+        experiment = get(name)
+        execute(experiment, resolve(experiment.config, preset, None, list(sets)), preset or "default", RunStore(store), quiet=True)
+    else:
+        args = ["run", name, "--quiet"] + (["--preset", preset] if preset else [])
+        for s in sets:
+            args += ["--set", s]
+        proc = cli(*args, store=store)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    (run_dir,) = [p for p in store.iterdir() if p.is_dir() and p.name.startswith(name)]
+    assert (run_dir / "report.html").exists()
+    return run_dir, pd.read_csv(run_dir / "measurements.csv")
+
+
+def test_any_local_hf_model_replaces_pi_base(policy_dir, store, monkeypatch):
+    monkeypatch.delenv("GOODHARTLAB_CACHE", raising=False)
+    run_dir, m = _run("rlhf", store, *TINY_RUN, f"policy_model={policy_dir}")
+    assert {"best-of-n", "RL β=0.1"} == set(m.series)
+    bon = m[m.series == "best-of-n"]
+    assert list(bon.pressure) == [1, 2, 4, 8] and np.allclose(bon.kl, np.log(bon.pressure) - (bon.pressure - 1) / bon.pressure)
+    rl = m[m.series != "best-of-n"]
+    assert list(rl.pressure) == [0, 1, 2] and (rl.kl_low <= rl.kl_high).all()
+    for col in ("proxy", "rater", "gold", "gold_pref", "misconception_rate", "fabricated_citation_rate",
+                "offer_or_threat_rate", "flattery_rate", "filler_rate", "true_claim_rate", "mean_length"):
+        assert m[col].notna().all(), col
+    base = pd.read_csv(run_dir / "tables" / "base_models.csv")
+    assert base.source.iloc[0] == str(policy_dir.resolve())
+    assert not (store / "cache").exists()  # nothing trained, nothing cached
+
+
+@pytest.mark.parametrize("name,extra", [
+    ("rlhf-gold-rater", ["rm_sizes=[16,32]", "comparison_counts=[8,16]"]),
+    ("rlhf-ensembles", ["rm.members=2"]),
+    ("rlhf-assisted", []),
+])
+def test_other_experiments_run_on_a_tiny_config(name, extra, policy_dir, store):
+    run_dir, m = _run(name, store, *TINY_RUN, f"policy_model={policy_dir}", *extra, in_process=True)
+    findings = json.loads((run_dir / "findings.json").read_text())
+    assert len(findings) >= 5
+    if name == "rlhf-gold-rater":
+        assert m.series.str.startswith("RM 16w 8c").any() and m.series.str.startswith("RM 32w 16c · RL").any()
+    if name == "rlhf-ensembles":
+        assert {s.split(" · ")[0] for s in m.series} == {"single", "mean", "min", "uncertainty"}
+    if name == "rlhf-assisted":
+        assert {s.split(" · ")[0] for s in m.series} == {"assisted", "unassisted"}
+
+
+def test_bribery_trains_one_base_per_offer_rate(store, monkeypatch):
+    monkeypatch.delenv("GOODHARTLAB_CACHE", raising=False)
+    lm = ["lm.n_layer=1", "lm.n_embd=16", "lm.block_size=32", "lm.corpus_documents=20", "lm.pretrain_steps=2",
+          "lm.sft_examples=20", "lm.sft_steps=2", "lm.batch_size=4"]
+    run_dir, m = _run("rlhf-bribery", store, *TINY_RUN, *lm, "offer_rates=[0,0.01]", "betas=[0.1]", in_process=True)
+    base = pd.read_csv(run_dir / "tables" / "base_models.csv")
+    assert list(base.world_offer_rate) == [0.0, 0.01] and base.cache_key.nunique() == 2
+    assert len(list((store / "cache").glob("lm-*"))) == 2
+    findings = json.loads((run_dir / "findings.json").read_text())
+    assert any(f["title"].startswith("Bribery") for f in findings)
+
+
+@pytest.mark.slow
+def test_quick_rlhf_end_to_end_with_pretraining(store, monkeypatch):
+    monkeypatch.delenv("GOODHARTLAB_CACHE", raising=False)
+    run_dir, m = _run("rlhf", store, preset="quick")
+    assert (store / "cache").exists()  # π_base was trained and cached
+    bon = m[m.series == "best-of-n"].groupby("pressure").mean(numeric_only=True)
+    assert bon.index.max() >= 256
+    # The proxy rises under best-of-n (exact order statistics: monotone in n) and under RL at the weakest β.
+    assert bon.proxy.iloc[-1] > bon.proxy.iloc[0] + 0.5
+    rl = m[m.series.str.startswith("RL")]
+    assert rl.series.nunique() >= 4
+    weakest = rl[rl.beta == rl.beta.min()].groupby("pressure").mean(numeric_only=True)
+    assert weakest.proxy.iloc[-1] > weakest.proxy.iloc[0] and weakest.kl.iloc[-1] > 1.0
+    assert set(m.seed) == {0, 1}
+    findings = json.loads((run_dir / "findings.json").read_text())
+    titles = [f["title"] for f in findings]
+    assert any("Gao" in t for t in titles) and any("invisible" in t for t in titles)
+    assert (run_dir / "figures" / "kl_axes.png").exists()
+
+
+def test_a_missing_policy_model_is_one_line(store, tmp_path):
+    proc = cli("run", "rlhf", "--set", f"policy_model={tmp_path / 'nope'}", store=store)
+    assert proc.returncode == 2 and "policy_model" in proc.stderr and "config.json" in proc.stderr
+    assert "Traceback" not in proc.stderr
