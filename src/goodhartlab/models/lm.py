@@ -48,11 +48,11 @@ def seeded_init(build: Callable[[], object], seed: int):
         return build()
 
 
-def cache_root(run_dir: Path | None) -> Path | None:
-    """``$GOODHARTLAB_CACHE`` if set, else ``<store>/cache`` beside the run directories, else None."""
+def cache_root(store_cache: Path | None) -> Path | None:
+    """``$GOODHARTLAB_CACHE`` if set, else the run store's cache directory (``<store>/cache``), else None."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV])
-    return None if run_dir is None else Path(run_dir).parent / "cache"
+    return store_cache
 
 
 def cache_key(lm: LMConfig, world_config: dict, vocabulary: Sequence[str], seed: int) -> str:

@@ -72,7 +72,7 @@ def build_base(config, world_config: QAWorldConfig, ctx, label: str = "base") ->
             model, log = train_base_lm(corpus, sft, tok, config.lm, config.seed, ctx.progress)
             return model, tok, log
 
-        model, tokenizer, info, hit = cached_base_lm(cache_root(ctx.run_dir), key, train, ctx.log)
+        model, tokenizer, info, hit = cached_base_lm(cache_root(ctx.cache_dir if ctx.run_dir else None), key, train, ctx.log)
         info = {**info, "cache_key": key}
     model.eval()
     for p in model.parameters():
