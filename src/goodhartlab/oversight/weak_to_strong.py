@@ -153,26 +153,38 @@ def harden(probs: torch.Tensor, balance: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(out)
 
 
+def class_balance(targets: torch.Tensor) -> torch.Tensor | None:
+    """Class shares float[c] of soft labels float[n, c] by their argmax (what hardening keeps); None for hard
+    labels (the confidence loss is for weak soft labels only)."""
+    if targets.dim() != 2:
+        return None
+    return torch.bincount(targets.argmax(1), minlength=targets.shape[1]).float() / len(targets)
+
+
+def confidence_loss(logits: torch.Tensor, targets: torch.Tensor, balance: torch.Tensor | None, confidence: float,
+                    step: int, steps: int, warmup: float) -> torch.Tensor:
+    """Cross-entropy of ``logits`` float[b, c] against ``targets`` (int64[b] or soft float[b, c]); with
+    ``confidence`` > 0, Burns et al.'s eq. 1: (1 − α)·CE(weak) + α·CE(own hardened predictions), α ramped
+    0 → confidence over the first ``warmup`` share of ``steps``."""
+    loss = F.cross_entropy(logits, targets)
+    if confidence > 0:
+        alpha = confidence * min(1.0, step / max(1, int(warmup * steps)))
+        hard = harden(F.softmax(logits, 1), balance)
+        loss = (1 - alpha) * loss + alpha * F.cross_entropy(logits, hard)
+    return loss
+
+
 def finetune(model: ConvNet, images: torch.Tensor, targets: torch.Tensor, steps: int, batch: int, lr: float,
              rng: np.random.Generator, confidence: float = 0.0, warmup: float = 0.1, progress=None) -> None:
     """Fine-tune the whole model on ``targets``: class indices int64[n] or soft labels float[n, c].
     With ``confidence`` > 0, add the auxiliary confidence loss (weight ramped 0 → confidence over the first
     ``warmup`` share of steps; hardening keeps the targets' class balance)."""
     opt = torch.optim.Adam(list(model.encoder.parameters()) + list(model.head.parameters()), lr=lr)
-    soft = targets.dim() == 2
-    balance = None
-    if soft:  # class balance of the weak labels, by their argmax
-        balance = torch.bincount(targets.argmax(1), minlength=targets.shape[1]).float() / len(targets)
+    balance = class_balance(targets)
     model.train()
-    ramp = max(1, int(warmup * steps))
     for step in range(steps):
         idx = torch.from_numpy(rng.integers(0, len(images), batch))
-        out = model(images[idx])
-        loss = F.cross_entropy(out, targets[idx])
-        if confidence > 0:
-            alpha = confidence * min(1.0, step / ramp)
-            hard = harden(F.softmax(out, 1), balance)
-            loss = (1 - alpha) * loss + alpha * F.cross_entropy(out, hard)
+        loss = confidence_loss(model(images[idx]), targets[idx], balance, confidence, step, steps, warmup)
         _check(loss, "fine-tuning loss", step)
         opt.zero_grad()
         loss.backward()

@@ -17,6 +17,7 @@ import torch
 
 from goodhartlab.core.records import Measurement
 from goodhartlab.experiments.weak_to_strong.config import Config
+from goodhartlab.experiments.weak_to_strong.text import run_text
 from goodhartlab.oversight.weak_to_strong import (ConvNet, accuracy, as_tensor, finetune, pgr, predict,
                                                   pretrain, pretrain_contrastive)
 from goodhartlab.worlds.digits import LABEL_X, DigitsWorld
@@ -96,3 +97,7 @@ def run(config: Config, ctx) -> None:
             run_seed(config, ctx, seed, x_train, train.labels, x_test, test.labels, advance)
     ctx.table("timing", [{"seconds": time.perf_counter() - t0, "seeds": config.seeds,
                           "steps": per_seed * config.seeds}])
+    if config.text_task:
+        t0 = time.perf_counter()
+        run_text(config, ctx)
+        ctx.table("text_timing", [{"seconds": time.perf_counter() - t0, "seeds": config.seeds}])

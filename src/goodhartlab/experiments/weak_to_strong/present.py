@@ -121,22 +121,118 @@ def _findings(runs: pd.DataFrame, s: pd.DataFrame, seed: int) -> list[Finding]:
     return out
 
 
+TEXT_BARS = (("weak", "weak supervisor (believes misconceptions)", "#7f7f7f"),
+             ("plain", "student, plain CE", LOSS_COLORS["plain"]),
+             ("confidence", "student, confidence loss", LOSS_COLORS["confidence"]),
+             ("ceiling", "ceiling (truth labels)", CHANNEL_COLORS["gold"]))
+
+
+def _text_summary(text: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Per loss and statement subset ('all' held-out statements, 'contested' = those of misconception facts):
+    mean over seeds with bootstrap intervals of weak, student, ceiling and PGR."""
+    rng = rngs.generator(seed, "report", "text")
+    rows = []
+    for loss, g in text.groupby("loss", sort=False):
+        for subset, sfx in (("all", ""), ("contested", "_contested")):
+            iv = {c: bootstrap_mean(g[c + sfx], rng) for c in ("weak", "student", "ceiling", "pgr")}
+            rows.append({"loss": loss, "statements": subset, "seeds": len(g),
+                         **{c: iv[c].estimate for c in iv}, **{f"{c}_low": iv[c].low for c in iv},
+                         **{f"{c}_high": iv[c].high for c in iv},
+                         "pgr_of_means": pgr(g["student" + sfx].mean(), g["weak" + sfx].mean(),
+                                             g["ceiling" + sfx].mean()),
+                         "agreement_with_weak": g.student_agrees_with_weak.mean()})
+    return pd.DataFrame(rows)
+
+
+def _text_figure(t: pd.DataFrame) -> Figure:
+    fig, axes = figure(1, 1, width=5.5, height=3.4)
+    ax = axes[0, 0]
+    w = 0.2
+    for i, subset in enumerate(("all", "contested")):
+        g = t[t.statements == subset].set_index("loss")
+        for j, (key, name, color) in enumerate(TEXT_BARS):
+            col, row = ("student", key) if key in ("plain", "confidence") else (key, "plain")
+            v, lo, hi = g.loc[row, col], g.loc[row, f"{col}_low"], g.loc[row, f"{col}_high"]
+            ax.bar(i + (j - 1.5) * w, v, w, color=color, label=name if i == 0 else None,
+                   yerr=[[v - lo], [hi - v]], capsize=2)
+    ax.set_xticks([0, 1], ["all held-out statements", "statements of misconception facts"])
+    ax.set(ylabel="accuracy vs the truth", ylim=(0, 1.05))
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return Figure("text", "Text task: accuracy against the truth on statements about entities the classifiers were not "
+                  "trained on (mean over seeds, 95% bootstrap intervals). The weak supervisor believes popular "
+                  "misconceptions; the student (pretrained LM + head) learns from its labels only.", fig)
+
+
+def _text_findings(text: pd.DataFrame, t: pd.DataFrame, lm: pd.DataFrame | None, seed: int) -> list[Finding]:
+    rng = rngs.generator(seed, "report", "text findings")
+    out = []
+    g = t.set_index(["loss", "statements"])
+    p, c = g.loc[("plain", "contested")], g.loc[("confidence", "contested")]
+    pa, ca = g.loc[("plain", "all")], g.loc[("confidence", "all")]
+    gap = bootstrap_mean(text[text.loss == "plain"].ceiling - text[text.loss == "plain"].weak, rng)
+    size = "" if lm is None else (f" The LM has {int(lm.parameters.iloc[0]):,} parameters; {int(lm.statements.iloc[0])} "
+                                  f"statements about {int(lm.entities.iloc[0])} entities, "
+                                  f"{int(lm.contested_statements.iloc[0])} of them about misconception facts.")
+    recovered = p.student_low > p.weak_high
+    out.append(Finding(
+        "Text: does the student recover the truth its pretraining saw?",
+        f"On statements of misconception facts (where the weak supervisor is wrong on the true and the misconception "
+        f"statement; its accuracy there {p.weak:.2f}), the student trained only on its labels is right on "
+        f"{p.student:.2f} [{p.student_low:.2f}, {p.student_high:.2f}] (plain CE) and {c.student:.2f} "
+        f"[{c.student_low:.2f}, {c.student_high:.2f}] (confidence loss); the ceiling trained on the truth "
+        f"{p.ceiling:.2f} [{p.ceiling_low:.2f}, {p.ceiling_high:.2f}]. "
+        + ("The student does recover much of the truth its pretraining saw, against its supervisor's labels."
+           if recovered else "The student does not clearly beat its supervisor there (intervals overlap).")
+        + f" Over {text.seed.nunique()} seeds (entity splits and head inits on one pretrained LM).{size}",
+        {"text_student_contested_plain": p.student, "text_student_contested_confidence": c.student,
+         "text_weak_contested": p.weak, "text_ceiling_contested": p.ceiling},
+    ))
+    out.append(Finding(
+        "Text: performance gap recovered",
+        f"All held-out statements: weak {pa.weak:.3f}, student {pa.student:.3f} (plain) / {ca.student:.3f} "
+        f"(confidence), ceiling {pa.ceiling:.3f}; PGR {pa.pgr:.2f} [{pa.pgr_low:.2f}, {pa.pgr_high:.2f}] plain, "
+        f"{ca.pgr:.2f} [{ca.pgr_low:.2f}, {ca.pgr_high:.2f}] with the confidence loss (PGR of the mean accuracies "
+        f"{pa.pgr_of_means:.2f} / {ca.pgr_of_means:.2f}). The gap it is a share of, ceiling − weak, is only "
+        f"{gap}, so PGR over all statements is noisy; on the statements of misconception facts the gap is wide: PGR "
+        f"{p.pgr:.2f} [{p.pgr_low:.2f}, {p.pgr_high:.2f}] plain, {c.pgr:.2f} [{c.pgr_low:.2f}, {c.pgr_high:.2f}] "
+        f"confidence. Anchor (Burns et al. 2023, NLP): median ~{ANCHOR['plain']:.0%} plain, "
+        f"~{ANCHOR['confidence']:.0%} with the confidence loss.",
+        {"text_pgr_plain": pa.pgr, "text_pgr_confidence": ca.pgr, "text_pgr_contested_plain": p.pgr,
+         "text_pgr_contested_confidence": c.pgr},
+    ))
+    return out
+
+
 def report(results) -> ReportContent:
     runs = results.tables["runs"]
     s = _summary(runs, results.config.seed)
     cols = ["weak_width", "strong_width", "loss", "seeds", "weak", "student", "ceiling", "pgr", "pgr_low", "pgr_high",
             "pgr_median", "pgr_of_means", "agreement_with_weak"]
+    findings = _findings(runs, s, results.config.seed)
+    figures = [_accuracy_figure(s), _pgr_figure(s)]
+    tables = [Table("PGR per weak/strong pair", s[cols].round(4),
+                    "Means over seeds; pgr_low/high: 95% bootstrap interval over seeds."),
+              Table("Every run", runs.round(4), "One row per seed, pair and loss.")]
+    text = results.tables.get("text_runs")
+    if text is not None and len(text):
+        t = _text_summary(text, results.config.seed)
+        findings += _text_findings(text, t, results.tables.get("text_lm"), results.config.seed)
+        figures.append(_text_figure(t))
+        tables += [Table("Text task: PGR", t.round(4), "Means over seeds with 95% bootstrap intervals; 'contested': "
+                         "statements of facts that have a popular misconception."),
+                   Table("Text task: every run", text.round(4), "One row per seed and loss.")]
     return ReportContent(
-        title="Weak-to-strong generalization on digits",
-        summary=("After Burns et al. (2023): a small CNN trained on ground truth for half the images labels the other "
-                 "half; a larger CNN, pretrained as a denoising autoencoder without labels, is fine-tuned on those weak "
-                 "(soft) labels. Proxy: the student's agreement with its weak supervisor; gold: its accuracy against "
-                 "the world's labels (0-9 and X), which it never sees. PGR compares it with the same strong model "
-                 "fine-tuned on ground truth. Not here yet: the text task (a weak supervisor that believes popular "
-                 "misconceptions, a pretrained language model as the student), which needs the synthetic QA world."),
-        findings=_findings(runs, s, results.config.seed),
-        figures=[_accuracy_figure(s), _pgr_figure(s)],
-        tables=[Table("PGR per weak/strong pair", s[cols].round(4),
-                      "Means over seeds; pgr_low/high: 95% bootstrap interval over seeds."),
-                Table("Every run", runs.round(4), "One row per seed, pair and loss.")],
+        title="Weak-to-strong generalization on digits and text",
+        summary=("After Burns et al. (2023). Digits: a small CNN trained on ground truth for half the images labels "
+                 "the other half; a larger CNN, pretrained without labels, is fine-tuned on those weak (soft) labels. "
+                 "Text (QA world): a weak supervisor that believes the popular misconceptions labels statements "
+                 "'the <creature> eats <food>' about half the creatures; the student is the tiny LM pretrained on the "
+                 "world's internet (expert sources state truths, popular ones repeat misconceptions) with a linear "
+                 "classification head, trained on those labels. Proxy: the student's agreement with its weak "
+                 "supervisor; gold: its accuracy against the truth (the world's labels), which it never sees. PGR "
+                 "compares it with the same strong model trained on the truth (the ceiling)."),
+        findings=findings,
+        figures=figures,
+        tables=tables,
     )

@@ -16,6 +16,7 @@ Arguments
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -27,6 +28,20 @@ from goodhartlab.worlds.qa.corpus import Writers
 from goodhartlab.worlds.qa.gold import AnswerParts, GoldScorer, label
 from goodhartlab.worlds.qa.knowledge import Question, build_knowledge, statement_text
 from goodhartlab.worlds.qa.lexicon import fixed_words
+
+
+@dataclass(frozen=True)
+class FactClaim:
+    """A statement 'the <entity> <attribute> <value>' about one fact; ``true`` and ``misconception`` are gold."""
+
+    question_id: int
+    entity: str
+    attribute: str
+    value: str
+    text: str                  # what a reader sees, e.g. "the zobex eats fish"
+    true: bool                 # evaluation only: the value is the fact's true value
+    misconception: bool        # evaluation only: the value is the fact's popular misconception
+    fact_has_misconception: bool
 
 
 class QAWorld:
@@ -74,6 +89,19 @@ class QAWorld:
     def parse(self, question_id: int, answer: str) -> AnswerParts:
         """Split an answer into its parts and label them against the world (evaluation only)."""
         return self._parse(int(question_id), " ".join(answer.split()))
+
+    def fact_claims(self, per_fact: int, rng: np.random.Generator) -> list[FactClaim]:
+        """Per fact question, ``per_fact`` statements of one value each: the true value, the misconception if the
+        fact has one, then other wrong values drawn by ``rng``; in question order (evaluation only: labelled)."""
+        out = []
+        for qid, f in sorted(self._kb.facts.items()):
+            values = [f.truth] + ([f.misconception] if f.misconception else [])
+            others = [v for v in f.attribute.values if v not in values]
+            values += [others[int(i)] for i in rng.permutation(len(others))[: max(0, per_fact - len(values))]]
+            for v in values[:per_fact]:
+                out.append(FactClaim(qid, f.entity, f.attribute.name, v, f.attribute.statement.format(e=f.entity, v=v),
+                                     v == f.truth, v == f.misconception, f.misconception is not None))
+        return out
 
     def gold_scorer(self) -> GoldScorer:
         return GoldScorer(self, self._kb)
