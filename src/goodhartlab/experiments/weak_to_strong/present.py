@@ -84,7 +84,8 @@ def _findings(runs: pd.DataFrame, s: pd.DataFrame, seed: int) -> list[Finding]:
     out = []
     med = {loss: float(np.nanmedian(runs[runs.loss == loss].pgr)) for loss in ("plain", "confidence")}
     mean = {loss: bootstrap_mean(runs[runs.loss == loss].pgr, rng) for loss in ("plain", "confidence")}
-    paired = runs.pivot_table(index=["seed", "weak_width", "strong_width"], columns="loss", values="pgr")
+    # dropna=False: keep a loss whose PGRs are all NaN (no gap on any seed) rather than losing its column
+    paired = runs.pivot_table(index=["seed", "weak_width", "strong_width"], columns="loss", values="pgr", dropna=False)
     diff = bootstrap_mean(paired["confidence"] - paired["plain"], rng)
     out.append(Finding(
         "Performance gap recovered, plain vs confidence loss",
@@ -156,8 +157,8 @@ def _text_figure(t: pd.DataFrame) -> Figure:
             ax.bar(i + (j - 1.5) * w, v, w, color=color, label=name if i == 0 else None,
                    yerr=[[v - lo], [hi - v]], capsize=2)
     ax.set_xticks([0, 1], ["all held-out statements", "statements of misconception facts"])
-    ax.set(ylabel="accuracy vs the truth", ylim=(0, 1.05))
-    ax.legend(fontsize=7, loc="lower left")
+    ax.set(ylabel="accuracy vs the truth", ylim=(0, 1.3))
+    ax.legend(fontsize=7, loc="upper center", ncol=2)
     fig.tight_layout()
     return Figure("text", "Text task: accuracy against the truth on statements about entities the classifiers were not "
                   "trained on (mean over seeds, 95% bootstrap intervals). The weak supervisor believes popular "
