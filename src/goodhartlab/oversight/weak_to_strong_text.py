@@ -50,13 +50,17 @@ class StatementClassifier(nn.Module):
             self.head.weight.normal_(0.0, hidden ** -0.5, generator=generator)
             self.head.bias.zero_()
 
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def features(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(last token's hidden state [B, H], log p(value | prefix) [B])."""
         h = self.lm.base_model(input_ids=ids, attention_mask=mask).last_hidden_state  # [B, T, H]
         last = mask.sum(dim=1) - 1  # index of the last real token (the value) in each right-padded row
         rows = torch.arange(len(ids))
         logp = self.lm.get_output_embeddings()(h[rows, last - 1]).log_softmax(-1)  # [B, V] prediction of the value
-        belief = logp[rows, ids[rows, last]]  # [B] log p(value | prefix)
-        return self.head(torch.cat([h[rows, last], belief[:, None]], 1))
+        return h[rows, last], logp[rows, ids[rows, last]]
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        h, belief = self.features(ids, mask)
+        return self.head(torch.cat([h, belief[:, None]], 1))
 
 
 def new_classifier(base_lm, generator: torch.Generator, train_lm: bool) -> StatementClassifier:
@@ -99,6 +103,17 @@ def finetune_classifier(model: StatementClassifier, ids: torch.Tensor, mask: tor
             progress()
     model.eval()
     return losses
+
+
+@torch.no_grad()
+def zero_shot(base_lm, ids: torch.Tensor, mask: torch.Tensor, groups: Sequence) -> np.ndarray:
+    """The pretrained LM without any labels, int64[n]: a statement is 'true' iff its value is the one the LM
+    finds most likely among the statements with the same prefix (``groups``: one key per statement)."""
+    belief = StatementClassifier(base_lm, torch.Generator()).features(ids, mask)[1].numpy()
+    best = {}
+    for g, b in zip(groups, belief):
+        best[g] = max(best.get(g, -np.inf), b)
+    return np.array([b == best[g] for g, b in zip(groups, belief)], dtype=np.int64)
 
 
 @torch.no_grad()

@@ -141,6 +141,7 @@ def _text_summary(text: pd.DataFrame, seed: int) -> pd.DataFrame:
                          **{f"{c}_high": iv[c].high for c in iv},
                          "pgr_of_means": pgr(g["student" + sfx].mean(), g["weak" + sfx].mean(),
                                              g["ceiling" + sfx].mean()),
+                         "zero_shot": g["zero_shot" + sfx].mean(),
                          "agreement_with_weak": g.student_agrees_with_weak.mean()})
     return pd.DataFrame(rows)
 
@@ -185,6 +186,10 @@ def _text_findings(text: pd.DataFrame, t: pd.DataFrame, lm: pd.DataFrame | None,
         f"{p.ceiling:.2f} [{p.ceiling_low:.2f}, {p.ceiling_high:.2f}]. "
         + ("The student does recover much of the truth its pretraining saw, against its supervisor's labels."
            if recovered else "The student does not clearly beat its supervisor there (intervals overlap).")
+        + f" Without any labels, the LM's likeliest value per fact is right on {p.zero_shot:.2f} of these statements "
+        f"({pa.zero_shot:.2f} of all held-out ones), "
+        + ("above the weak supervisor: the pretraining holds truth it could recover."
+           if p.zero_shot > p.weak else "no better than the weak supervisor.")
         + f" Over {text.seed.nunique()} seeds (entity splits and head inits on one pretrained LM).{size}",
         {"text_student_contested_plain": p.student, "text_student_contested_confidence": c.student,
          "text_weak_contested": p.weak, "text_ceiling_contested": p.ceiling},

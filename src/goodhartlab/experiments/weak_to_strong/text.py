@@ -16,7 +16,7 @@ import numpy as np
 from goodhartlab.core.records import Measurement
 from goodhartlab.oversight.weak_to_strong import pgr
 from goodhartlab.oversight.weak_to_strong_text import (encode_statements, finetune_classifier,
-                                                       misconception_believer, new_classifier, predict_true)
+                                                       misconception_believer, new_classifier, predict_true, zero_shot)
 
 LOSSES = {"plain": 0.0, "confidence": None}  # None: the config's c
 
@@ -36,6 +36,8 @@ def run_text(config, ctx) -> None:
     contested = np.array([c.fact_has_misconception for c in claims])
     ids, mask = encode_statements(base.tokenizer, [c.text for c in claims])
     entities = sorted({c.entity for c in claims})
+    # No labels at all: per fact (statements sharing a prefix, which a reader sees), the value the LM finds likeliest.
+    lm_pick = zero_shot(lm, ids, mask, [c.text.rsplit(" ", 1)[0] for c in claims])
     params = float(sum(p.numel() for p in lm.parameters()))
     ctx.table("text_lm", [{**{k: v for k, v in base.info.items() if not isinstance(v, (list, dict))},
                            "statements": len(claims), "entities": len(entities),
@@ -59,7 +61,9 @@ def run_text(config, ctx) -> None:
             ceiling_pred = tuned(truth[tr], "ceiling")
             weak_acc, ceil_acc = _acc(w, t), _acc(ceiling_pred, t)
             weak_k, ceil_k = _acc(w[k], t[k]), _acc(ceiling_pred[k], t[k])
-            common = {"seed": seed, "test_statements": int(te.sum()), "test_contested": int(k.sum())}
+            z = lm_pick[te]
+            common = {"seed": seed, "test_statements": int(te.sum()), "test_contested": int(k.sum()),
+                      "zero_shot": _acc(z, t), "zero_shot_contested": _acc(z[k], t[k])}
             ctx.record(Measurement(series="text, weak supervisor", pressure_name="LM parameters", pressure=params,
                                    proxy=1.0, gold=weak_acc, seed=seed, extra={"contested_accuracy": weak_k}))
             ctx.record(Measurement(series="text, ceiling (truth labels)", pressure_name="LM parameters",
