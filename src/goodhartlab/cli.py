@@ -77,6 +77,13 @@ def cmd_demo(args) -> None:
                   "`goodhartlab demo --all` runs the quick preset of every one")
 
 
+def _columns(rows: list[tuple[str, ...]]) -> None:
+    """Plain aligned columns: an id is never truncated, and the output greps cleanly."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
 def cmd_runs(args) -> None:
     records = _store(args).list()
     if not records:
@@ -84,9 +91,7 @@ def cmd_runs(args) -> None:
         return
     rows = [("status", "experiment", "preset", "seed", "created (UTC)", "run")]
     rows += [(r.status, r.experiment, r.preset, str(r.seed), r.created, r.id) for r in records]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:  # plain columns: a run id is never truncated
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    _columns(rows)
 
 
 def cmd_sweep(args) -> None:
@@ -130,9 +135,7 @@ def cmd_sweeps(args) -> None:
     rows = [("status", "experiment", "done", "failed", "running", "pending", "created (UTC)", "sweep")]
     rows += [(r.status, r.experiment, *(str(r.counts[k]) for k in ("done", "failed", "running", "pending")),
               r.created, r.id) for r in records]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    _columns(rows)
 
 
 def cmd_show(args) -> None:

@@ -81,13 +81,22 @@ def _check(loss: torch.Tensor, what: str, step: int) -> None:
 def pretrain(model: ConvNet, images: torch.Tensor, steps: int, batch: int, lr: float, drop: float,
              rng: np.random.Generator, progress=None) -> None:
     """Denoising autoencoder: reconstruct each image from a copy with a ``drop`` share of pixels zeroed. No labels."""
-    opt = torch.optim.Adam(list(model.encoder.parameters()) + list(model.decoder.parameters()), lr=lr)
-    model.train()
-    for step in range(steps):
+    def loss(step: int) -> torch.Tensor:
         x = images[rng.integers(0, len(images), batch)]
         keep = torch.from_numpy(rng.random(x.shape) >= drop)
-        loss = F.mse_loss(model.reconstruct(x * keep), x.flatten(1))
-        _check(loss, "autoencoder loss", step)
+        return F.mse_loss(model.reconstruct(x * keep), x.flatten(1))
+
+    _unsupervised(model, [*model.encoder.parameters(), *model.decoder.parameters()], loss, steps, lr,
+                  "autoencoder loss", progress)
+
+
+def _unsupervised(model: ConvNet, params: list, loss_at, steps: int, lr: float, what: str, progress) -> None:
+    """Adam on ``loss_at(step)`` for ``steps`` steps, stopping on a non-finite loss; leaves the model in eval mode."""
+    opt = torch.optim.Adam(params, lr=lr)
+    model.train()
+    for step in range(steps):
+        loss = loss_at(step)
+        _check(loss, what, step)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -115,22 +124,17 @@ def pretrain_contrastive(model: ConvNet, images: torch.Tensor, steps: int, batch
                          rng: np.random.Generator, temperature: float = 0.2, progress=None) -> None:
     """SimCLR (Chen et al. 2020): two augmented views of each image; the NT-Xent loss pulls a view's projection
     towards its partner's and away from the other 2·batch − 2 views. No labels."""
-    opt = torch.optim.Adam(list(model.encoder.parameters()) + list(model.projection.parameters()), lr=lr)
-    model.train()
-    for step in range(steps):
+    partner = torch.cat([torch.arange(batch, 2 * batch), torch.arange(batch)])
+
+    def loss(step: int) -> torch.Tensor:
         x = images[rng.integers(0, len(images), batch)]
         z = F.normalize(model.projection(model.encoder(torch.cat([augment(x, rng), augment(x, rng)]))), dim=1)
         sim = z @ z.T / temperature  # [2b, 2b]
         sim.fill_diagonal_(-torch.inf)
-        partner = torch.cat([torch.arange(batch, 2 * batch), torch.arange(batch)])
-        loss = F.cross_entropy(sim, partner)
-        _check(loss, "contrastive loss", step)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if progress is not None:
-            progress()
-    model.eval()
+        return F.cross_entropy(sim, partner)
+
+    _unsupervised(model, [*model.encoder.parameters(), *model.projection.parameters()], loss, steps, lr,
+                  "contrastive loss", progress)
 
 
 def harden(probs: torch.Tensor, balance: torch.Tensor) -> torch.Tensor:
