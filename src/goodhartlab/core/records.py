@@ -53,13 +53,91 @@ class Measurement:
         return out
 
 
+VERDICTS = ("holds", "fails", "inconclusive")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A number with its uncertainty, the method that gave it and the independent units it rests on.
+
+    ``low``/``high`` are ``None`` when fewer than 3 independent units exist; then ``values`` holds the
+    units' own values and no interval or significance claim is made (`analysis.stats` enforces this).
+    ``method`` names how the interval was computed ("Student t", "BCa bootstrap", "Wilson", ...);
+    ``unit`` what was resampled or counted ("seed", "image", "game", ...); ``n`` how many of them.
+    """
+
+    estimate: float
+    low: float | None
+    high: float | None
+    n: int
+    method: str
+    unit: str
+    level: float = 0.95
+    values: tuple[float, ...] = ()
+
+    @property
+    def has_interval(self) -> bool:
+        return self.low is not None and self.high is not None
+
+    def __str__(self) -> str:
+        units = f"{self.n} {self.unit}{'' if self.n == 1 else 's'}"
+        if not self.has_interval:
+            shown = ", ".join(f"{v:.3g}" for v in self.values)
+            return f"{self.estimate:.3g} (values {shown}; {units}, too few for an interval)"
+        return f"{self.estimate:.3g} [{self.low:.3g}, {self.high:.3g}] ({self.level:.0%} {self.method}, {units})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "estimate": float(self.estimate),
+            "low": None if self.low is None else float(self.low),
+            "high": None if self.high is None else float(self.high),
+            "level": self.level,
+            "n": int(self.n),
+            "method": self.method,
+            "unit": self.unit,
+            "values": [float(v) for v in self.values],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Estimate":
+        return cls(
+            estimate=d["estimate"], low=d.get("low"), high=d.get("high"), n=d["n"], method=d["method"],
+            unit=d["unit"], level=d.get("level", 0.95), values=tuple(d.get("values", ())),
+        )
+
+
 @dataclass(frozen=True)
 class Finding:
-    """A plain-language conclusion with the numbers it rests on."""
+    """A claim with a computed verdict, the estimates it rests on, and plain-language text.
+
+    ``claim`` is the sentence tested (e.g. "gold peaks at lower pressure than the rater");
+    ``verdict`` is one of :data:`VERDICTS`, computed from ``evidence`` (never written by hand);
+    ``text`` says what was found and may state a direction only when the verdict gives it;
+    ``anchor`` is the published value the claim is compared with, where one exists.
+    """
 
     title: str
     text: str
+    claim: str = ""
+    verdict: str = "inconclusive"
+    evidence: dict[str, Estimate] = field(default_factory=dict)
     numbers: dict[str, float] = field(default_factory=dict)
+    anchor: str = ""
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"Finding.verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "claim": self.claim,
+            "verdict": self.verdict,
+            "text": self.text,
+            "anchor": self.anchor,
+            "evidence": {k: e.to_dict() for k, e in self.evidence.items()},
+            "numbers": {k: float(v) for k, v in self.numbers.items()},
+        }
 
 
 @dataclass(frozen=True)

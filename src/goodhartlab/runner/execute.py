@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
@@ -127,6 +126,6 @@ def build_report(store: RunStore, rec: RunRecord) -> Path:
     run_dir = store.path(rec)
     results = stored.load(run_dir, experiment.config, run_id=rec.id)
     content = experiment.report(results)
-    write_json(run_dir / "findings.json", [asdict(f) for f in content.findings])
+    write_json(run_dir / "findings.json", [f.to_dict() for f in content.findings])
     meta = {"run_id": rec.id, "experiment": rec.experiment, "preset": rec.preset, "config": results.config.model_dump(mode="json")}
     return render_run(run_dir, content, meta, results.environment)
