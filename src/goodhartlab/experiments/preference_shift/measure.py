@@ -116,11 +116,13 @@ def run(config: Config, ctx) -> None:
     episodes = []
     for axis, pressure, eta, h, spec in settings:
         rows = results[(eta, h, spec)]
-        episodes += [{"axis": axis, "pressure": pressure, "agent": spec.series, "eta": eta, "horizon": h,
+        # On the depth axis one series runs from depth 1 (the myopic agent) to the horizon.
+        series = "engagement" if axis == "depth" else spec.series
+        episodes += [{"axis": axis, "pressure": pressure, "agent": series, "eta": eta, "horizon": h,
                       "depth": h if spec.depth is None else spec.depth, "lam": spec.lam, **r} for r in rows]
         mean = {c: float(np.mean([r[c] for r in rows])) for c in CHANNELS}
         ctx.record(Measurement(
-            series=spec.series, pressure_name=axis, pressure=pressure, proxy=mean["proxy"], rater=mean["rater"],
+            series=series, pressure_name=axis, pressure=pressure, proxy=mean["proxy"], rater=mean["rater"],
             gold=mean["gold"], seed=config.seed,
             extra={"shift": mean["shift"], "expected_clicks": mean["expected_clicks"],
                    "clickbait_share": mean["clickbait_share"], "eta": float(eta), "horizon": float(h),

@@ -145,7 +145,8 @@ def _pressure_figure(episodes: pd.DataFrame) -> Figure:
                 mean = [e.estimate for e in ests]
                 low = [e.low if e.has_interval else e.estimate for e in ests]
                 high = [e.high if e.has_interval else e.estimate for e in ests]
-                (line,) = ax.plot(xs, mean, marker="o", markersize=3, color=colors.get(agent), label=agent)
+                (line,) = ax.plot(xs, mean, marker="o", markersize=3, color=colors.get(agent), label=agent,
+                                  linestyle="--" if agent.startswith("penalty") else "-")
                 ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
             ax.set_xlabel({"depth": "planning depth", "eta": "pull η", "horizon": "horizon"}[axis], fontsize=8)
             if j == 0:
@@ -170,17 +171,19 @@ def _trajectory_figure(traj: pd.DataFrame, clickbait: int) -> Figure | None:
     cols = sorted(c for c in traj.columns if c.startswith("u") and c[1:].isdigit())
     users = sorted(traj.user.unique())
     fig, axes = figure(1, len(users), width=3.4, height=3.2)
-    styles = {"natural": dict(color="black", linestyle="--"), MYOPIC: dict(color="#7f7f7f"),
-              ENGAGEMENT: dict(color=CHANNEL_COLORS["proxy"]), PATH_SPECIFIC: dict(color=CHANNEL_COLORS["gold"])}
+    # Agents that lock a user onto the same topic draw the same line: widths and dashes keep each visible.
+    styles = {"natural": dict(color="black", linestyle="--"), MYOPIC: dict(color="#7f7f7f", linewidth=4, alpha=0.6),
+              ENGAGEMENT: dict(color=CHANNEL_COLORS["proxy"], linewidth=2.5),
+              PATH_SPECIFIC: dict(color=CHANNEL_COLORS["gold"], linestyle=":", linewidth=1.5)}
     for ax, user in zip(axes[0], users):
         for agent, rows in traj[traj.user == user].groupby("agent", sort=False):
             u = rows.sort_values("t")[cols].to_numpy()
-            style = styles.get(agent, dict(color="#9467bd"))
+            style = {"linewidth": 1, **styles.get(agent, dict(color="#9467bd"))}
             if len(cols) == 3:
                 x, y = _ternary(u)
             else:
                 x, y = np.arange(len(u)), u[:, clickbait]
-            ax.plot(x, y, marker=".", markersize=3, linewidth=1, label=agent, **style)
+            ax.plot(x, y, marker=".", markersize=3, label=agent, **style)
             ax.plot(x[:1], y[:1], "o", color="black", markersize=4)
         if len(cols) == 3:
             ax.plot([0, 1, 0.5, 0], [0, 0, np.sqrt(3) / 2, 0], color="grey", linewidth=0.8)
@@ -191,7 +194,7 @@ def _trajectory_figure(traj: pd.DataFrame, clickbait: int) -> Figure | None:
             ax.axis("off")
         else:
             ax.set(xlabel="step", ylabel=f"u[{clickbait}] (clickbait topic)")
-        ax.set_title(f"user {user}", fontsize=8)
+        ax.set_title(f"user {user}", fontsize=8, pad=16)
     axes[0, -1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return Figure("trajectories", "Preference trajectories u_0..u_T of a few users under each agent (main setting), "
