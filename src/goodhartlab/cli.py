@@ -1,7 +1,9 @@
 """The ``goodhartlab`` command: list, run, sweep, runs, sweeps, show, report, demo.
 
-Bad input ends with one line on stderr and exit code 2; Ctrl-C ends with 130
-and leaves the run marked ``interrupted``.
+Bad input ends with one line on stderr and exit code 2; Ctrl-C or SIGTERM ends
+with 130 and leaves the run marked ``interrupted`` (a second Ctrl-C changes
+nothing); any other failure is one line and exit code 1, its traceback in the
+run's log.txt (``GOODHARTLAB_DEBUG=1`` prints tracebacks).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -21,7 +24,7 @@ from goodhartlab.core.errors import UserError, did_you_mean
 out = Console(highlight=False, soft_wrap=True)
 # The flagship experiment the demo runs; `demo --all` runs the quick preset of the whole catalog.
 DEMO = ("rlhf",)
-COMMANDS = ("list", "run", "sweep", "runs", "sweeps", "show", "report", "demo")
+COMMANDS = ("list", "run", "sweep", "runs", "sweeps", "show", "report", "demo", "index")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -138,20 +141,49 @@ def cmd_sweeps(args) -> None:
     _columns(rows)
 
 
+def _run_file(path: Path, check) -> tuple[object, str | None]:
+    """A run's JSON file and None, or None and why it cannot be used (missing, unreadable, wrong shape)."""
+    if not path.exists():
+        return None, "missing"
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+        check(data)
+        return data, None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return None, f"unreadable ({type(exc).__name__})"
+
+
+def _check_config(meta) -> None:
+    if not isinstance(meta["config"], dict):
+        raise TypeError("config is not a mapping")
+
+
+def _check_findings(findings) -> None:
+    for f in findings:
+        str(f["title"]), str(f["text"])
+
+
 def cmd_show(args) -> None:
     store = _store(args)
     rec = store.find(args.run)
     path = store.path(rec)
-    out.print(f"[bold]{rec.id}[/bold]  status={rec.status}  experiment={rec.experiment}  preset={rec.preset}  seed={rec.seed}")
+    out.print(f"[bold]{rec.id}[/bold]  status={rec.status}  experiment={rec.experiment}  preset={rec.preset}  "
+              f"seed={rec.seed}", markup=False)
     if rec.error:
         out.print(f"error: {rec.error}", markup=False)
-    meta = json.loads((path / "config.json").read_text())
-    out.print("config: " + ", ".join(f"{k}={json.dumps(v)}" for k, v in meta["config"].items()), markup=False)
-    findings = path / "findings.json"
-    if findings.exists():
-        for f in json.loads(findings.read_text()):
-            out.print(f"[bold]- {f['title']}[/bold]")
-            out.print(f"  {f['text']}", markup=False)
+    meta, why = _run_file(path / "config.json", _check_config)
+    if why:
+        out.print(f"config: config.json is {why}", markup=False)
+    else:
+        out.print("config: " + ", ".join(f"{k}={json.dumps(v)}" for k, v in meta["config"].items()), markup=False)
+    findings, why = _run_file(path / "findings.json", _check_findings)
+    if why and why != "missing":
+        out.print(f"findings: findings.json is {why}; `goodhartlab report {rec.id}` rebuilds it", markup=False)
+    for f in findings or []:
+        out.print(f"- {f['title']}", markup=False, style="bold")
+        out.print(f"  {f['text']}", markup=False)
+    if (path / "log.txt").exists() and rec.status == "failed":
+        out.print(f"log: {(path / 'log.txt').resolve()}")
     if (path / "report.html").exists():
         out.print(f"report: {(path / 'report.html').resolve()}")
 
@@ -168,6 +200,8 @@ def cmd_report(args) -> None:
         raise UserError(f"run '{rec.id}' is {rec.status}; only complete runs have stored results to report")
     try:
         path = build_report(store, rec)
+    except UserError:
+        raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"could not rebuild the report of run '{rec.id}' from its stored results: "
                         f"{type(exc).__name__}: {exc}") from None
@@ -176,6 +210,16 @@ def cmd_report(args) -> None:
         out.print(f"run {rec.id} had failed while drawing its report; its report is rebuilt and it is complete")
     render_index(store.root, store.list())
     out.print(f"report: {path.resolve()}")
+
+
+def cmd_index(args) -> None:
+    store = _store(args)
+    if args.rebuild:
+        n = store.rebuild()
+        out.print(f"index of '{store.root}' rebuilt from {n} run directories")
+    else:
+        runs = store.list()  # adds back run directories the index lacks, and says so
+        out.print(f"index of '{store.root}': {len(runs)} runs")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -226,12 +270,36 @@ def parser() -> argparse.ArgumentParser:
                               ("report", cmd_report, "rebuild a run's HTML report from stored measurements")):
         sp = add(name, func, help_)
         sp.add_argument("run", help="run id, unique prefix, 'latest' or the run's directory")
+    sp = add("index", cmd_index, "check the store's index against its run directories, or rebuild it from them")
+    sp.add_argument("--rebuild", action="store_true", help="a fresh index from the run directories "
+                    "(the old file is kept as index.sqlite.old-STAMP)")
     return p
+
+
+class _Stop(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C: the run or sweep is recorded interrupted."""
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001
+    raise _Stop()
+
+
+def _failure_line(exc: BaseException) -> str:
+    from goodhartlab.core.errors import one_line
+
+    text = one_line(f"{type(exc).__name__}: {exc}")
+    run_id, log = getattr(exc, "run_id", None), getattr(exc, "run_log", None)
+    if run_id:
+        where = f"; traceback in {log}" if log is not None and Path(log).exists() else ""
+        return f"error: run {run_id} failed: {text} (recorded failed{where})"
+    return f"error: {text}"
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     p = parser()
+    in_main = _in_main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
         if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
             raise UserError(f"unknown command '{argv[0]}'{did_you_mean(argv[0], COMMANDS)}; commands are: {', '.join(COMMANDS)}")
@@ -244,5 +312,21 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
+        if in_main:  # one line, once: a second Ctrl-C while exiting changes nothing
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("interrupted: the run is marked interrupted, not complete", file=sys.stderr)
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001  (a failed run, a full disk, a broken store: one line, exit 1)
+        if os.environ.get("GOODHARTLAB_DEBUG"):
+            raise
+        print(_failure_line(exc), file=sys.stderr)
+        sys.exit(1)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
