@@ -24,7 +24,7 @@ from goodhartlab.core.errors import UserError, did_you_mean
 out = Console(highlight=False, soft_wrap=True)
 # The flagship experiment the demo runs; `demo --all` runs the quick preset of the whole catalog.
 DEMO = ("rlhf",)
-COMMANDS = ("list", "run", "sweep", "runs", "sweeps", "show", "report", "demo", "index")
+COMMANDS = ("list", "run", "sweep", "runs", "sweeps", "show", "report", "demo", "index", "verify")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -220,6 +220,26 @@ def cmd_index(args) -> None:
     else:
         runs = store.list()  # adds back run directories the index lacks, and says so
         out.print(f"index of '{store.root}': {len(runs)} runs")
+def cmd_verify(args) -> None:
+    from goodhartlab.runner import verify
+
+    store = _store(args)
+    for run in args.run:
+        rec = store.find(run)
+        run_dir = store.path(rec)
+        if args.record:
+            path = verify.record(run_dir)
+            out.print(f"recorded the verdicts of run {rec.id} ({rec.experiment}, preset {rec.preset}) in {path}")
+            continue
+        c = verify.compare(run_dir)
+        for field in c.config_differences:
+            print(f"note: field '{field}' differs from the run the verdicts were recorded from", file=sys.stderr)
+        for claim, want, got in c.mismatches:
+            print(f"MISMATCH {rec.experiment} [{rec.preset}]: {claim!r}: recorded {want}, this run {got}")
+        if c.mismatches:
+            sys.exit(1)
+        out.print(f"run {rec.id}: all {c.matched} verdicts match the ones recorded for {rec.experiment} "
+                  f"at preset {rec.preset}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -273,6 +293,9 @@ def parser() -> argparse.ArgumentParser:
     sp = add("index", cmd_index, "check the store's index against its run directories, or rebuild it from them")
     sp.add_argument("--rebuild", action="store_true", help="a fresh index from the run directories "
                     "(the old file is kept as index.sqlite.old-STAMP)")
+    sp = add("verify", cmd_verify, "check a run's verdicts against those recorded for its preset (exit 1 on a mismatch)")
+    sp.add_argument("run", nargs="+", help="run id(s), unique prefix, 'latest' or the run's directory")
+    sp.add_argument("--record", action="store_true", help="record these runs' verdicts as the package's expected ones")
     return p
 
 
