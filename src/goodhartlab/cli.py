@@ -248,6 +248,17 @@ def cmd_config(args) -> None:
             out.print(f"      {r['description']}", markup=False)
 
 
+def cmd_compare(args) -> None:
+    from goodhartlab.report.compare import compare
+
+    path = compare(args.refs, _store(args), labels=args.label or None, series=args.series or None, out=args.to)
+    for f in json.loads((path.parent / "findings.json").read_text()):
+        verdict = f" ({f['verdict']})" if f.get("claim") else ""
+        out.print(f"- {f['title']}{verdict}", style="bold", markup=False)
+        out.print(f"  {f['text']}", markup=False)
+    out.print(f"report: {path.resolve()}")
+
+
 def cmd_completion(args) -> None:
     try:
         import argcomplete
@@ -338,6 +349,13 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--config", type=Path, help="YAML file of field: value, or a run's config.json")
     sp.add_argument("--seed", type=int, help="run seed")
     sp.add_argument("--yaml", action="store_true", help="print the resolved config as YAML (a file for --config)")
+    sp = add("compare", cmd_compare, "overlay runs and sweeps (proxy, rater, gold against pressure or √KL) in one "
+             "HTML report with a verdict table: which gives the most gold at matched KL")
+    sp.add_argument("refs", nargs="+", metavar="RUN|SWEEP", help="runs (id, prefix, 'latest') and sweeps (id, prefix); "
+                    "the first is the reference the others are tested against").completer = _refs
+    sp.add_argument("--label", action="append", default=[], help="a name per RUN|SWEEP, in order (default: the ids)")
+    sp.add_argument("--series", action="append", default=[], help="compare only this series (repeatable)")
+    sp.add_argument("--to", type=Path, help="directory of the report (default: STORE/compare/compare-...)")
     sp = sub.add_parser("completion", help="print a shell completion script (needs argcomplete): "
                         "eval \"$(goodhartlab completion bash)\"", description="print a shell completion script")
     sp.set_defaults(func=cmd_completion)
