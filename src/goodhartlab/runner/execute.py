@@ -26,7 +26,12 @@ from goodhartlab.runner import results as stored
 from goodhartlab.runner.context import ProgressSink, RunContext
 from goodhartlab.runner.store import RunRecord, RunStore
 
-_PACKAGES = ("goodhartlab", "numpy", "scipy", "pandas", "torch", "gymnasium", "pydantic", "matplotlib")
+def _git(*args: str) -> str | None:
+    try:
+        proc = subprocess.run(["git", *args], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
 
 
 def environment_info(seed: int) -> dict:
@@ -35,26 +40,35 @@ def environment_info(seed: int) -> dict:
 
 @functools.cache
 def _static_environment() -> dict:
-    # Once per process: a sweep worker runs many runs, and versions and the commit do not change meanwhile.
+    """Python, platform, host, every installed distribution's version, and the git commit of the source tree
+    with whether it had uncommitted changes (``git_dirty``); both ``None`` when goodhartlab is not run
+    from a git checkout of itself (e.g. installed from a wheel).
+
+    Once per process: a sweep worker runs many runs, and versions and the commit do not change meanwhile."""
     versions = {}
-    for name in _PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
-        ).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        commit = None
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            versions.setdefault(name.lower().replace("_", "-"), dist.version)
+    versions.setdefault("goodhartlab", _own_version())
+    top = _git("rev-parse", "--show-toplevel")
+    ours = top is not None and (Path(top) / "src" / "goodhartlab" / "__init__.py").exists()
+    commit = _git("rev-parse", "HEAD") if ours else None
+    status = _git("status", "--porcelain", "--untracked-files=no") if ours else None
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "host": socket.gethostname(),
-        "packages": versions,
+        "packages": dict(sorted(versions.items())),
         "git_commit": commit,
+        "git_dirty": None if status is None else bool(status),
     }
+
+
+def _own_version() -> str:
+    from goodhartlab import __version__
+
+    return __version__
 
 
 class _Terminated(KeyboardInterrupt):
