@@ -139,9 +139,6 @@ class RunStore:
                 "UPDATE runs SET status=?, finished=?, error=?, path=? WHERE id=?", (status, now(), error, rel, run_id)
             )
 
-    def staged_path(self, run_id: str) -> Path:
-        return self.root / STAGING / run_id
-
     def adopt(self, record: "RunRecord", source: Path) -> "RunRecord":
         """Index a finished run directory made elsewhere (e.g. on a Ray worker) and move it into the root."""
         with closing(self._connect()) as con:
