@@ -6,3 +6,8 @@ every learner) side by side.
 """
 
 __version__ = "0.1.0"
+
+# Register the goodhartlab/... Gymnasium ids (imports gymnasium, no world and no torch).
+from goodhartlab import envs as _envs  # noqa: E402
+
+_envs.register()
