@@ -44,15 +44,17 @@ def cmd_list(args) -> None:
     from goodhartlab.core.registry import catalog
 
     table = Table("experiment", "presets", "description", box=None)
-    for name, exp in catalog().items():
-        table.add_row(name, ", ".join(["default", *exp.config.presets]), exp.summary)
+    for name, entry in catalog().items():
+        table.add_row(name, ", ".join(["default", *entry.presets]), entry.summary)
     out.print(table)
 
 
 def cmd_run(args) -> None:
     from goodhartlab.core.registry import get
     from goodhartlab.runner.execute import NonFiniteMeasurement, execute
+    from goodhartlab.runner.worker import limit_threads
 
+    limit_threads(args.threads)
     experiment = get(args.name)
     _check_record(args.config, experiment.name)
     cfg = configs.resolve(experiment.config, args.preset, args.config, args.set, args.seed)
@@ -82,11 +84,14 @@ def _check_record(path: Path | None, experiment: str) -> None:
 def cmd_demo(args) -> None:
     from goodhartlab.core.registry import catalog
     from goodhartlab.runner.execute import execute
+    from goodhartlab.runner.worker import limit_threads
 
+    limit_threads(args.threads)
     store = _store(args)
     experiments = catalog()
     chosen = experiments if args.all else {name: experiments[name] for name in DEMO if name in experiments}
-    for name, experiment in chosen.items():
+    for name, entry in chosen.items():
+        experiment = entry.load()
         preset = "quick" if "quick" in experiment.config.presets else "default"
         out.print(f"[bold]{name}[/bold] ({preset})")
         _, report = execute(experiment, configs.resolve(experiment.config, preset), preset, store)
@@ -354,6 +359,19 @@ def _refs(parsed_args, **_) -> list[str]:
     return [*(r.id for r in store.list()), *(s.id for s in SweepStore(store).list())]
 
 
+def _threads(sp: argparse.ArgumentParser) -> None:
+    # The runner owns threads (experiments never set them). One run defaults to 1 thread: the catalog's models
+    # are small, so more threads mostly add contention, and float results are reproducible only at one thread
+    # count. A sweep gives each of its W workers cores/W threads instead.
+    sp.add_argument("--threads", type=_positive, default=1, help="torch/OpenMP threads for the run (default 1)")
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise UserError(f"--threads: expected a whole number >= 1, got '{text}'")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="goodhartlab", description="A laboratory for measuring how far a model trained on a signal "
                 "ends up from what was intended: proxy, rater and gold side by side.")
@@ -376,6 +394,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--config", type=Path, help="YAML file of field: value")
     sp.add_argument("--seed", type=int, help="run seed")
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
+    _threads(sp)
     sp = add("sweep", cmd_sweep, "run an experiment over a grid of fields and seeds, locally or on Ray")
     sp.add_argument("name", nargs="?", help="experiment name (see `goodhartlab list`)")
     sp.add_argument("--preset", default="default", help="named preset, e.g. quick or full")
@@ -398,6 +417,7 @@ def parser() -> argparse.ArgumentParser:
     add("sweeps", cmd_sweeps, "the sweeps in the store, with counts of done, failed, running and pending runs")
     sp = add("demo", cmd_demo, "run the flagship experiment (rlhf) at its quick preset and print where the report is")
     sp.add_argument("--all", action="store_true", help="run the quick preset of every experiment instead")
+    _threads(sp)
     add("runs", cmd_runs, "the stored runs, with status, experiment, seed and time")
     for name, func, help_ in (("show", cmd_show, "a run's config and headline findings"),
                               ("report", cmd_report, "rebuild a run's HTML report from stored measurements")):

@@ -25,7 +25,10 @@ ProgressSink = Callable[[str, int, int], None]
 
 
 class RunContext:
-    """Collects measurements, tables and artifacts; hands out seeded streams and progress bars."""
+    """Collects measurements, tables and artifacts; hands out seeded streams and progress bars.
+
+    The implementation of :class:`goodhartlab.core.context.Context`, the type experiments see.
+    """
 
     def __init__(
         self,
@@ -51,7 +54,6 @@ class RunContext:
         self.artifacts: dict[str, Any] = {}
         self.console = console or Console(stderr=True)
         self.quiet = quiet
-        self._progress: Progress | None = None
 
     # -- randomness ----------------------------------------------------------
     def rng(self, *names: object):

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import torch
 
 from goodhartlab.analysis.intervals import wilson
+from goodhartlab.core.context import Context
 from goodhartlab.core.records import Measurement
 from goodhartlab.experiments.debate.config import Config
 from goodhartlab.models.judge import logits, planes, random_reveal, train_judge
@@ -128,8 +128,7 @@ def run_suite(config: Config, ctx, suite: str, data: dict, ks: list[int]) -> Non
             ctx.log(f"{suite} k={k} {first} first: random reveals {ri}, debate {di}, honest game wins {gi}")
 
 
-def run(config: Config, ctx) -> None:
-    torch.set_num_threads(1)  # 2 cores shared with other processes: more threads thrash (13× slower measured)
+def run(config: Config, ctx: Context) -> None:
     if config.rendered_ks:
         run_suite(config, ctx, "rendered", rendered_data(config, ctx), config.rendered_ks)
     if config.handwritten_ks:

@@ -14,6 +14,7 @@ from itertools import combinations
 
 import numpy as np
 
+from goodhartlab.core.context import Context
 from goodhartlab.core.records import Measurement
 from goodhartlab.experiments.digits.attack import pgd, verify
 from goodhartlab.experiments.digits.config import Config
@@ -70,10 +71,7 @@ def _grid_rows(images: np.ndarray, idx: np.ndarray) -> list[str]:
     return [encode(images[i]) for i in idx]
 
 
-def run(config: Config, ctx) -> None:
-    import torch
-
-    torch.set_num_threads(1)  # 2 shared cores: more threads only add contention
+def run(config: Config, ctx: Context) -> None:
     world = DigitsWorld(config.world)
     res = config.resolution
     train, twin = _training_set(config, world, ctx)

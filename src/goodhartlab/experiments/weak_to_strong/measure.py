@@ -15,6 +15,7 @@ import time
 import numpy as np
 import torch
 
+from goodhartlab.core.context import Context
 from goodhartlab.core.records import CONTRASTS, Contrast
 from goodhartlab.experiments.weak_to_strong.config import Config
 from goodhartlab.experiments.weak_to_strong.text import run_text
@@ -84,8 +85,7 @@ def run_seed(config: Config, ctx, seed: int, x_train, y_train, x_test, y_test, a
     ctx.table("runs", rows)
 
 
-def run(config: Config, ctx) -> None:
-    torch.set_num_threads(1)  # 2 cores shared with other processes: more threads thrash
+def run(config: Config, ctx: Context) -> None:
     t0 = time.perf_counter()
     world = DigitsWorld()
     train = world.sample(config.train_images, "train", ctx.rng("data", "train"))
