@@ -11,6 +11,7 @@ from __future__ import annotations
 ENVS: dict[str, str] = {
     "goodhartlab/TicTacToe-v0": "goodhartlab.worlds.tictactoe.env:TicTacToeEnv",
     "goodhartlab/EmbodiedTicTacToe-v0": "goodhartlab.worlds.tictactoe.env:EmbodiedTicTacToeEnv",
+    "goodhartlab/Camera-v0": "goodhartlab.worlds.camera.env:CameraEnv",
 }
 
 
