@@ -35,42 +35,43 @@ class FrameReward(nn.Module):
         return self.net(x).squeeze(-1)
 
 
-def bt_loss(model: nn.Module, first: torch.Tensor, second: torch.Tensor, pick: torch.Tensor) -> torch.Tensor:
-    """Cross entropy of σ(R(first) − R(second)) to ``pick`` (1 = first chosen); first/second (M, T, F)."""
-    margin = model(first).sum(dim=1) - model(second).sum(dim=1)  # (M,)
-    return nn.functional.binary_cross_entropy_with_logits(margin, pick)
-
-
 class ClipRewardTrainer:
     """Fits ``members`` frame-reward MLPs to clip comparisons (each on its own bootstrap resample when K > 1).
 
     Comparisons hold per clip a float array (T, F) of frame features in ``first``/``second`` and the pick.
+    Each Adam step uses ``batch`` comparisons (all of them when there are fewer).
     """
 
-    def __init__(self, features: int, hidden: int = 64, members: int = 1, steps: int = 200, batch: int = 64,
-                 lr: float = 3e-3, generator: torch.Generator | None = None):
+    def __init__(self, features: int, hidden: int = 64, members: int = 1, steps: int = 200, batch: int = 4096,
+                 lr: float = 3e-3, weight_decay: float = 0.0, generator: torch.Generator | None = None):
         if members < 1:
             raise ValueError(f"members must be >= 1, got {members}")
         self.generator = generator or torch.Generator().manual_seed(0)
         self.models = [FrameReward(features, hidden, self.generator) for _ in range(members)]
-        self.optims = [torch.optim.Adam(m.parameters(), lr=lr) for m in self.models]
+        # L2 on the weights as Christiano et al. regularise their predictor (decoupled weight decay, AdamW).
+        self.optims = [torch.optim.AdamW(m.parameters(), lr=lr, weight_decay=weight_decay) for m in self.models]
         self.steps, self.batch = steps, batch
         self.history: list[dict[str, float]] = []
 
     def fit(self, comparisons: Comparisons, rng: np.random.Generator) -> "EnsembleScorer":
-        first = torch.as_tensor(np.asarray(comparisons.first), dtype=torch.float32)
-        second = torch.as_tensor(np.asarray(comparisons.second), dtype=torch.float32)
-        pick = torch.as_tensor(np.asarray(comparisons.pick), dtype=torch.float32)
-        m = len(pick)
+        first, second = np.asarray(comparisons.first, np.float32), np.asarray(comparisons.second, np.float32)
+        m, t, f = first.shape
         if m == 0:
             raise ValueError("no comparisons to fit")
+        # Clips share frames: score each distinct frame once per step, then sum per clip (same loss, less work).
+        frames, inverse = np.unique(np.concatenate([first, second]).reshape(-1, f), axis=0, return_inverse=True)
+        idx = torch.as_tensor(inverse.reshape(2, m, t))
+        x = torch.as_tensor(frames)
+        pick = torch.as_tensor(np.asarray(comparisons.pick), dtype=torch.float32)
         for k, (model, opt) in enumerate(zip(self.models, self.optims)):
             pool = np.arange(m) if len(self.models) == 1 else rng.integers(0, m, m)
             model.train()
             loss = torch.tensor(0.0)
             for _ in range(self.steps):
-                idx = torch.as_tensor(pool[rng.integers(0, m, min(self.batch, m))])
-                loss = bt_loss(model, first[idx], second[idx], pick[idx])
+                b = torch.as_tensor(pool if m <= self.batch else pool[rng.integers(0, m, self.batch)])
+                r = model(x)  # (U,) reward of every distinct frame
+                margin = r[idx[0, b]].sum(1) - r[idx[1, b]].sum(1)
+                loss = nn.functional.binary_cross_entropy_with_logits(margin, pick[b])
                 if not torch.isfinite(loss):
                     raise FloatingPointError("reward-model loss diverged")
                 opt.zero_grad()
@@ -78,9 +79,10 @@ class ClipRewardTrainer:
                 opt.step()
             model.eval()
             with torch.no_grad():
-                margin = model(first).sum(1) - model(second).sum(1)
-                agree = float(((margin > 0).float() == (pick > 0.5).float()).float().mean())
-            self.history.append({"member": k, "comparisons": m, "loss": float(loss), "train_agreement": agree})
+                r = model(x)
+                margin = r[idx[0]].sum(1) - r[idx[1]].sum(1)
+                agree = float(((margin > 0) == (pick > 0.5)).float().mean())
+            self.history.append({"member": k, "comparisons": m, "loss": float(loss.detach()), "train_agreement": agree})
         return EnsembleScorer(self.models)
 
 

@@ -81,3 +81,20 @@ def rollout(venv, policy: Callable[[np.ndarray], np.ndarray], seed: int | None =
             return np.stack(frames, axis=1)
         if done.any():
             raise ValueError("rollout: sub-envs ended at different steps; use a fixed-horizon env")
+
+
+def plan(next_index: np.ndarray, reward: np.ndarray, gamma: float, tol: float = 1e-8, max_iter: int = 10_000
+         ) -> np.ndarray:
+    """The exact optimum of a reward on a known deterministic transition table, by value iteration.
+
+    ``next_index`` (S, A): the next state of each (state, action); ``reward`` (S,): the reward on arriving.
+    Returns Q* (S, A) with Q*(s, a) = r(s') + γ max_a' Q*(s', a'), s' = next_index[s, a] — the limit of RL
+    pressure on that reward."""
+    q = np.zeros(next_index.shape)
+    for _ in range(max_iter):
+        v = q.max(axis=1)
+        new = reward[next_index] + gamma * v[next_index]
+        if np.max(np.abs(new - q)) < tol:
+            return new
+        q = new
+    return q
