@@ -35,6 +35,15 @@ class FrameReward(nn.Module):
         return self.net(x).squeeze(-1)
 
 
+def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct rows (U, F), index of each row's distinct row (N,)) — exact, by the rows' bytes, in O(N)."""
+    first_seen: dict[bytes, int] = {}
+    inverse = np.fromiter((first_seen.setdefault(r.tobytes(), len(first_seen)) for r in x), np.int64, len(x))
+    keep = np.zeros(len(first_seen), dtype=np.int64)
+    keep[inverse[::-1]] = np.arange(len(x))[::-1]  # any row of each group will do; they are equal
+    return x[keep], inverse
+
+
 class ClipRewardTrainer:
     """Fits ``members`` frame-reward MLPs to clip comparisons (each on its own bootstrap resample when K > 1).
 
@@ -59,7 +68,7 @@ class ClipRewardTrainer:
         if m == 0:
             raise ValueError("no comparisons to fit")
         # Clips share frames: score each distinct frame once per step, then sum per clip (same loss, less work).
-        frames, inverse = np.unique(np.concatenate([first, second]).reshape(-1, f), axis=0, return_inverse=True)
+        frames, inverse = _distinct_rows(np.concatenate([first, second]).reshape(-1, f))
         idx = torch.as_tensor(inverse.reshape(2, m, t))
         x = torch.as_tensor(frames)
         pick = torch.as_tensor(np.asarray(comparisons.pick), dtype=torch.float32)
