@@ -100,7 +100,8 @@ def test_camera_end_to_end_in_process(tmp_path):
     for name in ("curves_pressure", "curves_comparisons", "frames"):
         assert (run_dir / "figures" / f"{name}.png").exists()
     report = (run_dir / "report.html").read_text()
-    assert "deception rises with pressure under one camera" in report
-    findings = json.loads((run_dir / "findings.json").read_text()) if (run_dir / "findings.json").exists() else None
-    if findings is not None:
-        assert all(f["verdict"] in ("holds", "fails", "inconclusive") for f in findings)
+    assert "Deception against RL pressure (one camera)" in report
+    findings = {f["claim"]: f for f in json.loads((run_dir / "findings.json").read_text())}
+    for claim in ("deception rises with pressure under one camera", "depth cue removes deception seen under one camera"):
+        assert findings[claim]["verdict"] in ("holds", "fails", "inconclusive")
+        assert all(e["n"] == 3 and e["unit"] == "seed" for e in findings[claim]["evidence"].values())
