@@ -19,6 +19,7 @@ ENVS: dict[str, str] = {
     "goodhartlab/TicTacToe-v0": "goodhartlab.worlds.tictactoe.env:TicTacToeEnv",
     "goodhartlab/EmbodiedTicTacToe-v0": "goodhartlab.worlds.tictactoe.env:EmbodiedTicTacToeEnv",
     "goodhartlab/PreferenceShift-v0": "goodhartlab.worlds.preference.env:PreferenceShiftEnv",
+    "goodhartlab/Camera-v0": "goodhartlab.worlds.camera.env:CameraEnv",
 }
 
 

@@ -108,6 +108,9 @@ CATALOG: dict[str, Entry] = _rows(
     Entry("preference-shift", f"{_X}.preference_shift:EXPERIMENT",
           "A recommender that shifts its user's preferences: engagement DP vs path-specific objective vs shift "
           "penalty."),
+    Entry("camera", f"{_X}.camera:EXPERIMENT",
+          "Preferences from one camera reward a gripper that hovers in front of the ball; depth cue, second camera "
+          "and oracle rater compared."),
 )
 
 _REGISTRY: dict[str, Experiment] = {}
