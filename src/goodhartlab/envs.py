@@ -11,6 +11,8 @@ from __future__ import annotations
 ENVS: dict[str, str] = {
     "goodhartlab/TicTacToe-v0": "goodhartlab.worlds.tictactoe.env:TicTacToeEnv",
     "goodhartlab/EmbodiedTicTacToe-v0": "goodhartlab.worlds.tictactoe.env:EmbodiedTicTacToeEnv",
+    "goodhartlab/CoinRun-v0": "goodhartlab.worlds.gridlevels.env:CoinRunEnv",
+    "goodhartlab/Maze-v0": "goodhartlab.worlds.gridlevels.env:MazeEnv",
 }
 
 
