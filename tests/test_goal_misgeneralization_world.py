@@ -10,8 +10,14 @@ from gymnasium.utils.env_checker import check_env
 from scipy import stats as sps
 
 from goodhartlab import envs
-from goodhartlab.worlds.gridlevels.env import (CoinRunEnv, CoinRunVectorEnv, LevelBatch, MazeEnv, MazeVectorEnv,
-                                               gold_records)
+from goodhartlab.worlds.gridlevels.env import (
+    CoinRunEnv,
+    CoinRunVectorEnv,
+    LevelBatch,
+    MazeEnv,
+    MazeVectorEnv,
+    gold_records,
+)
 from goodhartlab.worlds.gridlevels.levels import CoinRunLevels, Level, MazeLevels, distances
 from goodhartlab.worlds.gridlevels.observer import ClipObserver
 

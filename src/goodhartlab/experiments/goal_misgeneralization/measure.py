@@ -80,13 +80,14 @@ def checkpoint_iterations(config: Config) -> tuple[int, ...]:
 
 def run(config: Config, ctx) -> None:
     observer = ClipObserver(config.observer_slack)
-    coin = dict(height=config.height, width=config.width, walls=config.walls, hazards=config.hazards,
-                view_radius=config.view_radius, max_steps=config.max_steps)
-    maze = dict(size=config.maze_size, braid=config.maze_braid, view_radius=config.maze_view_radius,
-                max_steps=config.maze_max_steps)
+    coin = {"height": config.height, "width": config.width, "walls": config.walls, "hazards": config.hazards,
+            "view_radius": config.view_radius, "max_steps": config.max_steps}
+    maze = {"size": config.maze_size, "braid": config.maze_braid, "view_radius": config.maze_view_radius,
+            "max_steps": config.maze_max_steps}
     checkpoints = checkpoint_iterations(config)
     p_max = max(config.p_values)
-    total = config.seeds * (len(config.p_values) * config.iterations + len(config.maze_regions) * config.maze_iterations)
+    total = config.seeds * (len(config.p_values) * config.iterations
+                            + len(config.maze_regions) * config.maze_iterations)
     curves, trajectories = [], []
     with ctx.progress("PPO iterations (all agents)", total) as advance:
         for seed in range(config.seeds):

@@ -232,7 +232,8 @@ def report(results) -> ReportContent:
     m = results.measurements
     cfg = results.config
     figures = [_against(m, "coinrun", "share p of training levels with the coin elsewhere",
-                        "CoinRun-like levels: test-level outcomes (left) and training-level signals (right) against p.")]
+                        "CoinRun-like levels: test-level outcomes (left) and training-level signals (right) "
+                        "against p.")]
     if (m.series == "maze").any():
         figures.append(_against(m, "maze", "side of the top-right square the cheese lies in during training",
                                 "Maze: test-level outcomes (left) and training-level signals (right) against the "

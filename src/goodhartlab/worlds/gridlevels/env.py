@@ -111,7 +111,8 @@ class LevelBatch:
             level = self.levels[i]
             rec = {"slot": int(i), "episode": int(self.episode[i]), "goal": bool(at_goal[i]),
                    "end": bool(self.visited_end[i]), "death": bool(death[i]), "timeout": bool(truncated[i]),
-                   "steps": int(self.t[i]), "end_step": int(self.end_step[i]), "return": float(rewards[i]), "goal_at_end": level.goal == level.end,
+                   "steps": int(self.t[i]), "end_step": int(self.end_step[i]), "return": float(rewards[i]),
+                   "goal_at_end": level.goal == level.end,
                    "shortest_to_end": level.shortest_to_end, "shortest_to_goal": level.shortest_to_goal}
             if self.record_paths:
                 rec["path"] = [list(p) for p in self.paths[i]]
