@@ -126,7 +126,10 @@ def summary_table(m: pd.DataFrame, series: str) -> pd.DataFrame:
     for pressure, h in g.groupby("pressure"):
         row = {g.pressure_name.iloc[0]: f"{pressure:g}", "seeds": int(h.seed.nunique())}
         for col, name, _ in METRICS + (("survival", "survival", ""), ("death_rate", "death", ""),
-                                       ("timeout_rate", "timeout", "")):
+                                       ("timeout_rate", "timeout", ""), ("gold_coin_blind", "gold, coin unseen", ""),
+                                       ("goal_pursuit", "gold − gold unseen", "")):
+            if col not in h:
+                continue
             row[name.split(":")[0].split(" (")[0]] = _estimate_cell(stats.mean(h[col], "seed"))
         rows.append(row)
     return pd.DataFrame(rows)
@@ -244,7 +247,9 @@ def report(results) -> ReportContent:
             figures.append(extra)
     tables = [Table("CoinRun-like levels, by p", summary_table(m, "coinrun"),
                     "Means over seeds with 95% Student t intervals. Proxy and rater on fresh training-distribution "
-                    "levels; the rest on test levels (coin never at the exit).")]
+                    "levels; the rest on test levels (coin never at the exit). 'gold, coin unseen': the same agents on "
+                    "the same test levels with the coin blanked from their observations, i.e. coins collected only "
+                    "because they lay on the route; 'gold − gold unseen': what seeing the coin adds.")]
     if (m.series == "maze").any():
         tables.append(Table("Maze, by cheese region", summary_table(m, "maze"),
                             "As above; in the maze 'misgeneralization' is reaching the top-right corner without "
