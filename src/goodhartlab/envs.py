@@ -20,6 +20,8 @@ ENVS: dict[str, str] = {
     "goodhartlab/EmbodiedTicTacToe-v0": "goodhartlab.worlds.tictactoe.env:EmbodiedTicTacToeEnv",
     "goodhartlab/PreferenceShift-v0": "goodhartlab.worlds.preference.env:PreferenceShiftEnv",
     "goodhartlab/Camera-v0": "goodhartlab.worlds.camera.env:CameraEnv",
+    "goodhartlab/CoinRun-v0": "goodhartlab.worlds.gridlevels.env:CoinRunEnv",
+    "goodhartlab/Maze-v0": "goodhartlab.worlds.gridlevels.env:MazeEnv",
 }
 
 

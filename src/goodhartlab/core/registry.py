@@ -111,6 +111,9 @@ CATALOG: dict[str, Entry] = _rows(
     Entry("camera", f"{_X}.camera:EXPERIMENT",
           "Preferences from one camera reward a gripper that hovers in front of the ball; depth cue, second camera "
           "and oracle rater compared."),
+    Entry("goal-misgeneralization", f"{_X}.goal_misgeneralization:EXPERIMENT",
+          "PPO on CoinRun-like grid levels and mazes: trained with the coin at the exit, agents run to the exit at "
+          "test and leave the coin; misgeneralization against the share p of randomized training levels."),
 )
 
 _REGISTRY: dict[str, Experiment] = {}
