@@ -87,3 +87,13 @@ def test_fewer_than_three_users_is_inconclusive():
     t = table({("eta", 0.1, "myopic"): base(), ("eta", 0.1, "engagement"): shifted({"proxy": 0.3, "gold": -0.3})})
     f = present.maximizer_finding(t[t.user < 2], MAIN)
     assert f.verdict == "inconclusive" and not f.evidence["proxy_difference"].has_interval
+
+
+@pytest.mark.parametrize("gap,noise,expected", [(0.2, 0.01, "holds"), (-0.2, 0.01, "fails"),
+                                               (0.01, 0.3, "inconclusive")])
+def test_rater_endorsement_claim(gap, noise, expected):
+    engaged = shifted({"gold": 0.0}, 0.0)
+    engaged["rater"] = engaged["gold"] + gap + noise * WIGGLE
+    t = table({("eta", 0.1, "myopic"): base(), ("eta", 0.1, "engagement"): engaged})
+    f = present.rater_finding(t, MAIN)
+    assert f.verdict == expected and "myopic_gap" in f.evidence and f.evidence["myopic_gap"].estimate == 0.0

@@ -8,7 +8,12 @@ from gymnasium.utils.env_checker import check_env
 
 from goodhartlab import envs
 from goodhartlab.worlds.preference.env import PreferenceShiftEnv
-from goodhartlab.worlds.preference.user import UserModel, draw_users, satisfaction, shift
+from goodhartlab.worlds.preference.user import (
+    UserModel,
+    draw_users,
+    satisfaction,
+    shift,
+)
 
 MODEL = UserModel(0.1, 4.0, (-2.0, -2.0, -0.5))
 
