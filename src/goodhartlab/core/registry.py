@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +39,14 @@ class Experiment:
 _REGISTRY: dict[str, Experiment] = {}
 
 
+# A name becomes a path component of run directories: letters, digits, '-' and '_' only (no '/', no '..').
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
 def register(experiment: Experiment) -> Experiment:
+    if not isinstance(experiment.name, str) or not NAME.fullmatch(experiment.name):
+        raise ValueError(f"experiment name {experiment.name!r:.80} is not allowed: use 1-64 letters, digits, "
+                         "'-' or '_', starting with a letter or digit")
     if experiment.name in _REGISTRY and _REGISTRY[experiment.name] is not experiment:
         raise ValueError(f"experiment '{experiment.name}' registered twice")
     _REGISTRY[experiment.name] = experiment
@@ -54,6 +62,9 @@ def _load_plugins() -> None:
             importlib.import_module(module)
         except ImportError as exc:
             raise UserError(f"{PLUGINS_ENV}: cannot import plugin module '{module}' ({exc})") from None
+        except Exception as exc:  # noqa: BLE001  (a plugin is user code: its SyntaxError or raise is one line)
+            raise UserError(f"{PLUGINS_ENV}: plugin module '{module}' failed while loading: "
+                            f"{type(exc).__name__}: {exc}") from None
 
 
 def catalog() -> dict[str, Experiment]:
