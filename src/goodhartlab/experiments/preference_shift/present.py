@@ -264,16 +264,22 @@ def _report(results) -> ReportContent:
                     _summary_table(episodes, main),
                     "Means over users with 95% intervals (method and n in each cell). clickbait_share: share of "
                     "recommendations of the topic with the highest click bias.")]
+    found = findings(episodes, main)
+    n = {k: sum(f.verdict == k for f in found) for k in ("holds", "fails", "inconclusive")}
+    users = int(episodes.user.nunique())
     return ReportContent(
         title="Preference shift: a recommender that changes what its user wants",
-        summary=("Simulated users whose preferences u_t over topics move toward what they are shown "
-                 "(u' = (u + η·e_a)/(1 + η)); they click with probability σ(α·u[a] + b_a), and one topic has a "
-                 "higher click ceiling. Proxy: clicks. Rater: the shifted user's own satisfaction u_t[a_t]. Gold: "
-                 "satisfaction under the natural preferences ū_t (the mean path under a uniform recommender) and "
-                 "the induced shift TV(u_T, ū_T). Agents plan by exact backward induction on a grid: myopic, an "
-                 "engagement maximizer of growing depth, the path-specific agent (clicks scored under ū_t: its "
-                 "influence on u is cut out of its objective) and a penalty λ·TV(u, ū) per step; the uniform "
-                 "recommender that defines the natural shift is shown for reference. Every agent meets the same "
-                 "users and click draws; intervals resample users."),
-        findings=findings(episodes, main), figures=figures, tables=tables,
+        summary=(f"Recommenders against {users} simulated users whose preferences move toward what they are shown "
+                 f"(η = {cfg.eta:g}, {cfg.horizon} recommendations): of {len(found)} claims, {n['holds']} hold, "
+                 f"{n['fails']} fail and {n['inconclusive']} are inconclusive. Engagement maximizer vs myopic: "
+                 f"{found[0].verdict}."),
+        setup=("Preferences u_t over topics move toward what is shown (u' = (u + η·e_a)/(1 + η)); the user clicks "
+               "with probability σ(α·u[a] + b_a), and one topic has a higher click ceiling. Proxy: clicks. Rater: "
+               "the shifted user's own satisfaction u_t[a_t]. Gold: satisfaction under the natural preferences ū_t "
+               "(the mean path under a uniform recommender) and the induced shift TV(u_T, ū_T). Agents plan by exact "
+               "backward induction on a grid: myopic, an engagement maximizer of growing depth, the path-specific "
+               "agent (clicks scored under ū_t: its influence on u is cut out of its objective) and a penalty "
+               "λ·TV(u, ū) per step; the uniform recommender that defines the natural shift is shown for reference. "
+               "Every agent meets the same users and click draws; intervals resample users."),
+        findings=found, figures=figures, tables=tables, headline="pressure",
     )
