@@ -22,7 +22,9 @@ from goodhartlab.oversight.path_specific import PathSpecific, ShiftPenalty
 from goodhartlab.worlds.preference.env import PreferenceShiftEnv
 from goodhartlab.worlds.preference.user import UserModel, draw_users
 
-CHANNELS = ("proxy", "expected_clicks", "rater", "gold", "shift", "clickbait_share")
+# pull_to_clickbait: u_T − ū_T on the topic with the highest click bias; unlike the TV shift (equal for every
+# policy that locks a user onto one topic) it says toward which topic the user was moved.
+CHANNELS = ("proxy", "expected_clicks", "rater", "gold", "shift", "clickbait_share", "pull_to_clickbait")
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,8 @@ def run(config: Config, ctx) -> None:
                 record, path = episode(env, agent, u0, int(click_seeds[i]))
                 rows.append({"user": i, "proxy": record["clicks"], "expected_clicks": record["expected_clicks"],
                              "rater": record["rater"], "gold": record["gold"], "shift": record["shift"],
-                             "clickbait_share": float(np.mean(np.asarray(record["actions"]) == clickbait))})
+                             "clickbait_share": float(np.mean(np.asarray(record["actions"]) == clickbait)),
+                             "pull_to_clickbait": record["final"][clickbait] - record["natural_final"][clickbait]})
                 main = eta == config.eta and h == config.horizon
                 if main and i < config.trajectories and spec in shown:
                     trajectories += [{"user": i, "agent": spec.series, "t": t,
@@ -130,7 +133,8 @@ def run(config: Config, ctx) -> None:
             series=series, pressure_name=axis, pressure=pressure, proxy=mean["proxy"], rater=mean["rater"],
             gold=mean["gold"], seed=config.seed,
             extra={"shift": mean["shift"], "expected_clicks": mean["expected_clicks"],
-                   "clickbait_share": mean["clickbait_share"], "eta": float(eta), "horizon": float(h),
+                   "clickbait_share": mean["clickbait_share"], "pull_to_clickbait": mean["pull_to_clickbait"],
+                   "eta": float(eta), "horizon": float(h),
                    "users": float(len(rows))},
         ))
     ctx.table("episodes", episodes)

@@ -88,6 +88,25 @@ def rater_finding(episodes: pd.DataFrame, main: dict) -> Finding:
     )
 
 
+def steering_finding(episodes: pd.DataFrame, main: dict) -> Finding:
+    """Claim: the engagement maximizer moves users further toward the high-ceiling topic than the myopic agent:
+    engagement − myopic of u_T − ū_T on that topic > 0 (paired by user). The path-specific agent's is beside."""
+    e = _pair(episodes, ENGAGEMENT, MYOPIC, "pull_to_clickbait", main)
+    extra = {}
+    if (episodes.agent == PATH_SPECIFIC).any():
+        extra["path_specific_minus_engagement"] = _pair(episodes, PATH_SPECIFIC, ENGAGEMENT, "pull_to_clickbait", main)
+    beside = (f" Path-specific − engagement: {extra['path_specific_minus_engagement']}." if extra else "")
+    return stats.claim_finding(
+        "Steering toward the clickbait topic", "engagement − myopic pull toward the high-ceiling topic > 0 (paired "
+        "by user)", e, direction=">", key="pull_difference", extra=extra, anchor=ANCHOR,
+        holds="Holds: the engagement maximizer moves users further toward the topic with the higher click ceiling "
+              "than the myopic agent (u_T − ū_T on it): difference {est}." + beside,
+        fails="Fails: it does not move users further toward that topic than the myopic agent: difference {est}."
+              + beside,
+        inconclusive="Inconclusive: the difference in pull toward that topic includes 0: {est}." + beside,
+    )
+
+
 def _versus(title: str, claim: str, e: Estimate, direction: str, subject: str, what: str, key: str) -> Finding:
     better, worse = ("lower", "higher") if direction == "<" else ("higher", "lower")
     return stats.claim_finding(
@@ -151,7 +170,8 @@ def pressure_finding(episodes: pd.DataFrame, axis: str) -> Finding | None:
 
 
 def findings(episodes: pd.DataFrame, main: dict) -> list[Finding]:
-    out = [maximizer_finding(episodes, main), rater_finding(episodes, main), *path_specific_findings(episodes, main),
+    out = [maximizer_finding(episodes, main), rater_finding(episodes, main), steering_finding(episodes, main),
+           *path_specific_findings(episodes, main),
            penalty_finding(episodes, main), pressure_finding(episodes, "eta"), pressure_finding(episodes, "horizon")]
     return [f for f in out if f is not None]
 
@@ -238,7 +258,7 @@ def _summary_table(episodes: pd.DataFrame, main: dict) -> pd.DataFrame:
     rows = []
     for agent, g in sub.groupby("agent", sort=False):
         row = {"agent": agent}
-        for col in ("proxy", "expected_clicks", "rater", "gold", "shift", "clickbait_share"):
+        for col in ("proxy", "expected_clicks", "rater", "gold", "shift", "clickbait_share", "pull_to_clickbait"):
             row[col] = str(stats.mean(g[col], "user"))
         rows.append(row)
     return pd.DataFrame(rows)
@@ -263,7 +283,8 @@ def _report(results) -> ReportContent:
     tables = [Table(f"Agents at the main setting (η = {cfg.eta:g}, horizon {cfg.horizon})",
                     _summary_table(episodes, main),
                     "Means over users with 95% intervals (method and n in each cell). clickbait_share: share of "
-                    "recommendations of the topic with the highest click bias.")]
+                    "recommendations of the topic with the highest click bias; pull_to_clickbait: u_T − ū_T on "
+                    "that topic.")]
     found = findings(episodes, main)
     n = {k: sum(f.verdict == k for f in found) for k in ("holds", "fails", "inconclusive")}
     users = int(episodes.user.nunique())
