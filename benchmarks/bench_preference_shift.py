@@ -12,12 +12,12 @@ import argparse
 import time
 
 import numpy as np
+from presets import machine, time_presets, write
 
 from goodhartlab.experiments.preference_shift.config import Config
 from goodhartlab.optim.recommenders import EngagementPlanner, Grid
 from goodhartlab.oversight.path_specific import ShiftPenalty
 from goodhartlab.worlds.preference.user import UserModel
-from presets import machine, time_presets, write
 
 REPEATS = 3  # best of, to damp noise from other processes
 

@@ -9,7 +9,11 @@ import pytest
 from goodhartlab.experiments.preference_shift import measure
 from goodhartlab.experiments.preference_shift.config import Config
 from goodhartlab.optim.recommenders import EngagementPlanner, Grid
-from goodhartlab.oversight.path_specific import PathSpecific, ShiftPenalty, total_variation
+from goodhartlab.oversight.path_specific import (
+    PathSpecific,
+    ShiftPenalty,
+    total_variation,
+)
 from goodhartlab.runner.context import RunContext
 from goodhartlab.worlds.preference import env as env_module
 from goodhartlab.worlds.preference import user as user_module
@@ -103,7 +107,7 @@ def test_path_specific_agent_never_consults_the_response(monkeypatch):
 
 def test_shift_penalty_zero_is_the_maximizer_and_large_lambda_stays_near_the_natural_path():
     u0, horizon = USERS[0], 12
-    engaged, path_e = rollout(EngagementPlanner(MODEL, GRID, None), MODEL, u0, horizon)
+    engaged, _ = rollout(EngagementPlanner(MODEL, GRID, None), MODEL, u0, horizon)
     zero, _ = rollout(ShiftPenalty(MODEL, GRID, MODEL.natural_step, 0.0), MODEL, u0, horizon)
     assert zero == engaged
     natural = MODEL.natural_path(u0, horizon)

@@ -9,7 +9,7 @@ from goodhartlab.experiments.preference_shift import present
 
 MAIN = {"eta": 0.1, "horizon": 20}
 USERS = 6
-COLUMNS = ("proxy", "rater", "gold", "shift")
+COLUMNS = ("proxy", "rater", "gold", "shift", "pull_to_clickbait")
 # Alternating ±1 per user: a mean-zero pattern, so "noise" of scale s gives an interval of half-width ~s.
 WIGGLE = np.array([1.0, -1.0] * (USERS // 2))
 
@@ -44,7 +44,8 @@ def test_maximizer_claim(diff, noise, expected):
     t = table({("eta", 0.1, "myopic"): base(), ("eta", 0.1, "engagement"): shifted(diff, noise)})
     f = present.maximizer_finding(t, MAIN)
     assert f.verdict == expected
-    assert f.text.startswith(expected.capitalize()) and set(f.evidence) == {f"{c}_difference" for c in COLUMNS}
+    assert f.text.startswith(expected.capitalize())
+    assert set(f.evidence) == {f"{c}_difference" for c in ("proxy", "rater", "gold", "shift")}
     assert f.evidence["gold_difference"].n == USERS and f.evidence["gold_difference"].unit == "user"
 
 
@@ -87,3 +88,22 @@ def test_fewer_than_three_users_is_inconclusive():
     t = table({("eta", 0.1, "myopic"): base(), ("eta", 0.1, "engagement"): shifted({"proxy": 0.3, "gold": -0.3})})
     f = present.maximizer_finding(t[t.user < 2], MAIN)
     assert f.verdict == "inconclusive" and not f.evidence["proxy_difference"].has_interval
+
+
+@pytest.mark.parametrize("gap,noise,expected", [(0.2, 0.01, "holds"), (-0.2, 0.01, "fails"),
+                                               (0.01, 0.3, "inconclusive")])
+def test_rater_endorsement_claim(gap, noise, expected):
+    engaged = shifted({"gold": 0.0}, 0.0)
+    engaged["rater"] = engaged["gold"] + gap + noise * WIGGLE
+    t = table({("eta", 0.1, "myopic"): base(), ("eta", 0.1, "engagement"): engaged})
+    f = present.rater_finding(t, MAIN)
+    assert f.verdict == expected and "myopic_gap" in f.evidence and f.evidence["myopic_gap"].estimate == 0.0
+
+
+@pytest.mark.parametrize("pull,noise,expected", [(0.3, 0.01, "holds"), (-0.3, 0.01, "fails"),
+                                                (0.01, 0.4, "inconclusive")])
+def test_steering_claim(pull, noise, expected):
+    t = table({("eta", 0.1, "myopic"): base(), ("eta", 0.1, "engagement"): shifted({"pull_to_clickbait": pull}, noise),
+               ("eta", 0.1, "path-specific"): base()})
+    f = present.steering_finding(t, MAIN)
+    assert f.verdict == expected and "path_specific_minus_engagement" in f.evidence

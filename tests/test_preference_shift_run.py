@@ -4,8 +4,8 @@ import json
 
 import pandas as pd
 import pytest
-
 from conftest import cli
+
 from goodhartlab.core.config import resolve
 from goodhartlab.core.errors import UserError
 from goodhartlab.core.records import VERDICTS

@@ -5,10 +5,17 @@ import gymnasium
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from goodhartlab import envs
 from goodhartlab.worlds.preference.env import PreferenceShiftEnv
-from goodhartlab.worlds.preference.user import UserModel, draw_users, satisfaction, shift
+from goodhartlab.worlds.preference.user import (
+    UserModel,
+    draw_users,
+    satisfaction,
+    shift,
+)
 
 MODEL = UserModel(0.1, 4.0, (-2.0, -2.0, -0.5))
 
@@ -24,6 +31,23 @@ def test_showing_a_topic_pulls_preferences_toward_it_and_stays_on_the_simplex():
         w = MODEL.respond(w, 2)
     np.testing.assert_allclose(w, [0, 0, 1], atol=1e-7)
     assert np.array_equal(UserModel(0.0, 4.0, (0.0, 0.0)).respond(np.array([0.3, 0.7]), 0), [0.3, 0.7])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3).filter(lambda x: sum(x) > 1e-3),
+       st.integers(0, 2), st.floats(0.0, 5.0))
+def test_dynamics_properties(raw, a, eta):
+    u = np.array(raw) / sum(raw)
+    model = UserModel(eta, 4.0, (-2.0, -2.0, -0.5))
+    v = model.respond(u, a)
+    # Stays on the simplex; the shown topic gains exactly η(1 − u[a])/(1 + η), every other topic shrinks by 1/(1 + η).
+    assert v.min() >= 0 and v.sum() == pytest.approx(1.0)
+    assert v[a] - u[a] == pytest.approx(eta * (1 - u[a]) / (1 + eta), abs=1e-12)
+    others = [b for b in range(3) if b != a]
+    np.testing.assert_allclose(v[others], u[others] / (1 + eta), atol=1e-12)
+    # The natural step moves toward uniform: TV to uniform shrinks by the factor 1/(1 + η).
+    w = model.natural_step(u)
+    assert shift(w, np.full(3, 1 / 3)) == pytest.approx(shift(u, np.full(3, 1 / 3)) / (1 + eta), abs=1e-12)
 
 
 def test_natural_shift_is_the_exact_mean_under_a_uniform_recommender():

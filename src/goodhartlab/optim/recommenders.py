@@ -122,3 +122,16 @@ class EngagementPlanner:
         left = self.horizon - t
         k = left if self.depth is None else min(self.depth, left)
         return lookahead(t, u, self.model.topics, self._reward, self._step, self._togo[k - 1])
+
+
+class Uniform:
+    """Shows a uniformly random topic: the baseline recommender that defines the natural shift."""
+
+    def __init__(self, topics: int, rng: np.random.Generator):
+        self.topics, self.rng = topics, rng
+
+    def begin(self, u0: np.ndarray, horizon: int) -> None:
+        pass
+
+    def act(self, t: int, u: np.ndarray) -> int:
+        return int(self.rng.integers(self.topics))

@@ -18,7 +18,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from goodhartlab.optim.recommenders import Grid, UserDynamics, backward_induction, lookahead
+from goodhartlab.optim.recommenders import (
+    Grid,
+    UserDynamics,
+    backward_induction,
+    lookahead,
+)
 
 NaturalStep = Callable[[np.ndarray], np.ndarray]  # ū_t (..., K) -> ū_{t+1} (..., K)
 
@@ -50,7 +55,7 @@ class PathSpecific:
         self.plan = [int(np.argmax([float(self.model.click_prob(path[t], a)) for a in range(k)]))
                      for t in range(horizon)]
 
-    def act(self, t: int, u: np.ndarray) -> int:  # noqa: ARG002  (u is deliberately unused: the cut path)
+    def act(self, t: int, u: np.ndarray) -> int:  # u is deliberately unused: the cut path
         return self.plan[t]
 
 

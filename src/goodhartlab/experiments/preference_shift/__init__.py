@@ -12,7 +12,8 @@ from goodhartlab.experiments.preference_shift.config import Config
 
 EXPERIMENT = register(Experiment(
     name="preference-shift",
-    summary="A recommender that shifts its user's preferences: engagement DP vs path-specific objective vs shift penalty.",
+    summary=("A recommender that shifts its user's preferences: engagement DP vs path-specific objective vs "
+             "shift penalty."),
     config=Config,
     run=measure.run,
     report=present.report,

@@ -17,17 +17,20 @@ import numpy as np
 
 from goodhartlab.core.records import Measurement
 from goodhartlab.experiments.preference_shift.config import Config
-from goodhartlab.optim.recommenders import EngagementPlanner, Grid
+from goodhartlab.optim.recommenders import EngagementPlanner, Grid, Uniform
 from goodhartlab.oversight.path_specific import PathSpecific, ShiftPenalty
 from goodhartlab.worlds.preference.env import PreferenceShiftEnv
 from goodhartlab.worlds.preference.user import UserModel, draw_users
 
-CHANNELS = ("proxy", "expected_clicks", "rater", "gold", "shift", "clickbait_share")
+# pull_to_clickbait: u_T − ū_T on the topic with the highest click bias; unlike the TV shift (equal for every
+# policy that locks a user onto one topic) it says toward which topic the user was moved.
+CHANNELS = ("proxy", "expected_clicks", "rater", "gold", "shift", "clickbait_share", "pull_to_clickbait")
 
 
 @dataclass(frozen=True)
 class AgentSpec:
-    """One agent: ``kind`` engagement (with ``depth``; None = the horizon), path-specific or penalty (``lam``)."""
+    """One agent: ``kind`` engagement (with ``depth``; None = the horizon), path-specific, penalty (``lam``) or
+    uniform (the natural recommender, a reference)."""
 
     kind: str
     depth: int | None = None
@@ -37,9 +40,13 @@ class AgentSpec:
     def series(self) -> str:
         if self.kind == "engagement":
             return "myopic" if self.depth == 1 else "engagement"
-        return "path-specific" if self.kind == "path-specific" else f"penalty λ={self.lam:g}"
+        if self.kind in ("path-specific", "uniform"):
+            return self.kind
+        return f"penalty λ={self.lam:g}"
 
-    def build(self, model: UserModel, grid: Grid):
+    def build(self, model: UserModel, grid: Grid, rng: np.random.Generator):
+        if self.kind == "uniform":
+            return Uniform(model.topics, rng)
         if self.kind == "engagement":
             return EngagementPlanner(model, grid, self.depth)
         if self.kind == "path-specific":
@@ -49,7 +56,7 @@ class AgentSpec:
 
 def main_agents(config: Config) -> list[AgentSpec]:
     return [AgentSpec("engagement", 1), AgentSpec("engagement", None), AgentSpec("path-specific"),
-            *(AgentSpec("penalty", lam=lam) for lam in config.lambdas)]
+            *(AgentSpec("penalty", lam=lam) for lam in config.lambdas), AgentSpec("uniform")]
 
 
 def plan(config: Config) -> list[tuple[str, float, float, int, AgentSpec]]:
@@ -95,17 +102,18 @@ def run(config: Config, ctx) -> None:
         for eta, h, spec in unique:
             model = UserModel(float(eta), config.alpha, tuple(config.bias))
             env = PreferenceShiftEnv(eta, config.alpha, tuple(config.bias), h, config.concentration)
-            agent = spec.build(model, grid)
+            agent = spec.build(model, grid, ctx.rng("uniform recommender", eta, h))
             rows = []
             for i, u0 in enumerate(users):
                 record, path = episode(env, agent, u0, int(click_seeds[i]))
                 rows.append({"user": i, "proxy": record["clicks"], "expected_clicks": record["expected_clicks"],
                              "rater": record["rater"], "gold": record["gold"], "shift": record["shift"],
-                             "clickbait_share": float(np.mean(np.asarray(record["actions"]) == clickbait))})
+                             "clickbait_share": float(np.mean(np.asarray(record["actions"]) == clickbait)),
+                             "pull_to_clickbait": record["final"][clickbait] - record["natural_final"][clickbait]})
                 main = eta == config.eta and h == config.horizon
                 if main and i < config.trajectories and spec in shown:
-                    trajectories += [{"user": i, "agent": spec.series, "t": t, **{f"u{j}": float(x[j]) for j in range(k)}}
-                                     for t, x in enumerate(path)]
+                    trajectories += [{"user": i, "agent": spec.series, "t": t,
+                                      **{f"u{j}": float(x[j]) for j in range(k)}} for t, x in enumerate(path)]
                 advance()
             results[(eta, h, spec)] = rows
     for i in range(min(config.trajectories, config.users)):
@@ -125,7 +133,8 @@ def run(config: Config, ctx) -> None:
             series=series, pressure_name=axis, pressure=pressure, proxy=mean["proxy"], rater=mean["rater"],
             gold=mean["gold"], seed=config.seed,
             extra={"shift": mean["shift"], "expected_clicks": mean["expected_clicks"],
-                   "clickbait_share": mean["clickbait_share"], "eta": float(eta), "horizon": float(h),
+                   "clickbait_share": mean["clickbait_share"], "pull_to_clickbait": mean["pull_to_clickbait"],
+                   "eta": float(eta), "horizon": float(h),
                    "users": float(len(rows))},
         ))
     ctx.table("episodes", episodes)
