@@ -8,6 +8,7 @@ what is allowed.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from pathlib import Path
@@ -115,7 +116,7 @@ def resolve(
         if preset not in cls.presets:
             names = ["default", *cls.presets]
             raise UserError(f"unknown preset '{preset}'{did_you_mean(preset, names)}; presets are: {', '.join(names)}")
-        values.update(cls.presets[preset])
+        values.update(copy.deepcopy(cls.presets[preset]))  # --set a.b=... must not edit the preset itself
     if config_file is not None:
         for key, value in load_yaml(Path(config_file)).items():
             _set_dotted(values, str(key), value)

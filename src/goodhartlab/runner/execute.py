@@ -91,12 +91,14 @@ def execute(
     progress_sink: ProgressSink | None = None,
     on_start: Callable[[str], None] | None = None,
     report: bool = True,
+    tracker: str | None = None,
 ) -> tuple[str, Path]:
     """Run ``experiment`` with ``config``; return (run id, report path). Status is 'complete' only at the end.
 
     A run that raises, or records a non-finite proxy, rater, gold, KL or pressure, ends ``failed``.
     With ``report=False`` (sweeps) the run is complete once its results are stored; its report.html is
     built later by ``goodhartlab report RUN``, and the store's index page is left to the caller.
+    ``tracker`` ("tensorboard" | "mlflow") also sends measurements and histories there as they are recorded.
     """
     run_id, run_dir = store.create(experiment.name, preset, config.seed, config.hash())
     if on_start is not None:
@@ -105,8 +107,14 @@ def execute(
     write_json(run_dir / "config.json", meta)
     write_json(run_dir / "environment.json", environment_info(config.seed))
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
+    live = None
     try:
-        ctx = RunContext(config.seed, run_dir, quiet=quiet, progress_sink=progress_sink, store_root=store.root)
+        if tracker is not None:
+            from goodhartlab.runner.tracking import open_tracker
+
+            live = open_tracker(tracker, store.root, run_id, experiment.name, meta["config"])
+        ctx = RunContext(config.seed, run_dir, quiet=quiet, progress_sink=progress_sink, store_root=store.root,
+                         tracker=live)
         experiment.run(config, ctx)
         check_finite(ctx.measurements)
         stored.save(run_dir, ctx.measurements, ctx.tables, ctx.artifacts)
@@ -121,6 +129,8 @@ def execute(
         store.set_status(run_id, "failed", f"{type(exc).__name__}: {exc}")
         raise
     finally:
+        if live is not None:
+            live.close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
         if report:
