@@ -153,3 +153,16 @@ def test_gold_isolation_agents_never_read_gold(monkeypatch):
     measure.run(cfg, ctx)
     assert ctx.measurements and all(np.isfinite(m.gold) for m in ctx.measurements)
     assert {m.series for m in ctx.measurements} >= {"myopic", "engagement", "path-specific", "penalty λ=1"}
+
+
+@pytest.mark.parametrize("topics,resolution", [(2, 7), (3, 9), (4, 5)])
+def test_grid_interpolation_matches_scipy(topics, resolution):
+    from scipy.interpolate import RegularGridInterpolator
+
+    grid = Grid(topics, resolution)
+    rng = np.random.default_rng(topics)
+    values = rng.normal(size=len(grid.points))
+    u = rng.dirichlet(np.ones(topics), size=50)
+    ref = RegularGridInterpolator(grid.axes, values.reshape(grid.shape))(u[:, :-1])
+    np.testing.assert_allclose(grid.interpolator(values)(u), ref, atol=1e-12)
+    np.testing.assert_allclose(grid.interpolator(values)(grid.points), values, atol=1e-12)
