@@ -139,5 +139,6 @@ def run(config: Config, ctx) -> None:
                    "users": float(len(rows))},
         ))
     ctx.table("episodes", episodes)
-    ctx.table("trajectories", trajectories)
+    if trajectories:  # an empty table would be an empty CSV, which cannot be read back
+        ctx.table("trajectories", trajectories)
     ctx.artifact("users", {"initial_preferences": users.tolist(), "clickbait_topic": clickbait})
