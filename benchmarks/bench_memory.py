@@ -9,6 +9,7 @@ killed and recorded as not measured, with the reason. Results are written after 
 Bar (issue 16): rlhf default peak RSS ≤ 4 GB.
 Writes benchmarks/results/memory.json. Run:
     .venv/bin/python benchmarks/bench_memory.py [--jobs 3] [--deadline 22:40] [--only NAME ...] [--presets quick]
+                                               [--out FILE] [--merge OTHER.json ...]
 """
 
 from __future__ import annotations
@@ -90,7 +91,25 @@ class Run:
         return row
 
 
+def _key(row: dict) -> tuple[str, str]:
+    return row["experiment"], row["preset"]
+
+
+def merged(old: list[dict], new: list[dict]) -> list[dict]:
+    """Rows by (experiment, preset): a new row replaces an old one unless the old one measured and the new did not."""
+    rows = {_key(r): r for r in old}
+    for r in new:
+        if _key(r) not in rows or r["status"] == "ok" or rows[_key(r)]["status"] != "ok":
+            rows[_key(r)] = r
+    return list(rows.values())
+
+
 def write(rows: list[dict], pending: list[tuple[str, str]], args) -> None:
+    out_path = Path(args.out)
+    old = json.loads(out_path.read_text()) if out_path.exists() else {}
+    rows = merged(old.get("rows", []), rows)  # rows of presets this invocation did not run are kept
+    done = {_key(r) for r in rows if r["status"] == "ok"}
+    pending = [(n, p) for n, p in pending if (n, p) not in done]
     out = {"benchmark": "peak RSS of every catalog experiment's quick and default preset, end to end through the CLI",
            "method": "one subprocess per preset, fresh run store, no GOODHARTLAB_CACHE; peak RSS = the child's "
                      "ru_maxrss from os.wait4; 1 torch thread (the CLI default)",
@@ -103,8 +122,8 @@ def write(rows: list[dict], pending: list[tuple[str, str]], args) -> None:
                            for n, p in pending],
            "python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine(),
            "written": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(out, indent=2) + "\n")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(out, indent=2) + "\n")
 
 
 def main() -> None:
@@ -113,7 +132,14 @@ def main() -> None:
     ap.add_argument("--deadline", default=None, help="UTC HH:MM: kill runs still going then, start none after")
     ap.add_argument("--only", nargs="*", default=None, help="experiment names (default: the whole catalog)")
     ap.add_argument("--presets", nargs="*", default=["quick", "default"])
+    ap.add_argument("--out", default=str(OUT), help="results file (rows of other presets in it are kept)")
+    ap.add_argument("--merge", nargs="*", default=None, help="only fold these results files' rows into --out")
     args = ap.parse_args()
+    if args.merge is not None:
+        rows = [r for f in args.merge for r in json.loads(Path(f).read_text())["rows"]]
+        write(rows, [], args)
+        print(f"merged {len(rows)} rows into {args.out}")
+        return
     deadline = None
     if args.deadline:
         h, m = map(int, args.deadline.split(":"))
@@ -140,7 +166,7 @@ def main() -> None:
             break
         time.sleep(1.0)
     write(rows, queue, args)
-    print(f"wrote {OUT}")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
