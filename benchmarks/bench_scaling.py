@@ -22,7 +22,7 @@ use CPU time (the process's own work, 1 thread) and wall time is recorded beside
   rlhf run's gradient steps.
 
 Writes benchmarks/results/scaling.json and benchmarks/results/scaling.png. Run:
-    .venv/bin/python benchmarks/bench_scaling.py [pipeline] [rl_loop] [compile]
+    .venv/bin/python benchmarks/bench_scaling.py [pipeline] [rl_loop] [compile]   (or `summary`: re-plot, no runs)
 """
 
 from __future__ import annotations
@@ -376,9 +376,32 @@ def plot(families: dict[str, tuple[list[dict], str, dict]], path: Path) -> None:
     plt.close(fig)
 
 
+def summary(out: dict) -> list[str]:
+    """Where cost is and is not ~linear in FLOPs, read off the recorded fits (a local exponent < 0.8: overhead)."""
+    lines = []
+    for name, label, unit in (("pipeline", "rlhf pipeline over width", "width"), ("rl_loop", "RL loop over batch",
+                                                                                  "batch")):
+        if name not in out:
+            continue
+        f, rows = out[name]["fit_cpu"], out[name]["rows"]
+        sizes = [r[unit] for r in rows]
+        steps = ", ".join(f"{a}→{b}: {e:.2f}" for a, b, e in zip(sizes, sizes[1:], f["local_exponents"]))
+        share = ", ".join(f"{s}: {100 * o:.0f}%" for s, o in zip(sizes, f["linear_fit"]["overhead_share"]))
+        sub = [f"{unit} {a}→{b}" for a, b, e in zip(sizes, sizes[1:], f["local_exponents"]) if e < 0.8]
+        lines.append(f"{label}: CPU time ∝ FLOPs^{f['exponent']:.2f} (local exponents {steps}); fixed overhead "
+                     f"{f['linear_fit']['overhead_seconds']:.3g} CPU s = share of the time at {unit} {share}; "
+                     + (f"sub-linear (overhead-dominated) at {', '.join(sub)}" if sub else "≈ linear throughout"))
+    if "compile" in out:
+        c = out["compile"]
+        lines.append(f"torch.compile on the gradient pass: {c['speedup_after_compile']:.2f}× after compiling, "
+                     f"{c['compile_seconds']:.0f} s wall to compile ({c['process']['cpu_seconds']:.0f} CPU s for the "
+                     f"whole measuring process incl. g++) — {c['verdict']}")
+    return lines
+
+
 def main(parts: list[str]) -> None:
     path = RESULTS / "scaling.json"
-    out = {}
+    out: dict = {}
     if "rl_loop" in parts:
         out["rl_loop"] = {"rows": bench_rl_loop()}
         out["rl_loop"]["fit_cpu"] = fit(out["rl_loop"]["rows"], "step_cpu_seconds")
@@ -398,6 +421,9 @@ def main(parts: list[str]) -> None:
                              "and load averages recorded beside it. One run per point.",
               "python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine(),
               "load_average_at_end": list(os.getloadavg())}
+    if not set(parts) & {"pipeline", "rl_loop", "compile"}:  # `summary`: nothing measured now, keep the old load
+        result["load_average_at_end"] = old.get("load_average_at_end", result["load_average_at_end"])
+    result["summary"] = summary(out)
     families = {}
     if "pipeline" in out:
         families["rlhf pipeline (width)"] = (out["pipeline"]["rows"], "cpu_seconds", out["pipeline"]["fit_cpu"])
