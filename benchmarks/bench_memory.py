@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 OUT = Path(__file__).parent / "results" / "memory.json"
@@ -48,7 +48,7 @@ class Run:
     def __init__(self, name: str, preset: str):
         self.name, self.preset = name, preset
         self.tmp = tempfile.TemporaryDirectory(prefix=f"mem-{name}-{preset}-")
-        self.log = open(Path(self.tmp.name) / "log.txt", "w+")
+        self.log = open(Path(self.tmp.name) / "log.txt", "w+")  # noqa: SIM115  closed in _row, when the run ends
         env = {k: v for k, v in os.environ.items() if k != "GOODHARTLAB_CACHE"}
         self.load_start = os.getloadavg()[0]
         self.t0 = time.perf_counter()
@@ -121,7 +121,7 @@ def write(rows: list[dict], pending: list[tuple[str, str]], args) -> None:
            "not_started": [{"experiment": n, "preset": p, "status": f"not measured: not started by {args.deadline} UTC"}
                            for n, p in pending],
            "python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine(),
-           "written": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+           "written": datetime.now(UTC).isoformat(timespec="seconds")}
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(out, indent=2) + "\n")
 
@@ -143,7 +143,7 @@ def main() -> None:
     deadline = None
     if args.deadline:
         h, m = map(int, args.deadline.split(":"))
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         deadline = now.replace(hour=h, minute=m, second=0, microsecond=0).timestamp()
     names = args.only or experiments()
     queue = [(n, p) for p in args.presets for n in names]  # every quick preset before any default one

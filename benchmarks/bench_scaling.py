@@ -121,9 +121,9 @@ def pipeline_flops(c: dict, V: int, P: float) -> dict[str, float]:
     G = c["max_new_tokens"]
     T = P + G
     bs = lm["block_size"]
-    train = lambda n, t, head: 3 * forward_flops(L, C, V, n, t, head)  # noqa: E731  fwd + bwd ≈ 3 fwd
-    score = lambda n: forward_flops(L, C, V, n, T, 0)  # noqa: E731  reward model: the backbone, a scalar head
-    sample_n = lambda n: sampling_flops(L, C, V, n, P, G)  # noqa: E731
+    train = lambda n, t, head: 3 * forward_flops(L, C, V, n, t, head)
+    score = lambda n: forward_flops(L, C, V, n, T, 0)
+    sample_n = lambda n: sampling_flops(L, C, V, n, P, G)
     out = {"pretrain": train(lm["pretrain_steps"] * lm["batch_size"], bs, bs),
            "sft": train(lm["sft_steps"] * lm["batch_size"], min(bs, T), min(bs, T))}
     seeds, betas = c["seeds"], len(c.get("betas", []))
@@ -220,7 +220,7 @@ def rl_child(batch: int) -> None:
 
     cfg = RLOOConfig(beta=0.05, k=K, prompts_per_step=batch // K, steps=RL_STEPS, lr=1e-5, max_new_tokens=NEW_TOKENS,
                      checkpoint_every=10**6)
-    reward = lambda idx, responses: torch.tensor([sum(t == 5 for t in r) / NEW_TOKENS for r in responses])  # noqa
+    reward = lambda idx, responses: torch.tensor([sum(t == 5 for t in r) / NEW_TOKENS for r in responses])
     last[:] = time.perf_counter(), time.process_time()
     hist = train_rloo(policy, ref, prompts, reward, cfg, torch.Generator().manual_seed(1), progress=tick, eos_id=-1,
                       pad_id=0)
