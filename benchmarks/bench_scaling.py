@@ -314,7 +314,8 @@ def bench_compile() -> dict:
     runs = quick.seeds * len(quick.betas)
     steps = runs * quick.rl_steps
     saved = steps * (eager - comp)  # at this batch (quick's own batch is smaller: 8 prompts × 4)
-    cost = compile_s + max(0, runs - 1) * max(0.0, recompile_fresh) + max(0.0, r["new_length_first_call_seconds"] - comp)
+    recompile_len = max(0.0, r["new_length_first_call_seconds"] - comp)
+    cost = compile_s + max(0, runs - 1) * max(0.0, recompile_fresh) + recompile_len
     verdict = "keep" if saved > cost else "drop"
     row = {"what": "RL gradient pass (forward + backward of token_logprobs via fast_gpt2), 64 × (24+40) tokens, "
                    "4 layers width 128, 1 thread", **r, "eager_median_seconds": eager, "compiled_median_seconds": comp,
@@ -324,8 +325,8 @@ def bench_compile() -> dict:
            "quick_rlhf": {"rl_runs": runs, "gradient_steps": steps, "seconds_saved_at_this_batch": saved,
                           "seconds_spent_compiling": cost},
            "verdict": verdict,
-           "reason": (f"over a quick rlhf run ({steps} gradient steps in {runs} RL runs) compiling saves ≈{saved:.0f} s "
-                      f"and costs ≈{cost:.0f} s (first compile + a recompile per fresh policy + one per new length)"),
+           "reason": (f"over a quick rlhf run ({steps} gradient steps in {runs} RL runs) compiling saves "
+                      f"≈{saved:.0f} s and costs ≈{cost:.0f} s (first compile + a recompile per fresh policy + one per new length)"),
            "process": m}
     print({k: v for k, v in row.items() if not isinstance(v, (list, dict))}, flush=True)
     return row
