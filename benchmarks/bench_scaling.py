@@ -326,7 +326,8 @@ def bench_compile() -> dict:
                           "seconds_spent_compiling": cost},
            "verdict": verdict,
            "reason": (f"over a quick rlhf run ({steps} gradient steps in {runs} RL runs) compiling saves "
-                      f"≈{saved:.0f} s and costs ≈{cost:.0f} s (first compile + a recompile per fresh policy + one per new length)"),
+                      f"≈{saved:.0f} s and costs ≈{cost:.0f} s (first compile + a recompile per fresh policy + one per "
+                      "new length)"),
            "process": m}
     print({k: v for k, v in row.items() if not isinstance(v, (list, dict))}, flush=True)
     return row
