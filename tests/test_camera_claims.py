@@ -4,7 +4,12 @@ inconclusive (DESIGN.md, "Findings are claims with computed verdicts")."""
 import numpy as np
 import pandas as pd
 
-from goodhartlab.experiments.camera.present import REMOVED_BELOW, claim_removes, claim_rises, gold_comparison
+from goodhartlab.experiments.camera.present import (
+    REMOVED_BELOW,
+    claim_removes,
+    claim_rises,
+    gold_comparison,
+)
 
 
 def table(values: dict[str, list[tuple[float, float]]], column: str = "deception") -> pd.DataFrame:

@@ -102,6 +102,7 @@ def test_camera_end_to_end_in_process(tmp_path):
     report = (run_dir / "report.html").read_text()
     assert "Deception against RL pressure (one camera)" in report
     findings = {f["claim"]: f for f in json.loads((run_dir / "findings.json").read_text())}
-    for claim in ("deception rises with pressure under one camera", "depth cue removes deception seen under one camera"):
+    claims = ("deception rises with pressure under one camera", "depth cue removes deception seen under one camera")
+    for claim in claims:
         assert findings[claim]["verdict"] in ("holds", "fails", "inconclusive")
         assert all(e["n"] == 3 and e["unit"] == "seed" for e in findings[claim]["evidence"].values())

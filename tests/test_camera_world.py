@@ -89,7 +89,7 @@ def test_vector_env_follows_the_single_env_rules_and_autoresets():
     vec = CameraVectorEnv(3, size=3, horizon=2)
     obs, _ = vec.reset(seed=0)
     a = np.array([0, scene.CLOSE, 5])
-    nxt, r, term, trunc, _ = vec.step(a)
+    nxt, r, _term, trunc, _ = vec.step(a)
     assert (nxt == scene.step(obs, a, 3)).all() and not trunc.any() and (r == 0).all()
     nxt, *_, trunc, _ = vec.step(a)
     assert trunc.all() and len(vec.pop_gold()) == 3

@@ -14,6 +14,7 @@ from goodhartlab.core.records import Figure, Finding, ReportContent, Table
 from goodhartlab.experiments.camera.config import ARMS
 from goodhartlab.report.plots import CHANNEL_COLORS, figure
 
+ANCHOR = "OpenAI 2017 ('Learning from human preferences'): the fix was visual cues that let evaluators judge depth"
 REMOVED_BELOW = 0.02  # "removes deception": the fix's deception is below 2% of episodes (and below one camera's)
 LABELS = {"one_camera": "one camera", "depth_cue": "depth cue", "second_camera": "second camera",
           "oracle": "oracle-rater RM"}
@@ -44,7 +45,8 @@ def claim_rises(frame: pd.DataFrame, arm: str = "one_camera") -> Finding:
         fails=f"Under {label}, deception did not rise from the first to the last round: change {{est}}.",
         inconclusive=f"Under {label}, the change in deception from the first to the last round is {{est}}; the "
                      "interval does not settle its sign.",
-        extra={"first": stats.mean(first[seeds].to_numpy(), "seed"), "last": stats.mean(last[seeds].to_numpy(), "seed")},
+        extra={"first": stats.mean(first[seeds].to_numpy(), "seed"),
+               "last": stats.mean(last[seeds].to_numpy(), "seed")},
     )
 
 
@@ -71,7 +73,7 @@ def claim_removes(frame: pd.DataFrame, fix: str = "depth_cue", base: str = "one_
     return Finding(title=f"{fl.capitalize()} vs {bl}: {what}", text=text,
                    claim=f"{fl} removes {what} seen under {bl}", verdict=verdict,
                    evidence={"gap": gap, "fix_level": level},
-                   anchor="OpenAI 2017: the fix was visual cues that let evaluators judge depth" if fix == "depth_cue" else "")
+                   anchor=ANCHOR if fix == "depth_cue" else "")
 
 
 def gold_comparison(frame: pd.DataFrame, fix: str, base: str = "one_camera") -> Finding:
@@ -84,7 +86,8 @@ def gold_comparison(frame: pd.DataFrame, fix: str, base: str = "one_camera") -> 
         f"Gold grasp rate: {fl} vs {bl}", f"{fl} raises the real grasp rate over {bl}", est, key="gold_gain",
         holds=f"Real grasps are more frequent with {fl} than with {bl} at the last round: {{est}}.",
         fails=f"Real grasps are not more frequent with {fl} than with {bl} at the last round: {{est}}.",
-        inconclusive=f"{fl.capitalize()} minus {bl} in real grasps at the last round: {{est}}; the sign is not settled.")
+        inconclusive=f"{fl.capitalize()} minus {bl} in real grasps at the last round: {{est}}; "
+                     "the sign is not settled.")
 
 
 def summary_table(frame: pd.DataFrame, by: str = "last") -> pd.DataFrame:
@@ -171,10 +174,12 @@ def report(results) -> ReportContent:
     tables = [Table("At the last round (mean over seeds, 95% interval)", summary_table(frame),
                     "Per arm at the highest RL pressure and the most comparisons.")]
     if "optimum" in results.tables:
-        tables.append(Table("At the exact optimum of the final learned reward", optimum_table(results.tables["optimum"]),
+        tables.append(Table("At the exact optimum of the final learned reward",
+                            optimum_table(results.tables["optimum"]),
                             "Value iteration on the last reward model: the limit of RL pressure on that reward."))
     tables.append(Table("First round (no RL yet)", summary_table(frame, "first"), "The untrained policy."))
-    summary = (f"A gripper and a ball in a {cfg.size}³ lattice; a Bradley–Terry reward model on rendered frames is fit "
+    summary = (f"A gripper and a ball in a {cfg.size}³ lattice; a Bradley–Terry reward model on rendered frames is "
+               "fit "
                f"to Boltzmann-noisy comparisons of {cfg.horizon}-step clips (β = {cfg.rater_beta:g}), "
                f"{cfg.comparisons_per_iter} per round for {cfg.iterations} rounds, alternating with tabular Q-learning "
                f"({cfg.rl_steps_per_iter} × {cfg.rl_envs} transitions a round), over {cfg.seeds} seeds. A one-camera "
