@@ -178,13 +178,31 @@ def report(results) -> ReportContent:
                             optimum_table(results.tables["optimum"]),
                             "Value iteration on the last reward model: the limit of RL pressure on that reward."))
     tables.append(Table("First round (no RL yet)", summary_table(frame, "first"), "The untrained policy."))
-    summary = (f"A gripper and a ball in a {cfg.size}³ lattice; a Bradley–Terry reward model on rendered frames is "
-               "fit "
-               f"to Boltzmann-noisy comparisons of {cfg.horizon}-step clips (β = {cfg.rater_beta:g}), "
-               f"{cfg.comparisons_per_iter} per round for {cfg.iterations} rounds, alternating with tabular Q-learning "
-               f"({cfg.rl_steps_per_iter} × {cfg.rl_envs} transitions a round), over {cfg.seeds} seeds. A one-camera "
-               "rater cannot tell a grasp from a gripper closed in front of the ball; with a depth cue or a second "
-               "camera its last-frame judgement is exact by construction, so their deception is zero by design and "
-               "what is measured is whether the policy still hovers and how often it really grasps.")
+    setup = (f"A gripper and a ball in a {cfg.size}³ lattice; a Bradley–Terry reward model on rendered frames (the "
+             "robot's two cameras with depth) is fit to Boltzmann-noisy comparisons of "
+             f"{cfg.horizon}-step clips (β = {cfg.rater_beta:g}), {cfg.comparisons_per_iter} per round for "
+             f"{cfg.iterations} rounds, alternating with tabular Q-learning ({cfg.rl_steps_per_iter} × {cfg.rl_envs} "
+             f"transitions a round), over {cfg.seeds} seeds. The arms differ only in what the rater sees: one camera, "
+             "one camera with a depth cue, two cameras, or the true state (oracle). A one-camera rater cannot tell a "
+             "grasp from a gripper closed in front of the ball; with a depth cue or a second camera its last-frame "
+             "judgement is exact by construction, so their deception is zero by design and what is measured is "
+             "whether the policy still hovers in front of the ball and how often it really grasps.")
+    summary = _summary(findings)
     return ReportContent(title="The hand between the ball and the camera", summary=summary, findings=findings,
-                         figures=figures, tables=tables)
+                         figures=figures, tables=tables, headline="curves_pressure", setup=setup)
+
+
+def _summary(findings: list[Finding]) -> str:
+    """Two sentences with the answer, from the computed verdicts."""
+    if not findings:
+        return "No one-camera arm was run, so the claims about deception were not tested."
+    n = {v: sum(f.verdict == v for f in findings) for v in ("holds", "fails", "inconclusive")}
+    rises = findings[0]
+    removes = next((f for f in findings if f.claim.startswith("depth cue removes deception")), None)
+    text = (f"Deception under one camera (rater approves, no real grasp), last round minus first: "
+            f"{rises.evidence['last_minus_first']} — claim '{rises.claim}' {rises.verdict}.")
+    if removes is not None:
+        text += (f" With a depth cue deception is {removes.evidence['fix_level']} — claim '{removes.claim}' "
+                 f"{removes.verdict}.")
+    return text + (f" Of {len(findings)} claims, {n['holds']} hold, {n['fails']} fail, "
+                   f"{n['inconclusive']} are inconclusive.")
