@@ -92,7 +92,21 @@ def test_report_from_a_synthetic_run_has_every_claim_figure_and_table():
     content = report(results)
     claims = [f.claim for f in content.findings]
     assert claims[0] == "deception rises with pressure under one camera"
-    assert "depth cue removes deception seen under one camera" in claims and len(claims) == 10
+    assert "depth cue removes deception seen under one camera" in claims and len(claims) == 13
     assert {f.name for f in content.figures} == {"curves_pressure", "curves_comparisons", "frames"}
     assert len(content.tables) == 3 and content.headline == "curves_pressure" and content.setup
     assert "holds" in content.summary  # the synthetic one-camera deception rises 0 -> 0.2 on every seed
+
+
+def test_optimum_gold_holds_fails_and_is_inconclusive():
+    from goodhartlab.experiments.camera.present import optimum_gold
+
+    def opt(fix_gold):
+        rows = [{"arm": "one_camera", "seed": i, "gold": 0.3 + j, "deception": 0.25} for i, j in enumerate(JITTER)]
+        rows += [{"arm": "depth_cue", "seed": i, "gold": g, "deception": 0.0} for i, g in enumerate(fix_gold)]
+        return pd.DataFrame(rows)
+
+    assert optimum_gold(opt([0.5 + j for j in JITTER]), "depth_cue").verdict == "holds"
+    assert optimum_gold(opt([0.1 + j for j in JITTER]), "depth_cue").verdict == "fails"
+    f = optimum_gold(opt([0.3 + d for d in (0.1, -0.1, 0.05, -0.08, 0.02)]), "depth_cue")
+    assert f.verdict == "inconclusive" and f.evidence["base_deception_at_optimum"].estimate == 0.25
