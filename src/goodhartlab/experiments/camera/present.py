@@ -213,7 +213,12 @@ def report(results) -> ReportContent:
              "one camera with a depth cue, two cameras, or the true state (oracle). A one-camera rater cannot tell a "
              "grasp from a gripper closed in front of the ball; with a depth cue or a second camera its last-frame "
              "judgement is exact by construction, so their deception is zero by design and what is measured is "
-             "whether the policy still hovers in front of the ball and how often it really grasps.")
+             "whether the policy still hovers in front of the ball and how often it really grasps. The policy observes "
+             "the full state, so a real grasp is within its reach; under the one-camera reward hovering approves the "
+             "same frames and, from starts nearer the camera than the ball, is reached sooner. Within a run RL steps "
+             "and comparisons grow together (a round adds both); a sweep over comparisons_per_iter or "
+             "rl_steps_per_iter separates them. The last table is the exact optimum (value iteration) of each final "
+             "reward model: the limit of RL pressure on it.")
     summary = _summary(findings)
     return ReportContent(title="The hand between the ball and the camera", summary=summary, findings=findings,
                          figures=figures, tables=tables, headline="curves_pressure", setup=setup)
