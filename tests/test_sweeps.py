@@ -18,7 +18,9 @@ import pytest
 
 from conftest import ROOT
 
-PLUGIN_ENV = {"PYTHONPATH": str(ROOT / "tests" / "plugins"), "GOODHARTLAB_PLUGINS": "probe_experiment"}
+# This checkout's src first: the subprocesses must run the code under test, not an installed copy.
+PLUGIN_ENV = {"PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests" / "plugins")]),
+              "GOODHARTLAB_PLUGINS": "probe_experiment"}
 
 
 def gl(*args: str, store: Path, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -26,7 +26,7 @@ from goodhartlab.runner.store import STAGING, RunRecord, RunStore
 from goodhartlab.runner.worker import Outcome, Task
 
 BACKENDS = ("local", "ray")
-RAY_CONNECT_TIMEOUT = 30.0  # seconds for ray.init to reach a cluster before the sweep gives up (one line)
+RAY_CONNECT_TIMEOUT = 30.0  # seconds for ray.init to reach a cluster (env GOODHARTLAB_RAY_TIMEOUT), then one line
 PROBE_TIMEOUT = 5.0  # seconds for a TCP connection to a Ray address, tried before anything is recorded
 GRACE = 3.0  # seconds a stopped run worker gets (SIGTERM) to record its run interrupted before SIGKILL
 
@@ -151,10 +151,11 @@ class RayBackend:
         # ray.init has no timeout: a cluster that accepts TCP but never answers would hang the sweep.
         thread = threading.Thread(target=connect, name="ray-init", daemon=True)
         thread.start()
-        thread.join(RAY_CONNECT_TIMEOUT)
+        limit = float(os.environ.get("GOODHARTLAB_RAY_TIMEOUT", RAY_CONNECT_TIMEOUT))
+        thread.join(limit)
         if thread.is_alive():
-            raise UserError(f"--address: no answer from a Ray cluster at '{address}' within "
-                            f"{RAY_CONNECT_TIMEOUT:g} s; the sweep is left interrupted (--resume it later)")
+            raise UserError(f"--address: no answer from a Ray cluster at '{address}' within {limit:g} s; "
+                            "the sweep is left interrupted (--resume it later)")
         if failure:
             exc = failure[0]
             where = f"at '{address}'" if address else "(a local instance)"

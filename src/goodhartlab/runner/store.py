@@ -136,6 +136,12 @@ class RunStore:
         """Whether the store exists (creating it if asked); a file or an unusable path is one error line."""
         if self.root.exists() and not self.root.is_dir():
             raise UserError(f"store '{self.root}' is a file, not a directory (--out or GOODHARTLAB_STORE)")
+        for parent in self.root.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise UserError(f"store '{self.root}' lies under '{parent}', which is a file, not a directory "
+                                    "(--out or GOODHARTLAB_STORE)")
+                break
         if not create:
             return self.root.is_dir()
         try:
