@@ -194,6 +194,9 @@ def cmd_report(args) -> None:
 
     store = _store(args)
     rec = store.find(args.run)
+    if store.read_only:
+        raise UserError(f"store '{store.root}' is read-only: a report cannot be rebuilt there "
+                        f"(its report: {store.path(rec) / 'report.html'})")
     # A run that failed while drawing its report has all its results stored: rebuilding completes it.
     recoverable = rec.status == "failed" and (store.path(rec) / "measurements.csv").exists()
     if rec.status != "complete" and not recoverable:

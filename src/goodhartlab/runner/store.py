@@ -430,7 +430,7 @@ class RunStore:
             if con is not None:
                 con.close()
         n = missing if isinstance(missing, int) else len(missing)
-        if n and writable and not had_index:
+        if n and writable:  # runs were lost from the index: so were its sweeps (added back from plan.json)
             from goodhartlab.runner.sweep_store import SweepStore
 
             SweepStore(self).rebuild()
