@@ -269,6 +269,8 @@ def load_yaml(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise UserError(f"{where} must hold a mapping of field: value, got {type(data).__name__}")
+    if isinstance(data.get("config"), dict) and "experiment" in data:  # a run's own config.json: its resolved config
+        return data["config"]
     return data
 
 

@@ -26,7 +26,12 @@ from goodhartlab.runner import results as stored
 from goodhartlab.runner.context import ProgressSink, RunContext
 from goodhartlab.runner.store import RunRecord, RunStore
 
-_PACKAGES = ("goodhartlab", "numpy", "scipy", "pandas", "torch", "gymnasium", "pydantic", "matplotlib")
+def _git(*args: str) -> str | None:
+    try:
+        proc = subprocess.run(["git", *args], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
 
 
 def environment_info(seed: int) -> dict:
@@ -35,26 +40,35 @@ def environment_info(seed: int) -> dict:
 
 @functools.cache
 def _static_environment() -> dict:
-    # Once per process: a sweep worker runs many runs, and versions and the commit do not change meanwhile.
+    """Python, platform, host, every installed distribution's version, and the git commit of the source tree
+    with whether it had uncommitted changes (``git_dirty``); both ``None`` when goodhartlab is not run
+    from a git checkout of itself (e.g. installed from a wheel).
+
+    Once per process: a sweep worker runs many runs, and versions and the commit do not change meanwhile."""
     versions = {}
-    for name in _PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
-        ).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        commit = None
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            versions.setdefault(name.lower().replace("_", "-"), dist.version)
+    versions.setdefault("goodhartlab", _own_version())
+    top = _git("rev-parse", "--show-toplevel")
+    ours = top is not None and (Path(top) / "src" / "goodhartlab" / "__init__.py").exists()
+    commit = _git("rev-parse", "HEAD") if ours else None
+    status = _git("status", "--porcelain", "--untracked-files=no") if ours else None
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "host": socket.gethostname(),
-        "packages": versions,
+        "packages": dict(sorted(versions.items())),
         "git_commit": commit,
+        "git_dirty": None if status is None else bool(status),
     }
+
+
+def _own_version() -> str:
+    from goodhartlab import __version__
+
+    return __version__
 
 
 class _Terminated(KeyboardInterrupt):
@@ -114,6 +128,7 @@ def execute(
     on_start: Callable[[str], None] | None = None,
     report: bool = True,
     processes: int | None = None,
+    tracker: str | None = None,
 ) -> tuple[str, Path]:
     """Run ``experiment`` with ``config``; return (run id, report path). Status is 'complete' only at the end.
 
@@ -122,20 +137,26 @@ def execute(
     the run is complete once its results are stored; its report.html is built later by ``goodhartlab report
     RUN``, and the store's index page is left to the caller. ``processes``: the run's share for ``ctx.map``.
     The exception a failed run raises carries ``run_id`` and ``run_log`` attributes (for a one-line message).
+    ``tracker`` ("tensorboard" | "mlflow") also sends measurements and histories there as they are recorded.
     """
     run_id, run_dir = store.create(experiment.name, preset, config.seed, config.hash())
     log = run_dir / LOG
     if on_start is not None:
         on_start(run_id)
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
+    live = None
     try:
         _log(log, f"run {run_id}: {experiment.name} preset={preset} seed={config.seed}")
         meta = {"run_id": run_id, "experiment": experiment.name, "preset": preset,
                 "config": config.model_dump(mode="json")}
         write_json(run_dir / "config.json", meta)
         write_json(run_dir / "environment.json", environment_info(config.seed))
+        if tracker is not None:
+            from goodhartlab.runner.tracking import open_tracker
+
+            live = open_tracker(tracker, store.root, run_id, experiment.name, meta["config"])
         ctx = RunContext(config.seed, run_dir, quiet=quiet, progress_sink=progress_sink, store_root=store.root,
-                         processes=processes, log_file=log)
+                         processes=processes, log_file=log, tracker=live)
         experiment.run(config, ctx)
         check_finite(ctx.measurements)
         stored.save(run_dir, ctx.measurements, ctx.tables, ctx.artifacts)
@@ -160,6 +181,8 @@ def execute(
                 pass
         raise
     finally:
+        if live is not None:
+            live.close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
         if report:

@@ -375,9 +375,6 @@ class RunStore:
             raise StoreError(f"could not record run {run_id} as {status}: {problem}")
         return self.root / rel
 
-    def staged_path(self, run_id: str) -> Path:
-        return self.root / STAGING / run_id
-
     def adopt(self, record: "RunRecord", source: Path) -> "RunRecord":
         """Index a finished run directory made elsewhere (e.g. on a Ray worker) and move it into the root."""
         with closing(self._connect()) as con:
