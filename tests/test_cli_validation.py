@@ -232,3 +232,8 @@ def test_an_experiment_name_cannot_leave_the_store(tmp_path):
     with pytest.raises(UserError):
         RunStore(tmp_path / "runs").create("../outside", "default", 0, "0" * 16)
     assert not (tmp_path / "outside").exists() and not list(Path(tmp_path).glob("outside*"))
+
+
+def test_list_names_experiments(capsys):
+    code, out, _ = run_cli(capsys, "list")
+    assert code == 0 and "tictactoe" in out
