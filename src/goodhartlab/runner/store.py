@@ -399,9 +399,14 @@ class RunStore:
 
     def find_complete(self, experiment: str, config_hash: str) -> RunRecord | None:
         """The newest complete run with this identity (experiment + resolved config incl. seed), if any."""
-        matches = [r for r in self.list() if r.experiment == experiment and r.config_hash == config_hash
-                   and r.status == "complete"]
-        return max(matches, key=lambda r: (r.finished or "", r.id)) if matches else None
+        con = self._connect_read()
+        if con is None:
+            return None
+        with closing(con):
+            row = con.execute(
+                f"SELECT {_COLUMNS} FROM runs WHERE experiment=? AND config_hash=? AND status='complete'"
+                " ORDER BY finished DESC LIMIT 1", (experiment, config_hash)).fetchone()
+        return RunRecord(*row) if row else None
 
     # -- reading -------------------------------------------------------------
     def list(self) -> list[RunRecord]:
