@@ -18,7 +18,7 @@ from goodhartlab.models.tokenizer import build_tokenizer, encode
 from goodhartlab.optim.rloo import RLOOConfig, train_rloo
 from goodhartlab.raters import Loopholes, build_rater
 from goodhartlab.worlds.qa import GoldScorer, QAWorld, QAWorldConfig
-from conftest import cli
+from conftest import cli, cli_here
 
 TINY_RUN = ["seeds=1", "eval_prompts=4", "bon_pool=8", "betas=[0.1]", "rl_steps=2", "checkpoint_every=1",
             "eval_samples=2", "kl_samples=8", "rm.comparisons=16", "max_new_tokens=6", "rl_prompts_per_step=2", "rl_k=2"]
@@ -167,6 +167,6 @@ def test_quick_rlhf_end_to_end_with_pretraining(store, monkeypatch):
 
 
 def test_a_missing_policy_model_is_one_line(store, tmp_path):
-    proc = cli("run", "rlhf", "--set", f"policy_model={tmp_path / 'nope'}", store=store)
+    proc = cli_here("run", "rlhf", "--set", f"policy_model={tmp_path / 'nope'}", store=store)
     assert proc.returncode == 2 and "policy_model" in proc.stderr and "config.json" in proc.stderr
     assert "Traceback" not in proc.stderr

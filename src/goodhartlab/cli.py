@@ -77,9 +77,9 @@ def _check_record(path: Path | None, experiment: str) -> None:
 
     if path is None or not Path(path).is_file():
         return
-    try:
-        data = yaml.safe_load(Path(path).read_text())
-    except yaml.YAMLError:
+    try:  # bounded like every config read (a YAML bomb or a binary file must not get past here)
+        data = configs.read_yaml(Path(path).read_bytes().decode("utf-8"), "--config")
+    except (yaml.YAMLError, UserError, UnicodeDecodeError, OSError):
         return  # resolve() reports the bad file in one line
     if isinstance(data, dict) and isinstance(data.get("config"), dict) and data.get("experiment") not in (None, experiment):
         raise UserError(f"--config: '{path}' is the record of a run of '{data['experiment']}', not '{experiment}'")
@@ -221,6 +221,9 @@ def cmd_report(args) -> None:
 
     store = _store(args)
     rec = store.find(args.run)
+    if store.read_only:
+        raise UserError(f"store '{store.root}' is read-only: a report cannot be rebuilt there "
+                        f"(its report: {store.path(rec) / 'report.html'})")
     # A run that failed while drawing its report has all its results stored: rebuilding completes it.
     recoverable = rec.status == "failed" and (store.path(rec) / "measurements.csv").exists()
     if rec.status != "complete" and not recoverable:
