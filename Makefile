@@ -25,7 +25,10 @@ install-dev: $(VENV)/.installed-dev
 demo: $(VENV)/.installed
 	$(BIN)/goodhartlab demo
 
+# Lint and format checks first (ruff, configured in pyproject.toml): CI fails on either before any test runs.
 test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2
 
 bench: $(VENV)/.installed-dev

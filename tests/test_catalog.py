@@ -31,18 +31,22 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_catalog_imports_no_heavy_library():
-    code = ("import sys, goodhartlab.core.registry as r; names = r.catalog(); "
-            "heavy = [m for m in ('torch', 'matplotlib', 'transformers', 'sklearn') if m in sys.modules]; "
-            "assert not heavy, heavy; assert 'tictactoe' in names and 'rlhf' in names")
+    code = (
+        "import sys, goodhartlab.core.registry as r; names = r.catalog(); "
+        "heavy = [m for m in ('torch', 'matplotlib', 'transformers', 'sklearn') if m in sys.modules]; "
+        "assert not heavy, heavy; assert 'tictactoe' in names and 'rlhf' in names"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_list_and_help_import_no_heavy_library():
-    code = ("import sys, contextlib, io; from goodhartlab import cli\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    cli.main(['list'])\n"
-            "    try:\n        cli.main(['run', '--help'])\n    except SystemExit:\n        pass\n"
-            "heavy = [m for m in ('torch', 'matplotlib', 'transformers') if m in sys.modules]; assert not heavy, heavy")
+    code = (
+        "import sys, contextlib, io; from goodhartlab import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    cli.main(['list'])\n"
+        "    try:\n        cli.main(['run', '--help'])\n    except SystemExit:\n        pass\n"
+        "heavy = [m for m in ('torch', 'matplotlib', 'transformers') if m in sys.modules]; assert not heavy, heavy"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -15,8 +15,10 @@ from goodhartlab.worlds.tictactoe.env import EmbodiedTicTacToeEnv
 
 
 def test_import_goodhartlab_registers_without_torch():
-    code = ("import sys, goodhartlab, gymnasium; env = gymnasium.make('goodhartlab/EmbodiedTicTacToe-v0'); "
-            "env.reset(seed=0); assert 'torch' not in sys.modules")
+    code = (
+        "import sys, goodhartlab, gymnasium; env = gymnasium.make('goodhartlab/EmbodiedTicTacToe-v0'); "
+        "env.reset(seed=0); assert 'torch' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -22,7 +22,7 @@ def test_seeded_init_is_a_function_of_the_generator_only(biases):
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
     assert (a[0].bias == 0).all() == (biases == "zero")
     assert (a[1].weight == 1).all() and (a[1].bias == 0).all()  # BatchNorm untouched
-    bound = 1 / 9 ** 0.5
+    bound = 1 / 9**0.5
     assert a[0].weight.abs().max() <= bound
     torch.manual_seed(0)
     assert torch.equal(torch.random.get_rng_state(), before)

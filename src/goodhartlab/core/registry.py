@@ -78,32 +78,58 @@ _X = "goodhartlab.experiments"
 # The catalog. One row per experiment: name, entry point, the one-line summary `goodhartlab list` prints
 # (the experiment's own `summary`, checked equal by tests/test_catalog.py), and its presets if not quick+full.
 CATALOG: dict[str, Entry] = _rows(
-    Entry("tictactoe", f"{_X}.tictactoe:EXPERIMENT",
-          "Outer alignment at optimum of the win/lose reward, exactly; then learners on a machine whose reward "
-          "register they can reach."),
-    Entry("amplification", f"{_X}.amplification:EXPERIMENT",
-          "HCH against depth; imitative vs approval-based amplification against truth and HCH; the exact optimum "
-          "of each loss."),
-    Entry("digits", f"{_X}.digits:EXPERIMENT",
-          "Classifiers fit to generator or rater labels vs the Platonic labeler: shifts, X recall, disagreement, "
-          "attacks, offers."),
-    Entry("debate", f"{_X}.debate:EXPERIMENT",
-          "Sparse-pixel debate on digits: judge accuracy on random reveals vs after an honest-liar debate "
-          "(k = 4, 6; handwritten 8×8 at smaller k)."),
-    Entry("weak-to-strong", f"{_X}.weak_to_strong:EXPERIMENT",
-          "Weak-to-strong generalization on digits (PGR of pretrained CNN students fine-tuned on a weak model's "
-          "labels, per size pair) and text (a misconception-believing supervisor labels facts for a pretrained LM "
-          "with a head), plain vs auxiliary confidence loss."),
-    Entry("rlhf", f"{_X}.rlhf",
-          "RLHF with a loophole rater: best-of-n and RL over β; proxy, rater preference and gold on one KL axis."),
-    Entry("rlhf-gold-rater", f"{_X}.rlhf",
-          "Gao et al.'s setup (the rater is gold): pure reward-model overoptimization; fits vs RM size and data."),
-    Entry("rlhf-bribery", f"{_X}.rlhf",
-          "Offer/threat rate of the corpus swept: does the KL penalty stop a behaviour π_base finds plausible?"),
-    Entry("rlhf-ensembles", f"{_X}.rlhf",
-          "Single reward model vs mean / worst-case / uncertainty-weighted ensembles (Coste et al. 2023)."),
-    Entry("rlhf-assisted", f"{_X}.rlhf",
-          "A rater assisted by a citation-checking critique vs the unassisted rater."),
+    Entry(
+        "tictactoe",
+        f"{_X}.tictactoe:EXPERIMENT",
+        "Outer alignment at optimum of the win/lose reward, exactly; then learners on a machine whose reward "
+        "register they can reach.",
+    ),
+    Entry(
+        "amplification",
+        f"{_X}.amplification:EXPERIMENT",
+        "HCH against depth; imitative vs approval-based amplification against truth and HCH; the exact optimum "
+        "of each loss.",
+    ),
+    Entry(
+        "digits",
+        f"{_X}.digits:EXPERIMENT",
+        "Classifiers fit to generator or rater labels vs the Platonic labeler: shifts, X recall, disagreement, "
+        "attacks, offers.",
+    ),
+    Entry(
+        "debate",
+        f"{_X}.debate:EXPERIMENT",
+        "Sparse-pixel debate on digits: judge accuracy on random reveals vs after an honest-liar debate "
+        "(k = 4, 6; handwritten 8×8 at smaller k).",
+    ),
+    Entry(
+        "weak-to-strong",
+        f"{_X}.weak_to_strong:EXPERIMENT",
+        "Weak-to-strong generalization on digits (PGR of pretrained CNN students fine-tuned on a weak model's "
+        "labels, per size pair) and text (a misconception-believing supervisor labels facts for a pretrained LM "
+        "with a head), plain vs auxiliary confidence loss.",
+    ),
+    Entry(
+        "rlhf",
+        f"{_X}.rlhf",
+        "RLHF with a loophole rater: best-of-n and RL over β; proxy, rater preference and gold on one KL axis.",
+    ),
+    Entry(
+        "rlhf-gold-rater",
+        f"{_X}.rlhf",
+        "Gao et al.'s setup (the rater is gold): pure reward-model overoptimization; fits vs RM size and data.",
+    ),
+    Entry(
+        "rlhf-bribery",
+        f"{_X}.rlhf",
+        "Offer/threat rate of the corpus swept: does the KL penalty stop a behaviour π_base finds plausible?",
+    ),
+    Entry(
+        "rlhf-ensembles",
+        f"{_X}.rlhf",
+        "Single reward model vs mean / worst-case / uncertainty-weighted ensembles (Coste et al. 2023).",
+    ),
+    Entry("rlhf-assisted", f"{_X}.rlhf", "A rater assisted by a citation-checking critique vs the unassisted rater."),
 )
 
 _REGISTRY: dict[str, Experiment] = {}

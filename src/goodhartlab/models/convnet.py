@@ -23,9 +23,13 @@ class ConvNet(nn.Module):
         side = strided_side(size, 2, 2)  # 28 -> 14 -> 7
         features = 8 * width
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, width, 3, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1), nn.ReLU(),
-            nn.Flatten(), nn.Linear(2 * width * side * side, features), nn.ReLU(),
+            nn.Conv2d(1, width, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(2 * width * side * side, features),
+            nn.ReLU(),
         )
         self.head = nn.Linear(features, classes)
         self.decoder = nn.Linear(features, size * size)  # autoencoder pretraining
