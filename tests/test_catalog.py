@@ -88,3 +88,25 @@ def test_catalog_row_matches_the_experiment(name):
 def test_unknown_name_suggests():
     with pytest.raises(registry.UserError, match="did you mean 'tictactoe'"):
         registry.get("tictactoo")
+
+
+# Packages each layer may not import (ARCHITECTURE.md, "Layers and the direction of imports").
+TOP = {"experiments", "runner", "cli", "report"}
+FORBIDDEN = {
+    "core": TOP | {"worlds", "raters", "models", "optim", "oversight", "analysis", "envs"},
+    "worlds": TOP | {"raters", "models", "optim", "oversight"},  # a world never imports a learner
+    "analysis": TOP | {"raters", "models", "optim", "oversight"},
+    "models": TOP | {"raters", "optim", "oversight"},
+    "raters": TOP | {"models", "optim", "oversight"},
+    "optim": TOP | {"raters", "oversight"},
+    "oversight": TOP,
+}
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_layers_point_one_way(layer):
+    for path in (SRC / layer).rglob("*.py"):
+        for module in _imports(path):
+            parts = module.split(".")
+            if parts[0] == "goodhartlab" and len(parts) > 1:
+                assert parts[1] not in FORBIDDEN[layer], f"{path.relative_to(SRC)} imports {module}"

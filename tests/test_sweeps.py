@@ -1,6 +1,6 @@
 """Sweeps: grid expansion and run identity, the local and Ray backends, and the failure modes.
 
-The swept experiment is ``probe`` (tests/plugins/probe_experiment.py), loaded through
+The swept experiment is ``probe`` (examples/probe_experiment.py), loaded through
 GOODHARTLAB_PLUGINS, whose runs can be told to raise, record NaN, fail on early attempts or sleep.
 """
 
@@ -18,7 +18,9 @@ import pytest
 
 from conftest import ROOT
 
-PLUGIN_ENV = {"PYTHONPATH": str(ROOT / "tests" / "plugins"), "GOODHARTLAB_PLUGINS": "probe_experiment"}
+# The example plugin (examples/probe_experiment.py), ahead of whatever PYTHONPATH the tests run with.
+PLUGIN_ENV = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "examples"), os.environ.get("PYTHONPATH")])),
+              "GOODHARTLAB_PLUGINS": "probe_experiment"}
 
 
 def gl(*args: str, store: Path, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -38,7 +40,7 @@ def index(store: Path, sql: str) -> list[tuple]:
 @pytest.fixture(autouse=True)
 def _plugin(monkeypatch):
     monkeypatch.setenv("GOODHARTLAB_PLUGINS", "probe_experiment")
-    monkeypatch.syspath_prepend(str(ROOT / "tests" / "plugins"))
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
 
 
 # -- grid expansion and identity ------------------------------------------------------------------
