@@ -26,9 +26,11 @@ demo: $(VENV)/.installed
 	$(BIN)/goodhartlab demo
 
 # Lint and format checks first (ruff, configured in pyproject.toml): CI fails on either before any test runs.
+# The Chromium render test runs, never skips: Debian's chromium is installed when missing (CI runs as root).
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 	$(BIN)/python -m pytest -n 2
 
 bench: $(VENV)/.installed-dev
@@ -36,7 +38,7 @@ bench: $(VENV)/.installed-dev
 
 # Open the newest report in headless Chromium (Debian's package) and check its figures render.
 check-report: $(VENV)/.installed
-	command -v chromium >/dev/null || apt-get install -y -q chromium
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 	$(BIN)/python -m goodhartlab.report.browser "$$(ls -t runs/*/report.html | head -1)" runs/last-report.png
 
 clean:

@@ -18,6 +18,10 @@ import gymnasium
 ENVS: dict[str, str] = {
     "goodhartlab/TicTacToe-v0": "goodhartlab.worlds.tictactoe.env:TicTacToeEnv",
     "goodhartlab/EmbodiedTicTacToe-v0": "goodhartlab.worlds.tictactoe.env:EmbodiedTicTacToeEnv",
+    "goodhartlab/PreferenceShift-v0": "goodhartlab.worlds.preference.env:PreferenceShiftEnv",
+    "goodhartlab/Camera-v0": "goodhartlab.worlds.camera.env:CameraEnv",
+    "goodhartlab/CoinRun-v0": "goodhartlab.worlds.gridlevels.env:CoinRunEnv",
+    "goodhartlab/Maze-v0": "goodhartlab.worlds.gridlevels.env:MazeEnv",
 }
 
 

@@ -7,8 +7,6 @@ learners are handed environments and never call it.
 from __future__ import annotations
 
 import math
-import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,9 +158,6 @@ def evaluate(job: Job, policy: Policy, opponent: str, episodes: int, env_seed: i
 
 
 def train_and_evaluate(job: Job) -> tuple[Job, list[Measurement], dict]:
-    import torch
-
-    torch.set_num_threads(1)
     c = job.config
     train_env = _env(job, c.train_opponent, "train")
     every = max(1, (c.q_episodes if job.learner == "q-learning" else c.pg_episodes) // c.checkpoints)
@@ -224,19 +219,9 @@ def run(config: Config, ctx) -> None:
         ctx.table("embodied_verdicts", embodied_verdicts(config, advance))
 
     todo = jobs(config)
-    results = []
-    workers = min(config.workers, os.cpu_count() or 1)
+    # The runner's worker processes (ctx.map): at most config.workers, within the run's share of the machine.
     with ctx.progress("training learners on the reward register", len(todo)) as advance:
-        if workers == 1:
-            for job in todo:
-                results.append(train_and_evaluate(job))
-                advance()
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = [pool.submit(train_and_evaluate, job) for job in todo]
-                for fut in as_completed(futures):
-                    results.append(fut.result())
-                    advance()
+        results = ctx.map(train_and_evaluate, todo, advance=advance, processes=config.workers)
     results.sort(key=lambda r: (r[0].series, r[0].seed_index))
     for _, curve, _ in results:
         ctx.record(curve)
