@@ -48,3 +48,13 @@ def test_amplification_human_as_a_rater_approves_by_its_blind_spot():
     assert rater.score(qs, other_parity, g).sum() < 40
     p = rater.prefer(qs, truth, other_parity, g)
     assert set(p.tolist()) <= {0.5, 1.0} and p.shape == (40,)
+
+
+def test_the_runner_implements_the_types_experiments_see():
+    from goodhartlab.core.context import Context, Results
+    from goodhartlab.runner.context import RunContext
+    from goodhartlab.runner.results import RunResults
+
+    assert isinstance(RunContext(0, quiet=True), Context)
+    missing = set(Results.__annotations__) - set(RunResults.__dataclass_fields__)
+    assert not missing, f"RunResults lacks {missing}"
