@@ -21,6 +21,7 @@ from rich.table import Table
 
 from goodhartlab.core import config as configs
 from goodhartlab.core.errors import UserError, did_you_mean
+from goodhartlab.core.registry import catalog, get
 
 out = Console(highlight=False, soft_wrap=True)
 # The flagship experiment the demo runs; `demo --all` runs the quick preset of the whole catalog.
@@ -41,8 +42,6 @@ def _store(args) -> "RunStore":  # noqa: F821
 
 
 def cmd_list(args) -> None:
-    from goodhartlab.core.registry import catalog
-
     table = Table("experiment", "presets", "description", box=None)
     for name, entry in catalog().items():
         table.add_row(name, ", ".join(["default", *entry.presets]), entry.summary)
@@ -50,7 +49,6 @@ def cmd_list(args) -> None:
 
 
 def cmd_run(args) -> None:
-    from goodhartlab.core.registry import get
     from goodhartlab.runner.execute import NonFiniteMeasurement, execute
     from goodhartlab.runner.worker import limit_threads
 
@@ -86,7 +84,6 @@ def _check_record(path: Path | None, experiment: str) -> None:
 
 
 def cmd_demo(args) -> None:
-    from goodhartlab.core.registry import catalog
     from goodhartlab.runner.execute import execute
     from goodhartlab.runner.worker import limit_threads
 
@@ -299,7 +296,6 @@ def cmd_rerun(args) -> None:
 
 def cmd_config(args) -> None:
     from goodhartlab.api import config_fields
-    from goodhartlab.core.registry import get
 
     experiment = get(args.name)
     _check_record(args.config, experiment.name)
@@ -353,8 +349,6 @@ def cmd_completion(args) -> None:
 
 
 def _experiment_names(**_) -> list[str]:
-    from goodhartlab.core.registry import catalog
-
     return list(catalog())
 
 
