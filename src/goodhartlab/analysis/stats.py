@@ -211,6 +211,12 @@ def all_of(*verdicts: str) -> str:
     return "holds" if verdicts and all(v == "holds" for v in verdicts) else "inconclusive"
 
 
+def deciding(verdicts: dict[str, str], overall: str) -> str:
+    """For a claim combined with :func:`all_of` / :func:`any_of`: the first part whose own verdict is the claim's
+    (the number that decided it), for the verdict table's key number."""
+    return next((k for k, v in verdicts.items() if v == overall), next(iter(verdicts), ""))
+
+
 def any_of(*verdicts: str) -> str:
     """A disjunction: holds if some part holds, fails if every part fails, else inconclusive."""
     if any(v == "holds" for v in verdicts):
