@@ -134,7 +134,7 @@ def _tamper_figure(cells: pd.DataFrame) -> Figure:
         ax.set_xlabel("ε (exploration)" if learner == "q-learning" else "entropy bonus (exploration)")
         ax.set_ylabel("fraction of learners that tamper")
         ax.set_title(learner)
-        ax.legend(loc="center right")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18))
     fig.tight_layout()
     return Figure("tamper_vs_exploration", "Fraction of learners whose greedy deployment policy tampers in ≥50% of "
                   "episodes, per exploration setting, with 95% Wilson intervals over that setting's learner seeds. "
