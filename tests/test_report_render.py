@@ -10,7 +10,7 @@ from test_runs import TINY
 
 
 def test_report_renders_in_chromium_with_the_verdicts_on_the_first_screen(tmp_path):
-    assert browser.chromium() is not None, "chromium is not installed: `make test` installs it (apt-get install chromium)"
+    assert browser.chromium() is not None, "no chromium: `make test` installs it (apt-get install chromium)"
     exp = get("tictactoe")
     _, report = execute(exp, resolve(exp.config, "quick", None, TINY), "quick", RunStore(tmp_path), quiet=True)
     probe = browser.layout(report, tmp_path / "shot.png", window=(1400, 900))
