@@ -90,7 +90,7 @@ def test_local_backend_two_workers_then_reuse_then_force(tmp_path):
     sweep_dirs = list((store / "sweeps").iterdir())
     assert len(sweep_dirs) == 1
     report = (sweep_dirs[0] / "report.html").read_text()
-    assert "x=1" in report and "x=2" in report and "bootstrap" in report
+    assert "x=1" in report and "x=2" in report and "intervals over seeds" in report
     assert (sweep_dirs[0] / "figures" / "sweep-probe.png").exists()
 
     again = gl("sweep", "probe", "--grid", "x=1,2", "--seeds", "2", store=store)

@@ -205,6 +205,8 @@ def cmd_show(args) -> None:
         out.print(f"findings: findings.json is {why}; `goodhartlab report {rec.id}` rebuilds it", markup=False)
     for f in findings or []:
         out.print(f"- {f['title']}", markup=False, style="bold")
+        if f.get("claim"):
+            out.print(f"  [{f.get('verdict', '?')}] {f['claim']}", markup=False)
         out.print(f"  {f['text']}", markup=False)
     if (path / "log.txt").exists() and rec.status == "failed":
         out.print(f"log: {(path / 'log.txt').resolve()}")
