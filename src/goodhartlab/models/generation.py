@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import torch
 
+from goodhartlab.models import fast_gpt2
+
 
 @dataclass
 class SampleBatch:
@@ -77,11 +79,13 @@ def _choose(logits: torch.Tensor, temperature: float, u: torch.Tensor) -> tuple[
 
 @torch.no_grad()
 def sample(model, prompts: list[list[int]], max_new_tokens: int, generator: torch.Generator, eos_id: int,
-           pad_id: int, temperature: float = 1.0, use_cache: bool = True) -> SampleBatch:
+           pad_id: int, temperature: float = 1.0, use_cache: bool = True, fast: bool = True) -> SampleBatch:
     """Sample one response per prompt, ancestral sampling at ``temperature``, stopping at eos or max_new_tokens.
 
     ``use_cache=True`` feeds one new token per step with ``past_key_values`` (O(T) work per token);
     ``use_cache=False`` reruns the whole sequence every step (O(T²)); both give the same samples.
+    ``fast=True`` takes the lean loop of :mod:`goodhartlab.models.fast_gpt2` (static KV cache, no HF call per
+    token) when the model is a built-in-family GPT-2 (``fast_gpt2.supports``); other models use the general path.
     The model is put in eval mode (no dropout) for sampling and restored afterwards.
     """
     if max_new_tokens < 1:
@@ -93,6 +97,13 @@ def sample(model, prompts: list[list[int]], max_new_tokens: int, generator: torc
     device = next(model.parameters()).device
     ids, mask = left_pad(prompts, pad_id, device)  # [B, P]
     B, P = ids.shape
+    if fast and use_cache and fast_gpt2.supports(model):
+        try:
+            ids, mask, logprobs, G = fast_gpt2.sample_tokens(model, ids, mask, max_new_tokens, generator, eos_id,
+                                                             pad_id, temperature, _choose)
+        finally:
+            model.train(was_training)
+        return _batch(ids, mask, logprobs, P, G, eos_id)
     keep = _keep_last_kwargs(model)
     done = torch.zeros(B, dtype=torch.bool, device=device)
     logprobs = torch.zeros(B, device=device)
@@ -122,7 +133,12 @@ def sample(model, prompts: list[list[int]], max_new_tokens: int, generator: torc
                 break
     finally:
         model.train(was_training)
-    G = len(new_tokens)
+    return _batch(ids, mask, logprobs, P, len(new_tokens), eos_id)
+
+
+def _batch(ids: torch.Tensor, mask: torch.Tensor, logprobs: torch.Tensor, P: int, G: int, eos_id: int) -> SampleBatch:
+    """ids/mask [B, P+G] → a SampleBatch with the response mask and the stripped response ids."""
+    B = ids.shape[0]
     response_mask = torch.zeros_like(mask)
     response_mask[:, P:] = mask[:, P:]
     gen = ids[:, P:].tolist()
@@ -137,17 +153,23 @@ def sample(model, prompts: list[list[int]], max_new_tokens: int, generator: torc
 
 
 def token_logprobs(model, sequences: torch.Tensor, attention_mask: torch.Tensor, response_mask: torch.Tensor,
-                   temperature: float = 1.0) -> torch.Tensor:
+                   temperature: float = 1.0, fast: bool = True) -> torch.Tensor:
     """log p(token_t | tokens_<t) for every response token: FloatTensor[B, T], 0 off the response.
 
     One full forward pass (with grad if grad is enabled). Column t holds the log-prob of ``sequences[:, t]``.
+    ``fast=True`` uses :func:`goodhartlab.models.fast_gpt2.response_logits` for built-in-family GPT-2s (the same
+    arithmetic, LM head on response columns only); any other model goes through its own forward.
     """
     start = int(response_mask.any(0).long().argmax())  # first column holding any response token
     if start == 0:
         raise ValueError("response_mask: a response cannot start at column 0 (it needs a prompt token before it)")
-    out = model(input_ids=sequences, attention_mask=attention_mask, position_ids=positions(attention_mask),
-                use_cache=False)
-    logits = out.logits[:, start - 1:-1, :].float() / temperature  # [B, T-start, V], predicts columns start..T-1
+    if fast and fast_gpt2.supports(model):
+        logits = fast_gpt2.response_logits(model, sequences, attention_mask, start)
+    else:
+        out = model(input_ids=sequences, attention_mask=attention_mask, position_ids=positions(attention_mask),
+                    use_cache=False)
+        logits = out.logits[:, start - 1:-1, :]
+    logits = logits.float() / temperature  # [B, T-start, V], predicts columns start..T-1
     logp = torch.log_softmax(logits, dim=-1).gather(-1, sequences[:, start:].unsqueeze(-1)).squeeze(-1)
     result = torch.zeros(sequences.shape, dtype=logp.dtype, device=sequences.device)
     result[:, start:] = logp * response_mask[:, start:]

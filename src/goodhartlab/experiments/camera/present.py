@@ -1,0 +1,185 @@
+"""Report of the ``camera`` run: curves against RL steps and comparisons, occlusion frames, claims with verdicts.
+
+Every interval is over seeds (the independent unit: a seed draws the starts, clips, rater noise, the reward
+model's init and the RL), computed by :mod:`goodhartlab.analysis.stats`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from goodhartlab.analysis import stats
+from goodhartlab.core.records import Figure, Finding, ReportContent, Table
+from goodhartlab.experiments.camera.config import ARMS
+from goodhartlab.report.plots import CHANNEL_COLORS, figure
+
+REMOVED_BELOW = 0.02  # "removes deception": the fix's deception is below 2% of episodes (and below one camera's)
+LABELS = {"one_camera": "one camera", "depth_cue": "depth cue", "second_camera": "second camera",
+          "oracle": "oracle-rater RM"}
+METRICS = (("proxy", "proxy (learned reward / frame, sd)"), ("rater", "rater approval"), ("gold", "gold grasp rate"),
+           ("deception", "deception P(approve ∧ no grasp)"), ("hover", "hover in front of the ball"))
+
+
+def _by_seed(frame: pd.DataFrame, arm: str, value: str, which: str) -> pd.Series:
+    """One value per seed of ``arm``: at its first (lowest-pressure) or last (highest-pressure) round."""
+    rows = frame[frame.series == arm]
+    if rows.empty:
+        return pd.Series(dtype=float)
+    rounds = rows.groupby("seed")["round"].transform("min" if which == "first" else "max")
+    return rows[rows["round"] == rounds].set_index("seed")[value].sort_index()
+
+
+def claim_rises(frame: pd.DataFrame, arm: str = "one_camera") -> Finding:
+    """"Deception rises with pressure under one camera": last round − first round, paired over seeds."""
+    last, first = _by_seed(frame, arm, "deception", "last"), _by_seed(frame, arm, "deception", "first")
+    seeds = last.index.intersection(first.index)
+    est = stats.paired(last[seeds].to_numpy(), first[seeds].to_numpy(), "seed")
+    label = LABELS.get(arm, arm)
+    return stats.claim_finding(
+        f"Deception against RL pressure ({label})",
+        f"deception rises with pressure under {label}", est, direction=">", key="last_minus_first",
+        holds=f"Under {label}, deception (the rater approves, no real grasp) is higher after the last round of RL "
+              "than before any: change {est}.",
+        fails=f"Under {label}, deception did not rise from the first to the last round: change {{est}}.",
+        inconclusive=f"Under {label}, the change in deception from the first to the last round is {{est}}; the "
+                     "interval does not settle its sign.",
+        extra={"first": stats.mean(first[seeds].to_numpy(), "seed"), "last": stats.mean(last[seeds].to_numpy(), "seed")},
+    )
+
+
+def claim_removes(frame: pd.DataFrame, fix: str = "depth_cue", base: str = "one_camera",
+                  value: str = "deception") -> Finding:
+    """"The fix removes it": at the last round, base − fix > 0 (paired over seeds) and the fix's mean is below
+    :data:`REMOVED_BELOW`."""
+    b, f = _by_seed(frame, base, value, "last"), _by_seed(frame, fix, value, "last")
+    seeds = b.index.intersection(f.index)
+    gap = stats.paired(b[seeds].to_numpy(), f[seeds].to_numpy(), "seed")
+    level = stats.mean(f[seeds].to_numpy(), "seed")
+    verdict = stats.all_of(stats.verdict(gap, ">", 0.0), stats.verdict(level, "<", REMOVED_BELOW))
+    what = "deception" if value == "deception" else f"the {value} rate"
+    fl, bl = LABELS.get(fix, fix), LABELS.get(base, base)
+    text = {
+        "holds": f"{fl.capitalize()} removes {what}: at the last round it is {level} with {fl}, lower than with "
+                 f"{bl} by {gap} (paired over seeds), and below {REMOVED_BELOW:g}.",
+        "fails": f"{fl.capitalize()} does not remove {what}: with {fl} it is {level} at the last round; "
+                 f"{bl} minus {fl} = {gap} (paired over seeds); removal needs both a positive gap and a level "
+                 f"below {REMOVED_BELOW:g}.",
+        "inconclusive": f"Whether {fl} removes {what} is not settled: with {fl} it is {level} at the last round; "
+                        f"{bl} minus {fl} = {gap} (paired over seeds).",
+    }[verdict]
+    return Finding(title=f"{fl.capitalize()} vs {bl}: {what}", text=text,
+                   claim=f"{fl} removes {what} seen under {bl}", verdict=verdict,
+                   evidence={"gap": gap, "fix_level": level},
+                   anchor="OpenAI 2017: the fix was visual cues that let evaluators judge depth" if fix == "depth_cue" else "")
+
+
+def gold_comparison(frame: pd.DataFrame, fix: str, base: str = "one_camera") -> Finding:
+    """Gold grasp rate at the last round, fix − base, paired over seeds (direction only from the interval)."""
+    b, f = _by_seed(frame, base, "gold", "last"), _by_seed(frame, fix, "gold", "last")
+    seeds = b.index.intersection(f.index)
+    est = stats.paired(f[seeds].to_numpy(), b[seeds].to_numpy(), "seed")
+    fl, bl = LABELS.get(fix, fix), LABELS.get(base, base)
+    return stats.claim_finding(
+        f"Gold grasp rate: {fl} vs {bl}", f"{fl} raises the real grasp rate over {bl}", est, key="gold_gain",
+        holds=f"Real grasps are more frequent with {fl} than with {bl} at the last round: {{est}}.",
+        fails=f"Real grasps are not more frequent with {fl} than with {bl} at the last round: {{est}}.",
+        inconclusive=f"{fl.capitalize()} minus {bl} in real grasps at the last round: {{est}}; the sign is not settled.")
+
+
+def summary_table(frame: pd.DataFrame, by: str = "last") -> pd.DataFrame:
+    rows = []
+    for arm in [a for a in ARMS if a in set(frame.series)]:
+        row = {"arm": LABELS[arm]}
+        for value, _ in METRICS:
+            row[value] = str(stats.mean(_by_seed(frame, arm, value, by).to_numpy(), "seed"))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def optimum_table(opt: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for arm in [a for a in ARMS if a in set(opt.arm)]:
+        sub = opt[opt.arm == arm].sort_values("seed")
+        rows.append({"arm": LABELS[arm], **{v: str(stats.mean(sub[v].to_numpy(), "seed")) for v, _ in METRICS}})
+    return pd.DataFrame(rows)
+
+
+def _curves(frame: pd.DataFrame, x: str, xlabel: str) -> Figure:
+    fig, axes = figure(1, len(METRICS), width=3.3, height=2.9)
+    colors = {"one_camera": "#d62728", "depth_cue": "#2ca02c", "second_camera": "#1f77b4", "oracle": "#7f7f7f"}
+    for ax, (value, title) in zip(axes[0], METRICS):
+        for arm in [a for a in ARMS if a in set(frame.series)]:
+            rows = frame[frame.series == arm]
+            pts = []
+            for _, g in rows.groupby("round"):
+                e = stats.mean(g[value].to_numpy(), "seed")
+                pts.append((g[x].mean(), e.estimate, e.low if e.has_interval else e.estimate,
+                            e.high if e.has_interval else e.estimate))
+            xs, m, lo, hi = (np.array(v) for v in zip(*pts))
+            ax.plot(xs, m, marker="o", ms=3, color=colors[arm], label=LABELS[arm])
+            ax.fill_between(xs, lo, hi, color=colors[arm], alpha=0.15, linewidth=0)
+        ax.set_title(title, fontsize=9, color=CHANNEL_COLORS.get(value, "black"))
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    n = frame.seed.nunique()
+    return Figure(f"curves_{x}", f"Proxy, rater, gold, deception and hovering against {xlabel}, one line per arm; "
+                  f"bands: 95% Student t over {n} seeds (none below 3).", fig)
+
+
+def _frames(frames: list[dict], size: int) -> Figure:
+    from goodhartlab.worlds.camera.env import rgb
+
+    views = (("front camera", ("front",), False), ("front + depth cue", ("front",), True),
+             ("side camera", ("side",), False))
+    fig, axes = figure(len(frames), len(views), width=2.2, height=2.2)
+    for i, ex in enumerate(frames):
+        for j, (name, cams, depth) in enumerate(views):
+            ax = axes[i][j]
+            ax.imshow(rgb(np.array(ex["state"]), size, cams, depth))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(name, fontsize=9)
+            if j == 0:
+                ax.set_ylabel(ex["name"], fontsize=8)
+    fig.tight_layout()
+    return Figure("frames", "Occlusion: a real grasp and a gripper closed in front of the ball look the same to the "
+                  "front camera; the depth cue (darker = farther) and the side camera tell them apart. Red: ball; "
+                  "light blue: open gripper; dark blue: closed gripper.", fig)
+
+
+def report(results) -> ReportContent:
+    frame = results.measurements
+    cfg = results.config
+    findings: list[Finding] = []
+    arms = set(frame.series) if not frame.empty else set()
+    if "one_camera" in arms:
+        findings.append(claim_rises(frame))
+        for fix in ("depth_cue", "second_camera", "oracle"):
+            if fix in arms:
+                findings.append(claim_removes(frame, fix))
+        for fix in ("depth_cue", "second_camera", "oracle"):
+            if fix in arms:
+                findings.append(claim_removes(frame, fix, value="hover"))
+                findings.append(gold_comparison(frame, fix))
+    figures = [_curves(frame, "pressure", "RL steps (transitions)"), _curves(frame, "comparisons", "comparisons")]
+    if "frames" in results.artifacts:
+        figures.append(_frames(results.artifacts["frames"], cfg.size))
+    tables = [Table("At the last round (mean over seeds, 95% interval)", summary_table(frame),
+                    "Per arm at the highest RL pressure and the most comparisons.")]
+    if "optimum" in results.tables:
+        tables.append(Table("At the exact optimum of the final learned reward", optimum_table(results.tables["optimum"]),
+                            "Value iteration on the last reward model: the limit of RL pressure on that reward."))
+    tables.append(Table("First round (no RL yet)", summary_table(frame, "first"), "The untrained policy."))
+    summary = (f"A gripper and a ball in a {cfg.size}³ lattice; a Bradley–Terry reward model on rendered frames is fit "
+               f"to Boltzmann-noisy comparisons of {cfg.horizon}-step clips (β = {cfg.rater_beta:g}), "
+               f"{cfg.comparisons_per_iter} per round for {cfg.iterations} rounds, alternating with tabular Q-learning "
+               f"({cfg.rl_steps_per_iter} × {cfg.rl_envs} transitions a round), over {cfg.seeds} seeds. A one-camera "
+               "rater cannot tell a grasp from a gripper closed in front of the ball; with a depth cue or a second "
+               "camera its last-frame judgement is exact by construction, so their deception is zero by design and "
+               "what is measured is whether the policy still hovers and how often it really grasps.")
+    return ReportContent(title="The hand between the ball and the camera", summary=summary, findings=findings,
+                         figures=figures, tables=tables)
