@@ -58,8 +58,12 @@ def cmd_run(args) -> None:
     experiment = get(args.name)
     _check_record(args.config, experiment.name)
     cfg = configs.resolve(experiment.config, args.preset, args.config, args.set, args.seed)
+    if args.tracker:
+        from goodhartlab.runner.tracking import require
+
+        require(args.tracker)
     try:
-        run_id, report = execute(experiment, cfg, args.preset, _store(args), quiet=args.quiet)
+        run_id, report = execute(experiment, cfg, args.preset, _store(args), quiet=args.quiet, tracker=args.tracker)
     except (NonFiniteMeasurement, FloatingPointError) as exc:  # training diverged: the run is recorded failed
         print(f"error: the run failed, its training diverged: {exc}", file=sys.stderr)
         sys.exit(1)
@@ -330,6 +334,13 @@ def cmd_compare(args) -> None:
     out.print(f"report: {path.resolve()}")
 
 
+def cmd_export(args) -> None:
+    from goodhartlab.runner.exports import export
+
+    where, n = export(_store(args), args.run, args.to, args.dest)
+    out.print(f"{n} rows exported to {args.to}: {where}", markup=False)
+
+
 def cmd_completion(args) -> None:
     try:
         import argcomplete
@@ -395,6 +406,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, help="run seed")
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
     _threads(sp)
+    sp.add_argument("--tracker", choices=("tensorboard", "mlflow"), help="also log measurements and training "
+                    "histories live to TensorBoard (STORE/tensorboard/RUN) or MLflow (needs the extra)")
     sp = add("sweep", cmd_sweep, "run an experiment over a grid of fields and seeds, locally or on Ray")
     sp.add_argument("name", nargs="?", help="experiment name (see `goodhartlab list`)")
     sp.add_argument("--preset", default="default", help="named preset, e.g. quick or full")
@@ -448,6 +461,12 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--label", action="append", default=[], help="a name per RUN|SWEEP, in order (default: the ids)")
     sp.add_argument("--series", action="append", default=[], help="compare only this series (repeatable)")
     sp.add_argument("--to", type=Path, help="directory of the report (default: STORE/compare/compare-...)")
+    sp = add("export", cmd_export, "export a stored run: rater comparisons as prompt/chosen/rejected JSON lines "
+             "(jsonl), or its measurements and training histories to TensorBoard or MLflow")
+    sp.add_argument("run", help="run id, unique prefix, 'latest' or the run's directory").completer = _run_ids
+    sp.add_argument("--to", required=True, choices=("jsonl", "tensorboard", "mlflow"), help="format")
+    sp.add_argument("--dest", type=Path, help="directory to write (default: RUN/exports for jsonl, "
+                    "STORE/tensorboard/RUN for tensorboard)")
     sp = sub.add_parser("completion", help="print a shell completion script (needs argcomplete): "
                         "eval \"$(goodhartlab completion bash)\"", description="print a shell completion script")
     sp.set_defaults(func=cmd_completion)

@@ -40,6 +40,7 @@ class RunContext:
         store_root: Path | None = None,
         processes: int | None = None,
         log_file: Path | None = None,
+        tracker: Any = None,
     ):
         self.seed = seed
         # The processes this run may use (its share of the runner's budget): the cores for a lone run,
@@ -49,6 +50,7 @@ class RunContext:
         self.run_dir = run_dir
         self.store_root = store_root
         self.progress_sink = progress_sink
+        self.tracker = tracker  # runner.tracking.Tracker: sees each measurement and table row as it is recorded
         self.measurements: list[Measurement] = []
         self.tables: dict[str, list[dict[str, Any]]] = {}
         self.artifacts: dict[str, Any] = {}
@@ -67,11 +69,17 @@ class RunContext:
     def record(self, measurements: Measurement | Iterable[Measurement]) -> None:
         if isinstance(measurements, Measurement):
             measurements = [measurements]
+        measurements = list(measurements)
         self.measurements.extend(measurements)
+        if self.tracker is not None:
+            self.tracker.measurements([m.row() for m in measurements])
 
     def table(self, name: str, rows: Iterable[dict[str, Any]]) -> None:
         """Record a named table (a list of flat rows); appended to if recorded again."""
-        self.tables.setdefault(name, []).extend(dict(r) for r in rows)
+        rows = [dict(r) for r in rows]
+        self.tables.setdefault(name, []).extend(rows)
+        if self.tracker is not None:
+            self.tracker.table(name, rows)
 
     def artifact(self, name: str, obj: Any) -> None:
         """Record a JSON-serializable artifact (e.g. counterexample boards) for the report."""

@@ -128,6 +128,7 @@ def execute(
     on_start: Callable[[str], None] | None = None,
     report: bool = True,
     processes: int | None = None,
+    tracker: str | None = None,
 ) -> tuple[str, Path]:
     """Run ``experiment`` with ``config``; return (run id, report path). Status is 'complete' only at the end.
 
@@ -136,20 +137,26 @@ def execute(
     the run is complete once its results are stored; its report.html is built later by ``goodhartlab report
     RUN``, and the store's index page is left to the caller. ``processes``: the run's share for ``ctx.map``.
     The exception a failed run raises carries ``run_id`` and ``run_log`` attributes (for a one-line message).
+    ``tracker`` ("tensorboard" | "mlflow") also sends measurements and histories there as they are recorded.
     """
     run_id, run_dir = store.create(experiment.name, preset, config.seed, config.hash())
     log = run_dir / LOG
     if on_start is not None:
         on_start(run_id)
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
+    live = None
     try:
         _log(log, f"run {run_id}: {experiment.name} preset={preset} seed={config.seed}")
         meta = {"run_id": run_id, "experiment": experiment.name, "preset": preset,
                 "config": config.model_dump(mode="json")}
         write_json(run_dir / "config.json", meta)
         write_json(run_dir / "environment.json", environment_info(config.seed))
+        if tracker is not None:
+            from goodhartlab.runner.tracking import open_tracker
+
+            live = open_tracker(tracker, store.root, run_id, experiment.name, meta["config"])
         ctx = RunContext(config.seed, run_dir, quiet=quiet, progress_sink=progress_sink, store_root=store.root,
-                         processes=processes, log_file=log)
+                         processes=processes, log_file=log, tracker=live)
         experiment.run(config, ctx)
         check_finite(ctx.measurements)
         stored.save(run_dir, ctx.measurements, ctx.tables, ctx.artifacts)
@@ -174,6 +181,8 @@ def execute(
                 pass
         raise
     finally:
+        if live is not None:
+            live.close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
         if report:
