@@ -172,3 +172,20 @@ def test_quick_preset_end_to_end(tmp_path):
     assert len([f for f in findings if f["claim"]]) == 3 and len(findings) == 4
     trajectories = json.loads((run_dir / "artifacts" / "trajectories.json").read_text())
     assert {t["p_random"] for t in trajectories} == {0.0, 0.5}
+
+
+def test_same_config_and_seed_same_measurements(tmp_path):
+    from goodhartlab.core.config import resolve
+    from goodhartlab.core.registry import get
+    from goodhartlab.runner.execute import execute
+    from goodhartlab.runner.store import RunStore
+
+    experiment = get("goal-misgeneralization")
+    frames = []
+    for i in range(2):
+        store = tmp_path / f"s{i}"
+        execute(experiment, resolve(experiment.config, None, None, TINY), "default", RunStore(store), quiet=True,
+                report=False)
+        (run_dir,) = [p for p in store.iterdir() if p.name.startswith("goal-misgeneralization")]
+        frames.append(pd.read_csv(run_dir / "measurements.csv"))
+    pd.testing.assert_frame_equal(frames[0], frames[1])
