@@ -127,6 +127,15 @@ class TensorBoardTracker(_Scalars):
 
 
 _MLFLOW_KEY = re.compile(r"[^A-Za-z0-9_\-. :/]")
+_MLFLOW_WORDS = {"·": "-", "β": "beta", "=": ":", "√": "sqrt ", "π": "pi", "‖": "||"}
+
+
+def mlflow_key(tag: str) -> str:
+    """MLflow names allow letters, digits and ``_-. :/`` only: ``RL β=0.1 · seed 0/gold`` ->
+    ``RL beta:0.1 - seed 0/gold``."""
+    for a, b in _MLFLOW_WORDS.items():
+        tag = tag.replace(a, b)
+    return _MLFLOW_KEY.sub("_", tag)
 
 
 class MLflowTracker(_Scalars):
@@ -146,7 +155,7 @@ class MLflowTracker(_Scalars):
         self.run_id = self._client.create_run(eid, run_name=run_name, tags={"goodhartlab.run_id": run_name}).info.run_id
         from mlflow.entities import Param
 
-        items = [Param(_MLFLOW_KEY.sub("_", k), str(v)[:6000]) for k, v in params.items()]
+        items = [Param(mlflow_key(k), str(v)[:6000]) for k, v in params.items()]
         for i in range(0, len(items), 100):  # MLflow takes at most 100 params per batch
             self._client.log_batch(self.run_id, params=items[i:i + 100])
 
@@ -156,7 +165,7 @@ class MLflowTracker(_Scalars):
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        metrics = [Metric(_MLFLOW_KEY.sub("_", tag), value, now, step) for tag, value, step in scalars]
+        metrics = [Metric(mlflow_key(tag), value, now, step) for tag, value, step in scalars]
         for i in range(0, len(metrics), 1000):
             self._client.log_batch(self.run_id, metrics=metrics[i:i + 1000])
 
