@@ -305,6 +305,11 @@ def content(entries: list[Entry], series: list[str] | None = None) -> tuple[Repo
                 matched.append(m)
     findings = [Finding("What is compared", "; ".join(
         f"{e.label} ({e.kind} of {e.experiment}, {e.frame['unit'].nunique()} seeds)" for e in entries) + ".")]
+    unshared = [s for s in all_series if s not in shared]
+    if shared and unshared:
+        findings.append(Finding("Series not compared", "Only some entries have these series, so they are not put "
+                                "beside each other: " + ", ".join(unshared[:12])
+                                + (f" and {len(unshared) - 12} more" if len(unshared) > 12 else "") + "."))
     tables = []
     for m in matched:
         findings += findings_for(m, order, m.attrs["axis"])
