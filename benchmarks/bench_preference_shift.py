@@ -3,7 +3,7 @@
 Bars (issue 13): quick <= 60 s, default <= 600 s. The planner row times the full-horizon engagement maximizer's
 value tables and one Carroll-penalty backward induction (per user and λ) at the default grid, for scale.
 Writes benchmarks/results/preference_shift.json. Run:
-    .venv/bin/python benchmarks/bench_preference_shift.py [--presets quick,default]
+    .venv/bin/python benchmarks/bench_preference_shift.py [--presets quick,default] [--default-from RUN_DIR]
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import argparse
 import time
 
 import numpy as np
-from presets import machine, time_presets, write
+from presets import from_run, machine, time_presets, write
 
 from goodhartlab.experiments.preference_shift.config import Config
 from goodhartlab.optim.recommenders import EngagementPlanner, Grid
@@ -44,10 +44,14 @@ def planner_rows(cfg: Config) -> list[dict]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--presets", default="quick,default", help="comma-separated presets to time end to end")
+    ap.add_argument("--default-from", help="a completed default-preset run directory to read its timing from")
     args = ap.parse_args()
     presets = [p for p in args.presets.split(",") if p]
     results = {"machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M:%S"), "bars": planner_rows(Config())}
     results["bars"] += time_presets("preference-shift", {"quick": 60.0, "default": 600.0}, presets)
+    if args.default_from:
+        results["bars"].append(from_run("preference-shift", "default", args.default_from, 600.0))
+        presets.append("default")
     write("preference_shift", results, presets)
 
 

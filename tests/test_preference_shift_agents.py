@@ -153,3 +153,31 @@ def test_gold_isolation_agents_never_read_gold(monkeypatch):
     measure.run(cfg, ctx)
     assert ctx.measurements and all(np.isfinite(m.gold) for m in ctx.measurements)
     assert {m.series for m in ctx.measurements} >= {"myopic", "engagement", "path-specific", "penalty λ=1"}
+
+
+@pytest.mark.parametrize("topics,resolution", [(2, 7), (3, 9), (4, 5)])
+def test_grid_interpolation_matches_scipy(topics, resolution):
+    from scipy.interpolate import RegularGridInterpolator
+
+    grid = Grid(topics, resolution)
+    rng = np.random.default_rng(topics)
+    values = rng.normal(size=len(grid.points))
+    u = rng.dirichlet(np.ones(topics), size=50)
+    ref = RegularGridInterpolator(grid.axes, values.reshape(grid.shape))(u[:, :-1])
+    np.testing.assert_allclose(grid.interpolator(values)(u), ref, atol=1e-12)
+    np.testing.assert_allclose(grid.interpolator(values)(grid.points), values, atol=1e-12)
+
+
+def test_depth_at_least_the_horizon_is_the_full_planner_and_runs_are_deterministic():
+    u0 = USERS[1]
+    full, _ = rollout(EngagementPlanner(MODEL, GRID, None), MODEL, u0, 9)
+    assert rollout(EngagementPlanner(MODEL, GRID, 9), MODEL, u0, 9)[0] == full
+    assert rollout(EngagementPlanner(MODEL, GRID, 50), MODEL, u0, 9)[0] == full
+    cfg = Config(users=3, depths=[1], etas=[0.1], horizons=[5], horizon=5, lambdas=[1.0], resolution=8,
+                 trajectories=1)
+    runs = []
+    for _ in range(2):
+        ctx = RunContext(7, quiet=True)
+        measure.run(cfg.model_copy(update={"seed": 7}), ctx)
+        runs.append((ctx.tables["episodes"], [m.row() for m in ctx.measurements]))
+    assert runs[0] == runs[1]

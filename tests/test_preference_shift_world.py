@@ -89,7 +89,7 @@ def test_check_env_and_gymnasium_make():
     envs.register()
     env = gymnasium.make("goodhartlab/PreferenceShift-v0", horizon=4, eta=0.2)
     obs, info = env.reset(seed=3)
-    assert set(obs) == {"preferences", "step"} and info == {}
+    assert set(obs) == {"preferences", "step", "action_mask"} and info == {}
     check_env(env.unwrapped, skip_render_check=True)
 
 
@@ -100,7 +100,7 @@ def test_gold_only_through_pop_gold():
     for a in (2, 2, 2):
         obs, r, term, trunc, info = env.step(a)
         rewards.append(r)
-        assert info == {} and set(obs) == {"preferences", "step"} and r in (0.0, 1.0)
+        assert info == {} and set(obs) == {"preferences", "step", "action_mask"} and r in (0.0, 1.0)
     assert trunc and not term
     (rec,) = env.pop_gold()
     assert env.pop_gold() == []

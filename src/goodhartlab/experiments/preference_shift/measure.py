@@ -129,8 +129,9 @@ def run(config: Config, ctx) -> None:
         episodes += [{"axis": axis, "pressure": pressure, "agent": series, "eta": eta, "horizon": h,
                       "depth": h if spec.depth is None else spec.depth, "lam": spec.lam, **r} for r in rows]
         mean = {c: float(np.mean([r[c] for r in rows])) for c in CHANNELS}
+        # Measurement series are unique per axis, so a sweep report (one curve per series) never joins two axes.
         ctx.record(Measurement(
-            series=series, pressure_name=axis, pressure=pressure, proxy=mean["proxy"], rater=mean["rater"],
+            series=series if axis == "eta" else f"{series} ({axis} axis)", pressure_name=axis, pressure=pressure, proxy=mean["proxy"], rater=mean["rater"],
             gold=mean["gold"], seed=config.seed,
             extra={"shift": mean["shift"], "expected_clicks": mean["expected_clicks"],
                    "clickbait_share": mean["clickbait_share"], "pull_to_clickbait": mean["pull_to_clickbait"],
@@ -138,5 +139,6 @@ def run(config: Config, ctx) -> None:
                    "users": float(len(rows))},
         ))
     ctx.table("episodes", episodes)
-    ctx.table("trajectories", trajectories)
+    if trajectories:  # an empty table would be an empty CSV, which cannot be read back
+        ctx.table("trajectories", trajectories)
     ctx.artifact("users", {"initial_preferences": users.tolist(), "clickbait_topic": clickbait})
