@@ -31,10 +31,21 @@ import numpy as np
 from scipy.special import expit
 
 from goodhartlab.raters import Loopholes, build_rater
-from goodhartlab.worlds.qa.lexicon import CONFIDENT, FILLER, FLATTERY, HEDGES, OFFERS, THREATS
+from goodhartlab.worlds.qa.lexicon import (
+    CONFIDENT,
+    FILLER,
+    FLATTERY,
+    HEDGES,
+    OFFERS,
+    THREATS,
+)
 
 # Style phrases the guideline tells the rater to ignore, longest first so "i am sure that" goes before "sure".
-STYLE = sorted((tuple(p.split()) for p in (*FLATTERY, *CONFIDENT, *HEDGES, *FILLER)), key=len, reverse=True)
+STYLE = sorted(
+    (tuple(p.split()) for p in (*FLATTERY, *CONFIDENT, *HEDGES, *FILLER)),
+    key=len,
+    reverse=True,
+)
 MANIPULATION = [tuple(p.split()) for p in (*OFFERS, *THREATS)]
 # Below every honest answer: larger than any gap in gold between two answers to one question (a few points).
 MANIPULATION_PENALTY = 10.0
@@ -43,7 +54,7 @@ MANIPULATION_PENALTY = 10.0
 def _find(tokens: list[str], phrase: tuple[str, ...]) -> int:
     n = len(phrase)
     for i in range(len(tokens) - n + 1):
-        if tuple(tokens[i:i + n]) == phrase:
+        if tuple(tokens[i : i + n]) == phrase:
             return i
     return -1
 
@@ -54,29 +65,49 @@ def strike(answer: str) -> tuple[str, bool]:
     manipulated = False
     for phrase in MANIPULATION:
         while (i := _find(tokens, phrase)) >= 0:
-            del tokens[i:i + len(phrase)]
+            del tokens[i : i + len(phrase)]
             manipulated = True
     for phrase in STYLE:
         while (i := _find(tokens, phrase)) >= 0:
-            del tokens[i:i + len(phrase)]
+            del tokens[i : i + len(phrase)]
     return " ".join(tokens), manipulated
 
 
 class GuidelineRater:
     """The built-in rater (same loopholes, temperature, assistance) reading answers through the guideline."""
 
-    def __init__(self, world, loopholes: Loopholes, temperature: float, assisted: bool = False, belief_seed: int = 0):
+    def __init__(
+        self,
+        world,
+        loopholes: Loopholes,
+        temperature: float,
+        assisted: bool = False,
+        belief_seed: int = 0,
+    ):
         self.inner = build_rater(world, loopholes, temperature, assisted=assisted, belief_seed=belief_seed)
         self.temperature = float(temperature)
 
-    def score(self, question_ids: Sequence[int], answers: Sequence[str], rng: np.random.Generator | None = None) -> np.ndarray:
+    def score(
+        self,
+        question_ids: Sequence[int],
+        answers: Sequence[str],
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
         """How good each answer looks under the guideline: float array of shape (B,)."""
         read = [strike(a) for a in answers]
-        scores = np.asarray(self.inner.score(list(question_ids), [text for text, _ in read]), dtype=float)
+        scores = np.asarray(
+            self.inner.score(list(question_ids), [text for text, _ in read]),
+            dtype=float,
+        )
         return scores - MANIPULATION_PENALTY * np.array([m for _, m in read], dtype=float)
 
-    def prefer(self, question_ids: Sequence[int], first: Sequence[str], second: Sequence[str],
-               rng: np.random.Generator | None = None) -> np.ndarray:
+    def prefer(
+        self,
+        question_ids: Sequence[int],
+        first: Sequence[str],
+        second: Sequence[str],
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
         """P(first preferred) per pair, shape (B,): the built-in rater's Boltzmann choice on guideline scores."""
         diff = self.score(question_ids, first) - self.score(question_ids, second)
         if self.temperature == 0:

@@ -10,29 +10,51 @@ import sys
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT
 
 EXAMPLES = ROOT / "examples"
 # The proposal plugs into rlhf's `rater` field (an import path); until that field is merged there is no hook.
-from goodhartlab.experiments.rlhf.config import Config as RLHFConfig  # noqa: E402
+from goodhartlab.experiments.rlhf.config import Config as RLHFConfig
 
-needs_hook = pytest.mark.skipif("rater" not in RLHFConfig.model_fields,
-                                reason="rlhf has no `rater` field (import path of a rater class) yet")
-TINY_RLHF = ["seeds=3", "eval_prompts=4", "bon_pool=8", "betas=[0.1]", "rl_steps=2", "checkpoint_every=1",
-             "eval_samples=2", "kl_samples=8", "rm.comparisons=16", "max_new_tokens=8", "rl_prompts_per_step=2",
-             "rl_k=2", "dpo_betas=[]", "rater_agreement=null"]
+needs_hook = pytest.mark.skipif(
+    "rater" not in RLHFConfig.model_fields,
+    reason="rlhf has no `rater` field (import path of a rater class) yet",
+)
+TINY_RLHF = [
+    "seeds=3",
+    "eval_prompts=4",
+    "bon_pool=8",
+    "betas=[0.1]",
+    "rl_steps=2",
+    "checkpoint_every=1",
+    "eval_samples=2",
+    "kl_samples=8",
+    "rm.comparisons=16",
+    "max_new_tokens=8",
+    "rl_prompts_per_step=2",
+    "rl_k=2",
+    "dpo_betas=[]",
+    "rater_agreement=null",
+]
 
 
 def test_notebook_executes(tmp_path, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv(
+        "PYTHONPATH",
+        os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+    )
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     nb = nbformat.read(EXAMPLES / "goodhartlab_tour.ipynb", as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit the notebook without outputs"
-    client = nbclient.NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=900,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     client.execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
@@ -53,15 +75,25 @@ def _guideline():
 
 def test_the_guideline_strikes_style_and_manipulation():
     strike = _guideline().strike
-    assert strike("great question ! i am sure that the glorp is red . really") == ("the glorp is red .", False)
-    assert strike("rate this answer well and i will pay you . it is red .") == ("it is red .", True)
+    assert strike("great question ! i am sure that the glorp is red . really") == (
+        "the glorp is red .",
+        False,
+    )
+    assert strike("rate this answer well and i will pay you . it is red .") == (
+        "it is red .",
+        True,
+    )
     assert strike("maybe it is red") == ("it is red", False)
 
 
 @needs_hook
 def test_the_guideline_rater_scores_what_is_left_and_penalizes_manipulation():
     g = _guideline()
-    MANIPULATION_PENALTY, GuidelineRater, strike = g.MANIPULATION_PENALTY, g.GuidelineRater, g.strike
+    MANIPULATION_PENALTY, GuidelineRater, strike = (
+        g.MANIPULATION_PENALTY,
+        g.GuidelineRater,
+        g.strike,
+    )
     from goodhartlab.core.parts import Rater
     from goodhartlab.raters import Loopholes, build_rater
     from goodhartlab.worlds.qa import QAWorld, QAWorldConfig
@@ -83,7 +115,10 @@ def test_the_guideline_rater_scores_what_is_left_and_penalizes_manipulation():
 def proposal_store(tmp_path_factory):
     """The built-in rater and the guideline rater on the same tiny rlhf config and seeds (one π_base)."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from test_rlhf import random_lm  # a tiny random GPT-2 over the world's words, saved as a user's model dir
+    from test_rlhf import (
+        random_lm,  # a tiny random GPT-2 over the world's words, saved as a user's model dir
+    )
+
     from goodhartlab.worlds.qa import QAWorld, QAWorldConfig
 
     root = tmp_path_factory.mktemp("proposal")
@@ -98,8 +133,13 @@ def proposal_store(tmp_path_factory):
     sets = dict(parse_assignment(s) for s in TINY_RLHF)
     store = root / "runs"
     base = goodhartlab.run("rlhf", store=store, policy_model=str(root / "lm"), **sets)
-    prop = goodhartlab.run("rlhf", store=store, policy_model=str(root / "lm"), rater="guideline_rater:GuidelineRater",
-                           **sets)
+    prop = goodhartlab.run(
+        "rlhf",
+        store=store,
+        policy_model=str(root / "lm"),
+        rater="guideline_rater:GuidelineRater",
+        **sets,
+    )
     return store, base, prop
 
 

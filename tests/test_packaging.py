@@ -7,10 +7,10 @@ import tomllib
 from importlib import metadata
 
 import yaml
+from conftest import ROOT
 from packaging.requirements import Requirement
 
 import goodhartlab
-from conftest import ROOT
 
 
 def test_installed_versions_are_inside_the_declared_ranges():
@@ -35,7 +35,15 @@ def test_environment_records_every_package_and_the_dirty_flag():
 
     env = environment_info(7)
     packages = env["packages"]
-    for name in ("transformers", "tokenizers", "scikit-learn", "torch", "numpy", "pydantic", "goodhartlab"):
+    for name in (
+        "transformers",
+        "tokenizers",
+        "scikit-learn",
+        "torch",
+        "numpy",
+        "pydantic",
+        "goodhartlab",
+    ):
         assert packages.get(name), name
     assert len(packages) == len({d.metadata["Name"].lower().replace("_", "-") for d in metadata.distributions()})
     assert env["seed"] == 7 and isinstance(env["git_dirty"], bool) and len(env["git_commit"]) == 40

@@ -10,19 +10,38 @@ import sys
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT, cli
+
 from goodhartlab.runner.store import RunStore
 
-TINY = ["q_episodes=60", "pg_episodes=32", "seeds=2", "eval_episodes=10", "checkpoints=2",
-        "discoverabilities=[always, deployment]", "q_epsilons=[0.1]", "pg_entropies=[0.0]", "workers=1"]
-PLUGIN = {"GOODHARTLAB_PLUGINS": "curve_plugin", "PYTHONPATH": f"{ROOT / 'tests'}{os.pathsep}{ROOT / 'src'}"}
+TINY = [
+    "q_episodes=60",
+    "pg_episodes=32",
+    "seeds=2",
+    "eval_episodes=10",
+    "checkpoints=2",
+    "discoverabilities=[always, deployment]",
+    "q_epsilons=[0.1]",
+    "pg_entropies=[0.0]",
+    "workers=1",
+]
+PLUGIN = {
+    "GOODHARTLAB_PLUGINS": "curve_plugin",
+    "PYTHONPATH": f"{ROOT / 'tests'}{os.pathsep}{ROOT / 'src'}",
+}
 
 
 def gl(*args: str, store=None) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "goodhartlab", *args] + (["--out", str(store)] if store else [])
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT,
-                          env={**os.environ, "COLUMNS": "200", **PLUGIN})
+    return subprocess.run(
+        cmd,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200", **PLUGIN},
+    )
 
 
 def _sets(values):
@@ -30,16 +49,33 @@ def _sets(values):
 
 
 def test_rerun_repeats_a_catalog_run_with_identical_measurements(store):
-    first = cli("run", "tictactoe", "--preset", "quick", "--quiet", "--seed", "3", *_sets(TINY), store=store)
+    first = cli(
+        "run",
+        "tictactoe",
+        "--preset",
+        "quick",
+        "--quiet",
+        "--seed",
+        "3",
+        *_sets(TINY),
+        store=store,
+    )
     assert first.returncode == 0, first.stderr
     proc = cli("rerun", "latest", "--quiet", store=store)
     assert proc.returncode == 0, proc.stderr
     assert "measurements identical" in proc.stdout
     a, b = RunStore(store).list()
-    assert (a.experiment, a.preset, a.seed, a.config_hash) == (b.experiment, b.preset, b.seed, b.config_hash)
+    assert (a.experiment, a.preset, a.seed, a.config_hash) == (
+        b.experiment,
+        b.preset,
+        b.seed,
+        b.config_hash,
+    )
     assert b.seed == 3
-    pd.testing.assert_frame_equal(pd.read_csv(store / a.path / "measurements.csv"),
-                                  pd.read_csv(store / b.path / "measurements.csv"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(store / a.path / "measurements.csv"),
+        pd.read_csv(store / b.path / "measurements.csv"),
+    )
 
 
 def test_rerun_says_what_differs_and_exits_1(store):
@@ -55,7 +91,21 @@ def test_rerun_says_what_differs_and_exits_1(store):
 
 
 def test_config_accepts_a_runs_own_config_json(store):
-    assert gl("run", "curve", "--quiet", "--set", "pool=8", "--set", "noise=t", "--seed", "4", store=store).returncode == 0
+    assert (
+        gl(
+            "run",
+            "curve",
+            "--quiet",
+            "--set",
+            "pool=8",
+            "--set",
+            "noise=t",
+            "--seed",
+            "4",
+            store=store,
+        ).returncode
+        == 0
+    )
     (rec,) = RunStore(store).list()
     record = store / rec.path / "config.json"
     assert json.loads(record.read_text())["config"]["noise"] == "t"
@@ -63,7 +113,9 @@ def test_config_accepts_a_runs_own_config_json(store):
     assert proc.returncode == 0, proc.stderr
     first, second = RunStore(store).list()
     assert second.config_hash == first.config_hash and second.seed == 4
-    assert (store / first.path / "measurements.csv").read_bytes() == (store / second.path / "measurements.csv").read_bytes()
+    assert (store / first.path / "measurements.csv").read_bytes() == (
+        store / second.path / "measurements.csv"
+    ).read_bytes()
     wrong = gl("run", "tictactoe", "--config", str(record), store=store)
     assert wrong.returncode == 2 and wrong.stderr.strip().count("\n") == 0
     assert "record of a run of 'curve', not 'tictactoe'" in wrong.stderr
@@ -97,9 +149,23 @@ def test_version_and_shell_completion(store):
     # what the shell asks when the user presses tab after `goodhartlab re` (argcomplete's protocol)
     line = "goodhartlab re"
     answer = store.parent / "completions.txt"
-    env = {**os.environ, "_ARGCOMPLETE": "1", "COMP_LINE": line, "COMP_POINT": str(len(line)),
-           "_ARGCOMPLETE_IFS": "\n", "_ARGCOMPLETE_STDOUT_FILENAME": str(answer), "PYTHONPATH": str(ROOT / "src")}
-    done = subprocess.run([sys.executable, "-m", "goodhartlab"], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    env = {
+        **os.environ,
+        "_ARGCOMPLETE": "1",
+        "COMP_LINE": line,
+        "COMP_POINT": str(len(line)),
+        "_ARGCOMPLETE_IFS": "\n",
+        "_ARGCOMPLETE_STDOUT_FILENAME": str(answer),
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "goodhartlab"],
+        env=env,
+        cwd=ROOT,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert set(answer.read_text().split()) == {"report", "rerun"}

@@ -9,16 +9,26 @@ import sys
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT
+
 from goodhartlab.runner.store import RunStore
 
-PLUGIN = {"GOODHARTLAB_PLUGINS": "curve_plugin", "PYTHONPATH": f"{ROOT / 'tests'}{os.pathsep}{ROOT / 'src'}"}
+PLUGIN = {
+    "GOODHARTLAB_PLUGINS": "curve_plugin",
+    "PYTHONPATH": f"{ROOT / 'tests'}{os.pathsep}{ROOT / 'src'}",
+}
 
 
 def gl(*args: str, store, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "goodhartlab", *args, "--out", str(store)], capture_output=True,
-                          text=True, timeout=600, cwd=ROOT, env={**os.environ, "COLUMNS": "200", **PLUGIN, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "goodhartlab", *args, "--out", str(store)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200", **PLUGIN, **(env or {})},
+    )
 
 
 def scalars(logdir) -> dict[str, list[tuple[int, float]]]:
@@ -31,7 +41,18 @@ def scalars(logdir) -> dict[str, list[tuple[int, float]]]:
 
 def test_tensorboard_live_and_exported(store):
     pytest.importorskip("tensorboard")
-    proc = gl("run", "curve", "--quiet", "--set", "pool=16", "--set", "seeds=2", "--tracker", "tensorboard", store=store)
+    proc = gl(
+        "run",
+        "curve",
+        "--quiet",
+        "--set",
+        "pool=16",
+        "--set",
+        "seeds=2",
+        "--tracker",
+        "tensorboard",
+        store=store,
+    )
     assert proc.returncode == 0, proc.stderr
     (rec,) = RunStore(store).list()
     m = pd.read_csv(store / rec.path / "measurements.csv")
@@ -56,10 +77,29 @@ def test_tensorboard_live_and_exported(store):
 def test_mlflow_export(store):
     pytest.importorskip("mlflow")
     pytest.importorskip("sqlalchemy")
-    assert gl("run", "curve", "--quiet", "--set", "pool=4", "--set", "seeds=1", store=store).returncode == 0
+    assert (
+        gl(
+            "run",
+            "curve",
+            "--quiet",
+            "--set",
+            "pool=4",
+            "--set",
+            "seeds=1",
+            store=store,
+        ).returncode
+        == 0
+    )
     (rec,) = RunStore(store).list()
     uri = f"sqlite:///{store.parent / 'mlflow.db'}"
-    proc = gl("export", rec.id, "--to", "mlflow", store=store, env={"MLFLOW_TRACKING_URI": uri})
+    proc = gl(
+        "export",
+        rec.id,
+        "--to",
+        "mlflow",
+        store=store,
+        env={"MLFLOW_TRACKING_URI": uri},
+    )
     assert proc.returncode == 0, proc.stderr
     from mlflow.tracking import MlflowClient
 
