@@ -24,7 +24,7 @@ _LAZY = {
     "load_run": "goodhartlab.api",
     "compare": "goodhartlab.report.compare",
 }
-__all__ = ["__version__", *_LAZY]
+__all__ = ["__version__", "compare", "load_run", "load_runs", "run"]
 
 
 def __getattr__(name: str) -> Any:

@@ -309,7 +309,7 @@ def cmd_config(args) -> None:
         return
     try:
         default = experiment.config()
-    except Exception:  # noqa: BLE001  (a config with required fields has no all-defaults instance)
+    except Exception:  # a config with required fields has no all-defaults instance
         default = None
     rows = config_fields(experiment.config, cfg, default)
     changed = sum(r["changed"] for r in rows)
