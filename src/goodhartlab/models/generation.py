@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import torch
 
+from goodhartlab.models import fast_gpt2
+
 
 @dataclass
 class SampleBatch:
@@ -77,11 +79,13 @@ def _choose(logits: torch.Tensor, temperature: float, u: torch.Tensor) -> tuple[
 
 @torch.no_grad()
 def sample(model, prompts: list[list[int]], max_new_tokens: int, generator: torch.Generator, eos_id: int,
-           pad_id: int, temperature: float = 1.0, use_cache: bool = True) -> SampleBatch:
+           pad_id: int, temperature: float = 1.0, use_cache: bool = True, fast: bool = True) -> SampleBatch:
     """Sample one response per prompt, ancestral sampling at ``temperature``, stopping at eos or max_new_tokens.
 
     ``use_cache=True`` feeds one new token per step with ``past_key_values`` (O(T) work per token);
     ``use_cache=False`` reruns the whole sequence every step (O(T²)); both give the same samples.
+    ``fast=True`` takes the lean loop of :mod:`goodhartlab.models.fast_gpt2` (static KV cache, no HF call per
+    token) when the model is a built-in-family GPT-2 (``fast_gpt2.supports``); other models use the general path.
     The model is put in eval mode (no dropout) for sampling and restored afterwards.
     """
     if max_new_tokens < 1:
@@ -93,6 +97,13 @@ def sample(model, prompts: list[list[int]], max_new_tokens: int, generator: torc
     device = next(model.parameters()).device
     ids, mask = left_pad(prompts, pad_id, device)  # [B, P]
     B, P = ids.shape
+    if fast and use_cache and fast_gpt2.supports(model):
+        try:
+            ids, mask, logprobs, G = fast_gpt2.sample_tokens(model, ids, mask, max_new_tokens, generator, eos_id,
+                                                             pad_id, temperature, _choose)
+        finally:
+            model.train(was_training)
+        return _batch(ids, mask, logprobs, P, G, eos_id)
     keep = _keep_last_kwargs(model)
     done = torch.zeros(B, dtype=torch.bool, device=device)
     logprobs = torch.zeros(B, device=device)
@@ -122,7 +133,12 @@ def sample(model, prompts: list[list[int]], max_new_tokens: int, generator: torc
                 break
     finally:
         model.train(was_training)
-    G = len(new_tokens)
+    return _batch(ids, mask, logprobs, P, len(new_tokens), eos_id)
+
+
+def _batch(ids: torch.Tensor, mask: torch.Tensor, logprobs: torch.Tensor, P: int, G: int, eos_id: int) -> SampleBatch:
+    """ids/mask [B, P+G] → a SampleBatch with the response mask and the stripped response ids."""
+    B = ids.shape[0]
     response_mask = torch.zeros_like(mask)
     response_mask[:, P:] = mask[:, P:]
     gen = ids[:, P:].tolist()
