@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from goodhartlab.experiments.rlhf.config import RATER_LOOPHOLES
-from goodhartlab.experiments.rlhf.measure import Base, collect_comparisons, reward_fn_for
+from goodhartlab.experiments.rlhf.measure import collect_comparisons, reward_fn_for
+from goodhartlab.pipelines.qa_base import Base
 from goodhartlab.models.lm import gpt2_config, seeded_init
 from goodhartlab.models.reward_model import RMConfig, train_ensemble
 from goodhartlab.models.tokenizer import build_tokenizer, encode
@@ -21,7 +22,8 @@ from goodhartlab.worlds.qa import GoldScorer, QAWorld, QAWorldConfig
 from conftest import cli
 
 TINY_RUN = ["seeds=1", "eval_prompts=4", "bon_pool=8", "betas=[0.1]", "rl_steps=2", "checkpoint_every=1",
-            "eval_samples=2", "kl_samples=8", "rm.comparisons=16", "max_new_tokens=6", "rl_prompts_per_step=2", "rl_k=2"]
+            "eval_samples=2", "kl_samples=8", "rm.comparisons=16", "max_new_tokens=6", "rl_prompts_per_step=2", "rl_k=2",
+            "calibration_pairs=40", "dpo_betas=[0.1]", "dpo_epochs=1", "dpo_checkpoint_every=1"]
 
 
 def random_lm(world: QAWorld, seed: int = 0):
@@ -104,11 +106,19 @@ def _run(name: str, store, *sets: str, preset: str | None = None, in_process: bo
 def test_any_local_hf_model_replaces_pi_base(policy_dir, store, monkeypatch):
     monkeypatch.delenv("GOODHARTLAB_CACHE", raising=False)
     run_dir, m = _run("rlhf", store, *TINY_RUN, f"policy_model={policy_dir}")
-    assert {"best-of-n", "RL β=0.1"} == set(m.series)
+    assert {"best-of-n", "RL β=0.1", "DPO β=0.1"} == set(m.series)
     bon = m[m.series == "best-of-n"]
     assert list(bon.pressure) == [1, 2, 4, 8] and np.allclose(bon.kl, np.log(bon.pressure) - (bon.pressure - 1) / bon.pressure)
-    rl = m[m.series != "best-of-n"]
+    rl = m[m.series == "RL β=0.1"]
     assert list(rl.pressure) == [0, 1, 2] and (rl.kl_low <= rl.kl_high).all()
+    dpo = m[m.series == "DPO β=0.1"]
+    assert dpo.pressure.iloc[0] == 0 and dpo.pressure.iloc[-1] > 0 and (dpo.kl_low <= dpo.kl_high).all()
+    history = pd.read_csv(run_dir / "tables" / "history.csv")
+    assert set(history.method) == {"RL", "DPO"} and {"grad_norm", "loss", "clip_frac", "margin"} <= set(history.columns)
+    comparisons = pd.read_csv(run_dir / "tables" / "comparisons.csv")
+    assert {"prompt", "chosen", "rejected"} <= set(comparisons.columns) and len(comparisons) == 16
+    assert comparisons.prompt.str.startswith("q :").all()
+    assert (run_dir / "tables" / "calibration.csv").exists() and (run_dir / "figures" / "optimizer_history.png").exists()
     for col in ("proxy", "rater", "gold", "gold_pref", "misconception_rate", "fabricated_citation_rate",
                 "offer_or_threat_rate", "flattery_rate", "filler_rate", "true_claim_rate", "mean_length"):
         assert m[col].notna().all(), col
