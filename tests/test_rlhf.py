@@ -69,6 +69,15 @@ def test_gold_is_unreachable_from_the_optimizers_inputs(monkeypatch):
                       RLOOConfig(beta=0.1, k=2, prompts_per_step=2, steps=2, max_new_tokens=6, checkpoint_every=1),
                       torch.Generator().manual_seed(1), eos_id=tok.eos_token_id, pad_id=tok.pad_token_id)
     assert len(hist) == 2 and seen == [4, 4]
+    # Direct alignment learns from the same token ids and nothing else.
+    from goodhartlab.optim.dpo import DPOConfig, train_dpo
+
+    for kind in ("dpo", "ipo"):
+        policy = copy.deepcopy(model).requires_grad_(True)
+        hist = train_dpo(policy, model, [base.lead + p for p in data.prompts], data.chosen, data.rejected,
+                         DPOConfig(beta=0.1, kind=kind, epochs=1, batch_size=8, checkpoint_every=1),
+                         torch.Generator().manual_seed(2), eos_id=tok.eos_token_id, pad_id=tok.pad_token_id)
+        assert len(hist) == round(len(data.prompts) / 8) and hist[-1]["loss"] != hist[0]["loss"]
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +189,21 @@ def test_a_missing_policy_model_is_one_line(store, tmp_path):
     proc = cli("run", "rlhf", "--set", f"policy_model={tmp_path / 'nope'}", store=store)
     assert proc.returncode == 2 and "policy_model" in proc.stderr and "config.json" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_rater_plugin_named_by_import_path_replaces_the_rater(policy_dir, store):
+    """Issue 14: the config's `rater: module:Class` swaps the rater; the comparisons are that rater's picks."""
+    run_dir, m = _run("rlhf", store, *TINY_RUN, f"policy_model={policy_dir}", "rater=plugin_rater:ShortAnswerRater",
+                      "rater_agreement=null", "rm.comparisons=24", in_process=True)
+    comparisons = pd.read_csv(run_dir / "tables" / "comparisons.csv").fillna("")
+    chosen = comparisons.chosen.str.split().str.len().fillna(0)
+    rejected = comparisons.rejected.str.split().str.len().fillna(0)
+    assert (chosen <= rejected).all() and (chosen < rejected).any()
+    raters = pd.read_csv(run_dir / "tables" / "raters.csv")
+    assert raters.plugin.iloc[0] == "plugin_rater:ShortAnswerRater" and not raters.calibrated.iloc[0]
+    assert m.rater.between(0, 1).all()
+
+
+def test_a_bad_rater_path_is_one_line(store):
+    proc = cli("run", "rlhf", "--set", "rater=no_such_module:Rater", store=store)
+    assert proc.returncode == 2 and "rater" in proc.stderr and "Traceback" not in proc.stderr

@@ -53,10 +53,7 @@ class Loopholes(BaseModel):
         """The profile at strength ``t`` in [0, 1]: 0 = gold on the calibrated loopholes, 1 = this profile."""
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"strength must be in [0, 1], got {t}")
-        return self.model_copy(update={
-            "misconception_belief": t * self.misconception_belief,
-            "citation_check": 1 - t * (1 - self.citation_check),
-            "cost_notice": 1 - t * (1 - self.cost_notice),
-            "confidence_bonus": t * self.confidence_bonus,
-            "flattery_bonus": t * self.flattery_bonus,
-        })
+        update = {"misconception_belief": t * self.misconception_belief,
+                  "citation_check": 1 - t * (1 - self.citation_check), "cost_notice": 1 - t * (1 - self.cost_notice),
+                  "confidence_bonus": t * self.confidence_bonus, "flattery_bonus": t * self.flattery_bonus}
+        return self.model_copy(update={k: round(v, 12) for k, v in update.items()})  # 1 − (1 − x) is x again
