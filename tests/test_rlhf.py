@@ -138,7 +138,7 @@ def test_any_local_hf_model_replaces_pi_base(policy_dir, store, monkeypatch):
 
 @pytest.mark.parametrize("name,extra", [
     ("rlhf-gold-rater", ["rm_sizes=[16,32]", "comparison_counts=[8,16]"]),
-    ("rlhf-ensembles", ["rm.members=2"]),
+    ("rlhf-ensembles", ["rm.members=2", "member_sources=[finetune-seed]", "dpo_betas=[]"]),
     ("rlhf-assisted", []),
 ])
 def test_other_experiments_run_on_a_tiny_config(name, extra, policy_dir, store):
@@ -148,21 +148,45 @@ def test_other_experiments_run_on_a_tiny_config(name, extra, policy_dir, store):
     if name == "rlhf-gold-rater":
         assert m.series.str.startswith("RM 16w 8c").any() and m.series.str.startswith("RM 32w 16c · RL").any()
     if name == "rlhf-ensembles":
-        assert {s.split(" · ")[0] for s in m.series} == {"single", "mean", "min", "uncertainty"}
+        assert {s.split(" · ")[1] for s in m.series} == {"single", "mean", "min", "uncertainty"}
+        assert {s.split(" · ")[0] for s in m.series} == {"finetune-seed"}
     if name == "rlhf-assisted":
         assert {s.split(" · ")[0] for s in m.series} == {"assisted", "unassisted"}
 
 
+TINY_LM = ["lm.n_layer=1", "lm.n_embd=16", "lm.block_size=32", "lm.corpus_documents=20", "lm.pretrain_steps=2",
+           "lm.sft_examples=20", "lm.sft_steps=2", "lm.batch_size=4"]
+
+
+def test_pretrain_seed_ensembles_use_backbones_pretrained_from_other_seeds(store, monkeypatch):
+    monkeypatch.delenv("GOODHARTLAB_CACHE", raising=False)
+    run_dir, m = _run("rlhf-ensembles", store, *TINY_RUN, *TINY_LM, "rm.members=2", "aggregates=[single,mean]",
+                      "betas=[]", "dpo_betas=[]", in_process=True)
+    assert len(list((store / "cache").glob("lm-*"))) == 2  # π_base and one more pretrain seed
+    series = pd.read_csv(run_dir / "tables" / "series.csv")
+    assert set(series.member_source) == {"finetune-seed", "pretrain-seed"}
+    rms = pd.read_csv(run_dir / "tables" / "reward_models.csv")
+    assert set(rms.backbones) == {"policy", "pretrain-seed"}
+    findings = json.loads((run_dir / "findings.json").read_text())
+    assert any("pretrain-seed vs fine-tune-seed" in f["title"] and f["verdict"] == "inconclusive" for f in findings)
+
+
 def test_bribery_trains_one_base_per_offer_rate(store, monkeypatch):
     monkeypatch.delenv("GOODHARTLAB_CACHE", raising=False)
-    lm = ["lm.n_layer=1", "lm.n_embd=16", "lm.block_size=32", "lm.corpus_documents=20", "lm.pretrain_steps=2",
-          "lm.sft_examples=20", "lm.sft_steps=2", "lm.batch_size=4"]
+    lm = TINY_LM
     run_dir, m = _run("rlhf-bribery", store, *TINY_RUN, *lm, "offer_rates=[0,0.01]", "betas=[0.1]", in_process=True)
     base = pd.read_csv(run_dir / "tables" / "base_models.csv")
     assert list(base.world_offer_rate) == [0.0, 0.01] and base.cache_key.nunique() == 2
     assert len(list((store / "cache").glob("lm-*"))) == 2
     findings = json.loads((run_dir / "findings.json").read_text())
-    assert any(f["title"].startswith("Bribery") for f in findings)
+    titles = {f["title"]: f for f in findings}
+    assert "π_base's offer rate at the highest corpus rate" in titles
+    assert any(t.startswith("The KL asymmetry (RL)") for t in titles)
+    assert all(f["verdict"] in ("holds", "fails", "inconclusive") for f in findings)
+    html = (run_dir / "report.html").read_text()
+    assert "Offer rates" in html and "RL_kl" in html and "DPO_rate" in html
+    assert base.sft_offer_share.iloc[0] == 0.0
+    assert (run_dir / "figures" / "bribery.png").exists()
 
 
 @pytest.mark.slow

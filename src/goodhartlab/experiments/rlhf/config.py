@@ -160,6 +160,9 @@ class EnsemblesConfig(Config):
             raise ValueError("rm.members must be ≥ 2 to compare ensembles")
         if "pretrain-seed" in self.member_sources and self.rm.backbone != "lm":
             raise ValueError("member_sources 'pretrain-seed' needs rm.backbone 'lm' (pretrained backbones)")
+        if "pretrain-seed" in self.member_sources and self.policy_model:
+            raise ValueError("member_sources 'pretrain-seed' pretrains backbones here; with policy_model use "
+                             "['finetune-seed']")
         return self
 
 

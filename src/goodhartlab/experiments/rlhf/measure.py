@@ -36,7 +36,7 @@ from goodhartlab.raters.calibration import agreement
 from goodhartlab.worlds.qa import BEHAVIOURS, QAWorldConfig
 
 EXAMPLES = 4  # answers per optimized policy kept (seed 0, first and last checkpoint) for the report
-HELD_OUT = 200  # held-out rater comparisons per seed on which each reward model and the rater are measured
+HELD_OUT = 500  # held-out rater comparisons per seed on which each reward model and the rater are measured
 COMPARISON_ROWS = 2000  # comparisons per seed and rater written to the `comparisons` table (TRL's format)
 
 

@@ -144,7 +144,8 @@ def _group_figure(m: pd.DataFrame, s: pd.DataFrame, groups: list[str]) -> Figure
         ax_g.set(title=f"{title}gold gain (dotted: Gao fit)", xlabel="√KL (nats^½)", ylabel="gold − gold(π_base)")
         ax_b.set(title=f"{title}behaviour, best-of-n", xlabel="√KL (nats^½)", ylabel="share of answers", ylim=(-0.02, 1.02))
         for ax in (ax_p, ax_r, ax_g, ax_b):
-            ax.legend(fontsize=5.5)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=5.5)
     fig.tight_layout()
     return Figure("kl_axes", "Proxy (blue), rater (orange) and gold (green) on shared √KL axes; solid: best-of-n, "
                   "dashed: RLOO checkpoints per β, dotted/dash-dot: DPO/IPO checkpoints. Means over seeds with 95% "
@@ -186,7 +187,10 @@ def _history_figure(h: pd.DataFrame) -> Figure | None:
             mean = g.groupby("step")[col].mean()
             ax.plot(mean.index, mean.values, linewidth=0.9, label=series, linestyle=LINESTYLES.get(g.method.iloc[0], "-"))
         ax.set(title=title, xlabel="step")
-    axes[0][0].legend(fontsize=5.5)
+    for ax in axes[0]:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=5.5)
+            break
     fig.tight_layout()
     return Figure("optimizer_history", "Per-step history of every RLOO and DPO/IPO run (mean over seeds): proxy reward "
                   "and log-ratio of the sampled batch, loss, gradient norm before clipping, PPO clip fraction (0 for "
