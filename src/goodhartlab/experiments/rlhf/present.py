@@ -226,7 +226,11 @@ def _agreement_finding(results) -> Finding:
         return Finding("Rater–gold agreement on π_base pairs", "No agreement was recorded.")
     parts, evidence, verdicts = [], {}, []
     for (world, rater), g in ra.groupby(["world", "rater"], sort=False):
-        est = stats.mean(g.agreement.values, "seed")
+        # The rater is fixed per world and the pairs are i.i.d. π_base draws, so the pair is the independent unit.
+        # Each pair's agreement is a probability in [0, 1], whose variance is at most a Bernoulli's: the Wilson
+        # interval on the pooled sum is conservative.
+        est = stats.proportion(int(round(float((g.agreement * g.untied_pairs).sum()))), int(g.untied_pairs.sum()),
+                               "untied pair")
         cal = raters[(raters.world == world) & (raters.rater == rater)] if raters is not None else pd.DataFrame()
         calibrated = bool(len(cal) and cal.calibrated.astype(bool).iloc[0])
         key = f"{world}/{rater}"
@@ -234,7 +238,7 @@ def _agreement_finding(results) -> Finding:
         if calibrated:
             verdicts.append(stats.all_of(stats.verdict(est, ">", 0.70), stats.verdict(est, "<", 0.80)))
             c = cal.iloc[0]
-            parts.append(f"{key}: {est} on held-out pairs ({int(g.untied_pairs.mean())} untied per seed; noiseless "
+            parts.append(f"{key}: {est} on held-out pairs ({len(g)} seeds' sets pooled; noiseless "
                          f"order {g.noiseless_agreement.mean():.3f}); calibrated on {int(c.calibration_untied_pairs)} "
                          f"untied pairs to strength {c.strength:.3f} (agreement there {c.calibration_agreement:.3f})")
         else:
@@ -253,7 +257,9 @@ def _first(s: pd.DataFrame, method: str) -> pd.Series | None:
 
 
 def _best_pressure(g: pd.DataFrame) -> float:
-    return float(g.groupby("pressure").gold_gain.mean().idxmax())
+    """The pressure of the highest mean gold gain, π_base itself (the lowest pressure) excluded when there is more."""
+    means = g.groupby("pressure").gold_gain.mean()
+    return float((means.iloc[1:] if len(means) > 1 else means).idxmax())
 
 
 def _gold_rises(m: pd.DataFrame, s: pd.DataFrame, method: str) -> Finding | None:
