@@ -6,5 +6,13 @@ from goodhartlab.raters.critique import Critique, critique_citations
 from goodhartlab.raters.loopholes import Loopholes
 from goodhartlab.raters.rater import Rater, build_rater
 
-__all__ = ["STIENNON_AGREEMENT", "Calibration", "Critique", "Loopholes", "Rater", "build_rater", "calibrate",
-           "critique_citations"]
+__all__ = [
+    "STIENNON_AGREEMENT",
+    "Calibration",
+    "Critique",
+    "Loopholes",
+    "Rater",
+    "build_rater",
+    "calibrate",
+    "critique_citations",
+]

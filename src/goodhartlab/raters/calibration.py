@@ -17,7 +17,9 @@ import numpy as np
 
 from goodhartlab.raters.loopholes import Loopholes
 
-STIENNON_AGREEMENT = 0.77  # labeller–researcher agreement, Stiennon et al. 2020 (77 ± 2%)
+STIENNON_AGREEMENT = (
+    0.77  # labeller–researcher agreement, Stiennon et al. 2020 (77 ± 2%)
+)
 GRID = tuple(np.round(np.linspace(0.0, 1.0, 11), 2))
 
 
@@ -25,14 +27,24 @@ GRID = tuple(np.round(np.linspace(0.0, 1.0, 11), 2))
 class Calibration:
     strength: float
     loopholes: Loopholes
-    agreement: float           # P(rater's pick = gold's) on untied π_base pairs, with the rater's noise
-    noiseless_agreement: float  # the rater's own order (no noise) vs gold's; rater ties count ½
+    agreement: (
+        float  # P(rater's pick = gold's) on untied π_base pairs, with the rater's noise
+    )
+    noiseless_agreement: (
+        float  # the rater's own order (no noise) vs gold's; rater ties count ½
+    )
     untied_pairs: int
-    table: list[dict]           # every strength tried, in order of trial
+    table: list[dict]  # every strength tried, in order of trial
 
 
-def agreement(rater, gold_a: np.ndarray, gold_b: np.ndarray, qids: Sequence[int], a: Sequence[str],
-              b: Sequence[str]) -> tuple[float, float, int]:
+def agreement(
+    rater,
+    gold_a: np.ndarray,
+    gold_b: np.ndarray,
+    qids: Sequence[int],
+    a: Sequence[str],
+    b: Sequence[str],
+) -> tuple[float, float, int]:
     """(agreement with noise, noiseless agreement, untied pairs) of ``rater`` with gold on pairs (a, b)."""
     keep = gold_a != gold_b
     if not keep.any():
@@ -48,9 +60,17 @@ def agreement(rater, gold_a: np.ndarray, gold_b: np.ndarray, qids: Sequence[int]
     return float(noisy.mean()), float(hard.mean()), int(keep.sum())
 
 
-def calibrate(make_rater: Callable[[Loopholes], object], profile: Loopholes, gold_a: np.ndarray, gold_b: np.ndarray,
-              qids: Sequence[int], a: Sequence[str], b: Sequence[str], target: float = STIENNON_AGREEMENT,
-              bisections: int = 7) -> Calibration:
+def calibrate(
+    make_rater: Callable[[Loopholes], object],
+    profile: Loopholes,
+    gold_a: np.ndarray,
+    gold_b: np.ndarray,
+    qids: Sequence[int],
+    a: Sequence[str],
+    b: Sequence[str],
+    target: float = STIENNON_AGREEMENT,
+    bisections: int = 7,
+) -> Calibration:
     """The strength t in [0, 1] whose rater ``make_rater(profile.scaled(t))`` agrees with gold closest to
     ``target`` on the π_base pairs (qids, a, b) with gold scores (gold_a, gold_b)."""
     gold_a, gold_b = np.asarray(gold_a, dtype=float), np.asarray(gold_b, dtype=float)
@@ -59,8 +79,15 @@ def calibrate(make_rater: Callable[[Loopholes], object], profile: Loopholes, gol
     def trial(t: float) -> float:
         t = float(round(t, 4))
         if t not in rows:
-            noisy, hard, n = agreement(make_rater(profile.scaled(t)), gold_a, gold_b, qids, a, b)
-            rows[t] = {"strength": t, "agreement": noisy, "noiseless_agreement": hard, "untied_pairs": n}
+            noisy, hard, n = agreement(
+                make_rater(profile.scaled(t)), gold_a, gold_b, qids, a, b
+            )
+            rows[t] = {
+                "strength": t,
+                "agreement": noisy,
+                "noiseless_agreement": hard,
+                "untied_pairs": n,
+            }
         return rows[t]["agreement"]
 
     values = [trial(t) for t in GRID]
@@ -72,7 +99,15 @@ def calibrate(make_rater: Callable[[Loopholes], object], profile: Loopholes, gol
         for _ in range(bisections):
             mid = (lo + hi) / 2
             lo, hi = (mid, hi) if trial(mid) >= target else (lo, mid)
-    best = min(rows.values(), key=lambda r: (abs(r["agreement"] - target), r["strength"]))
+    best = min(
+        rows.values(), key=lambda r: (abs(r["agreement"] - target), r["strength"])
+    )
     table = [{**r, "chosen": r is best, "target": target} for r in rows.values()]
-    return Calibration(best["strength"], profile.scaled(best["strength"]), best["agreement"],
-                       best["noiseless_agreement"], best["untied_pairs"], table)
+    return Calibration(
+        best["strength"],
+        profile.scaled(best["strength"]),
+        best["agreement"],
+        best["noiseless_agreement"],
+        best["untied_pairs"],
+        table,
+    )

@@ -28,7 +28,12 @@ import torch
 from goodhartlab.core.records import Measurement
 from goodhartlab.core.rng import int_seed
 from goodhartlab.models.configs import RMConfig
-from goodhartlab.models.reward_model import Comparisons, RewardEnsemble, pairwise_accuracy, train_ensemble
+from goodhartlab.models.reward_model import (
+    Comparisons,
+    RewardEnsemble,
+    pairwise_accuracy,
+    train_ensemble,
+)
 from goodhartlab.models.tokenizer import decode
 from goodhartlab.pipelines.qa_base import Base, build_base, draw
 from goodhartlab.raters import Calibration, Loopholes, build_rater, calibrate
@@ -43,16 +48,18 @@ COMPARISON_ROWS = 2000  # comparisons per seed and rater written to the `compari
 # -- arms: typed records of what runs ----------------------------------------------------------------
 @dataclass(frozen=True)
 class RaterSpec:
-    loopholes: Loopholes                 # the profile (calibration scales it)
+    loopholes: Loopholes  # the profile (calibration scales it)
     assisted: bool = False
-    agreement_target: float | None = None  # calibrate to this agreement with gold on π_base pairs; None: as given
-    plugin: str | None = None            # "module:Class" of a user's rater
+    agreement_target: float | None = (
+        None  # calibrate to this agreement with gold on π_base pairs; None: as given
+    )
+    plugin: str | None = None  # "module:Class" of a user's rater
 
 
 @dataclass(frozen=True)
 class ProxySpec:
-    label: str           # "" for a lone reward model
-    aggregate: str       # mean | min | uncertainty
+    label: str  # "" for a lone reward model
+    aggregate: str  # mean | min | uncertainty
     members: int | None  # first k members (None: all)
 
 
@@ -91,20 +98,33 @@ class Arm:
 
 def optimizers_of(config, bon: bool = True) -> tuple:
     """Best-of-n, RLOO at every β and DPO/IPO at every DPO β, as the config asks."""
-    return ((BestOfN(),) if bon else ()) + tuple(RLOO(b) for b in config.betas) + tuple(
-        DirectAlignment(b, loss) for b in config.dpo_betas for loss in config.dpo_losses)
+    return (
+        ((BestOfN(),) if bon else ())
+        + tuple(RLOO(b) for b in config.betas)
+        + tuple(
+            DirectAlignment(b, loss)
+            for b in config.dpo_betas
+            for loss in config.dpo_losses
+        )
+    )
 
 
 def series_name(arm: Arm, proxy: ProxySpec | None, opt) -> str:
-    method = {BestOfN: lambda o: "best-of-n", RLOO: lambda o: f"RL β={o.beta:g}",
-              DirectAlignment: lambda o: f"{o.method} β={o.beta:g}"}[type(opt)](opt)
+    method = {
+        BestOfN: lambda o: "best-of-n",
+        RLOO: lambda o: f"RL β={o.beta:g}",
+        DirectAlignment: lambda o: f"{o.method} β={o.beta:g}",
+    }[type(opt)](opt)
     return " · ".join(x for x in (arm.name, proxy.label if proxy else "", method) if x)
 
 
 # -- measuring samples (with calibration, the only place gold is read) -------------------------------
 def behaviours(parts) -> dict[str, float]:
     """Per-answer behaviour indicators (the world's :data:`BEHAVIOURS`) and its length in tokens."""
-    return {**{name: float(f(parts)) for name, f in BEHAVIOURS.items()}, "length": float(parts.n_tokens)}
+    return {
+        **{name: float(f(parts)) for name, f in BEHAVIOURS.items()},
+        "length": float(parts.n_tokens),
+    }
 
 
 class Evaluator:
@@ -116,22 +136,36 @@ class Evaluator:
     """
 
     def __init__(self, base: Base, rater, qids: list[int], references: list[list[str]]):
-        self.base, self.rater, self.qids, self.references = base, rater, qids, references
+        self.base, self.rater, self.qids, self.references = (
+            base,
+            rater,
+            qids,
+            references,
+        )
         self.gold = base.world.gold_scorer()
-        self.ref_gold = [[self.gold.score(q, t) for t in refs] for q, refs in zip(qids, references)]
+        self.ref_gold = [
+            [self.gold.score(q, t) for t in refs] for q, refs in zip(qids, references)
+        ]
 
-    def measure(self, prompt_index: np.ndarray, sample_index: np.ndarray, texts: list[str]) -> dict[str, np.ndarray]:
+    def measure(
+        self, prompt_index: np.ndarray, sample_index: np.ndarray, texts: list[str]
+    ) -> dict[str, np.ndarray]:
         """Per-sample arrays for answers ``texts`` to questions ``qids[prompt_index]``; each is compared with
         reference ``sample_index % R`` of its question."""
         world, R = self.base.world, len(self.references[0])
         qs = [self.qids[i] for i in prompt_index]
         refs = [self.references[i][j % R] for i, j in zip(prompt_index, sample_index)]
-        ref_gold = np.array([self.ref_gold[i][j % R] for i, j in zip(prompt_index, sample_index)])
+        ref_gold = np.array(
+            [self.ref_gold[i][j % R] for i, j in zip(prompt_index, sample_index)]
+        )
         gold = np.array([self.gold.score(q, t) for q, t in zip(qs, texts)])
         # The rater's choice probability (Boltzmann), i.e. the expected preference rate: no sampling noise added.
-        out = {"rater_pref": np.asarray(self.rater.prefer(qs, texts, refs), dtype=float),
-               "rater_score": np.asarray(self.rater.score(qs, texts), dtype=float),
-               "gold": gold, "gold_pref": (gold > ref_gold) + 0.5 * (gold == ref_gold)}
+        out = {
+            "rater_pref": np.asarray(self.rater.prefer(qs, texts, refs), dtype=float),
+            "rater_score": np.asarray(self.rater.score(qs, texts), dtype=float),
+            "gold": gold,
+            "gold_pref": (gold > ref_gold) + 0.5 * (gold == ref_gold),
+        }
         rows = [behaviours(world.parse(q, t)) for q, t in zip(qs, texts)]
         for b in rows[0]:
             out[b] = np.array([r[b] for r in rows])
@@ -145,21 +179,46 @@ def rm_gold_agreement(proxy: np.ndarray, gold: np.ndarray) -> float:
     for p, g in zip(proxy, gold):
         dp, dg = p[:, None] - p[None, :], g[:, None] - g[None, :]
         keep = np.triu(dg != 0, 1)
-        hits += float(np.sum(np.where(dp[keep] == 0, 0.5, np.sign(dp[keep]) == np.sign(dg[keep]))))
+        hits += float(
+            np.sum(np.where(dp[keep] == 0, 0.5, np.sign(dp[keep]) == np.sign(dg[keep])))
+        )
         n += int(keep.sum())
     return hits / n if n else float("nan")
 
 
-def row(series: str, pressure_name: str, pressure: float, kl: float, proxy: float, m: dict[str, float], seed: int,
-        base_gold: float, **extra: float) -> Measurement:
+def row(
+    series: str,
+    pressure_name: str,
+    pressure: float,
+    kl: float,
+    proxy: float,
+    m: dict[str, float],
+    seed: int,
+    base_gold: float,
+    **extra: float,
+) -> Measurement:
     """A measurement: proxy = reward-model score, rater = rater preference rate vs π_base, gold = gold score;
     extras: gold preference rate, gold − gold(π_base), rater score, behaviour rates."""
-    return Measurement(series=series, pressure_name=pressure_name, pressure=float(pressure), kl=float(kl),
-                       proxy=float(proxy), rater=m["rater_pref"], gold=m["gold"], seed=seed,
-                       extra={"gold_pref": m["gold_pref"], "gold_gain": m["gold"] - base_gold,
-                              "rater_score": m["rater_score"],
-                              **{f"{b}_rate" if b != "length" else "mean_length": m[b] for b in [*BEHAVIOURS, "length"]},
-                              **extra})
+    return Measurement(
+        series=series,
+        pressure_name=pressure_name,
+        pressure=float(pressure),
+        kl=float(kl),
+        proxy=float(proxy),
+        rater=m["rater_pref"],
+        gold=m["gold"],
+        seed=seed,
+        extra={
+            "gold_pref": m["gold_pref"],
+            "gold_gain": m["gold"] - base_gold,
+            "rater_score": m["rater_score"],
+            **{
+                f"{b}_rate" if b != "length" else "mean_length": m[b]
+                for b in [*BEHAVIOURS, "length"]
+            },
+            **extra,
+        },
+    )
 
 
 # -- stage: the rater -----------------------------------------------------------------------------------
@@ -168,43 +227,82 @@ def make_rater(base: Base, spec: RaterSpec, loopholes: Loopholes, temperature: f
         return build_rater(base.world, loopholes, temperature, assisted=spec.assisted)
     from goodhartlab.core.imports import load_object
 
-    return load_object(spec.plugin, "rater")(world=base.world, loopholes=loopholes, temperature=temperature,
-                                             assisted=spec.assisted, belief_seed=0)
+    return load_object(spec.plugin, "rater")(
+        world=base.world,
+        loopholes=loopholes,
+        temperature=temperature,
+        assisted=spec.assisted,
+        belief_seed=0,
+    )
 
 
-def rater_stage(base: Base, spec: RaterSpec, config, ctx) -> tuple[object, Calibration | None]:
+def rater_stage(
+    base: Base, spec: RaterSpec, config, ctx
+) -> tuple[object, Calibration | None]:
     """The rater of this world; with a target, its loophole strength calibrated on fresh π_base pairs only."""
     if spec.agreement_target is None or spec.loopholes.is_gold:
         return make_rater(base, spec, spec.loopholes, config.rater_temperature), None
     qids = [q.id for q in base.world.questions]
-    qs = [int(q) for q in ctx.rng(base.label, "calibration questions").choice(qids, config.calibration_pairs)]
+    qs = [
+        int(q)
+        for q in ctx.rng(base.label, "calibration questions").choice(
+            qids, config.calibration_pairs
+        )
+    ]
     gen = ctx.torch_generator(base.label, "calibration pairs")
-    a = [decode(base.tokenizer, x) for x in draw(base, base.model, qs, gen, config.max_new_tokens)]
-    b = [decode(base.tokenizer, x) for x in draw(base, base.model, qs, gen, config.max_new_tokens)]
+    a = [
+        decode(base.tokenizer, x)
+        for x in draw(base, base.model, qs, gen, config.max_new_tokens)
+    ]
+    b = [
+        decode(base.tokenizer, x)
+        for x in draw(base, base.model, qs, gen, config.max_new_tokens)
+    ]
     gold = base.world.gold_scorer()
-    cal = calibrate(lambda lh: make_rater(base, spec, lh, config.rater_temperature), spec.loopholes,
-                    gold.score_many(qs, a), gold.score_many(qs, b), qs, a, b, target=spec.agreement_target)
+    cal = calibrate(
+        lambda lh: make_rater(base, spec, lh, config.rater_temperature),
+        spec.loopholes,
+        gold.score_many(qs, a),
+        gold.score_many(qs, b),
+        qs,
+        a,
+        b,
+        target=spec.agreement_target,
+    )
     return make_rater(base, spec, cal.loopholes, config.rater_temperature), cal
 
 
 # -- stage: comparisons (the learners' only input from the rater) -------------------------------------
-def collect_comparisons(base: Base, rater, qids: list[int], generator: torch.Generator, rng: np.random.Generator,
-                        max_new_tokens: int) -> Comparisons:
+def collect_comparisons(
+    base: Base,
+    rater,
+    qids: list[int],
+    generator: torch.Generator,
+    rng: np.random.Generator,
+    max_new_tokens: int,
+) -> Comparisons:
     """Two π_base answers per question in ``qids``; the rater picks one. Only ids and the pick leave here."""
     a = draw(base, base.model, qids, generator, max_new_tokens)
     b = draw(base, base.model, qids, generator, max_new_tokens)
     tok = base.tokenizer
-    p = np.asarray(rater.prefer(qids, [decode(tok, x) for x in a], [decode(tok, x) for x in b]), dtype=float)
+    p = np.asarray(
+        rater.prefer(qids, [decode(tok, x) for x in a], [decode(tok, x) for x in b]),
+        dtype=float,
+    )
     first = rng.random(len(p)) < p  # one uniform per pair: the rater's Boltzmann pick
-    return Comparisons(prompts=[base.prompt_ids[q] for q in qids],
-                       chosen=[x if f else y for x, y, f in zip(a, b, first)],
-                       rejected=[y if f else x for x, y, f in zip(a, b, first)])
+    return Comparisons(
+        prompts=[base.prompt_ids[q] for q in qids],
+        chosen=[x if f else y for x, y, f in zip(a, b, first)],
+        rejected=[y if f else x for x, y, f in zip(a, b, first)],
+    )
 
 
 def reward_fn_for(proxy: RewardEnsemble, prompts: list[list[int]]):
     """RLOO's reward: the proxy on token ids. ``reward_fn(prompt_indices, responses) -> Tensor[B]``."""
 
-    def reward_fn(prompt_indices: list[int], responses: list[list[int]]) -> torch.Tensor:
+    def reward_fn(
+        prompt_indices: list[int], responses: list[list[int]]
+    ) -> torch.Tensor:
         return proxy.score([prompts[i] for i in prompt_indices], responses)
 
     return reward_fn
@@ -224,7 +322,13 @@ class SeedState:
     comparisons: dict = field(default_factory=dict)
 
 
-def run_arms(config, ctx, arms: list[Arm], worlds: dict[str, QAWorldConfig], pretrain_backbones: int = 0) -> None:
+def run_arms(
+    config,
+    ctx,
+    arms: list[Arm],
+    worlds: dict[str, QAWorldConfig],
+    pretrain_backbones: int = 0,
+) -> None:
     """Everything: for each world its π_base and rater, then per seed and arm the comparisons, reward models and
     optimizers, measured by the evaluator; records measurements and tables through ``ctx``."""
     _quiet_transformers()
@@ -235,8 +339,19 @@ def run_arms(config, ctx, arms: list[Arm], worlds: dict[str, QAWorldConfig], pre
         ctx.log(f"π_base '{label}': {base.info}")
         base_rows.append(_base_row(base, wcfg, config, ctx))
         mine = [a for a in arms if a.world == label]
-        backbones = ([base.model] + [build_base(wcfg, config.lm, config.seed, ctx, label, pretrain_seed=k).model
-                                     for k in range(1, pretrain_backbones)]) if pretrain_backbones else None
+        backbones = (
+            (
+                [base.model]
+                + [
+                    build_base(
+                        wcfg, config.lm, config.seed, ctx, label, pretrain_seed=k
+                    ).model
+                    for k in range(1, pretrain_backbones)
+                ]
+            )
+            if pretrain_backbones
+            else None
+        )
         # 2. raters, calibrated on π_base pairs before any optimization (one per distinct spec)
         raters = {}
         for spec in dict.fromkeys(a.rater for a in mine):
@@ -245,61 +360,150 @@ def run_arms(config, ctx, arms: list[Arm], worlds: dict[str, QAWorldConfig], pre
         eval_qids = _eval_questions(base, config)
         train_qids = [q.id for q in base.world.questions]
         for seed in range(config.seeds):
-            state = _seed_state(base, config, ctx, seed, eval_qids, any(isinstance(o, BestOfN) for a in mine
-                                                                         for o in a.optimizers))
+            state = _seed_state(
+                base,
+                config,
+                ctx,
+                seed,
+                eval_qids,
+                any(isinstance(o, BestOfN) for a in mine for o in a.optimizers),
+            )
             for arm in mine:
                 rater = raters[arm.rater]
                 evaluator = Evaluator(base, rater, eval_qids, state.refs)
-                base_gold = float(np.mean(evaluator.gold.score_many(np.repeat(eval_qids, config.bon_pool),
-                                                                    state.pool_texts)))
+                base_gold = float(
+                    np.mean(
+                        evaluator.gold.score_many(
+                            np.repeat(eval_qids, config.bon_pool), state.pool_texts
+                        )
+                    )
+                )
                 # 3. comparisons: arms with the same rater share one set; smaller data sizes use its prefix
-                data, held, gold_acc = _comparisons(base, arm, mine, rater, state, config, ctx, train_qids)
+                data, held, gold_acc = _comparisons(
+                    base, arm, mine, rater, state, config, ctx, train_qids
+                )
                 # 4. reward models
                 members = backbones if arm.backbones == "pretrain-seed" else None
-                ensemble, log = train_ensemble(arm.rm, data, base.model, base.tokenizer,
-                                               int_seed(ctx.seed, label, seed, arm.name, "rm"), ctx.progress, members)
+                ensemble, log = train_ensemble(
+                    arm.rm,
+                    data,
+                    base.model,
+                    base.tokenizer,
+                    int_seed(ctx.seed, label, seed, arm.name, "rm"),
+                    ctx.progress,
+                    members,
+                )
                 # 5. optimizers, each measured by the evaluator
                 for spec in arm.proxies:
                     proxy = ensemble.with_aggregate(spec.aggregate, spec.members)
-                    rm_rows.append({"world": label, "seed": seed, "arm": arm.name, "proxy": spec.label or "single",
-                                    "members": len(proxy.members), "comparisons": arm.rm.comparisons,
-                                    "backbone": arm.rm.backbone, "backbones": arm.backbones,
-                                    "rm_n_embd": arm.rm.n_embd if arm.rm.backbone == "fresh" else int(base.model.config.hidden_size),
-                                    "train_loss_last": float(np.mean([r["loss_last"] for r in log])),
-                                    "heldout_rater_agreement": pairwise_accuracy(proxy, held),
-                                    "heldout_gold_agreement": gold_acc(proxy)})
+                    rm_rows.append(
+                        {
+                            "world": label,
+                            "seed": seed,
+                            "arm": arm.name,
+                            "proxy": spec.label or "single",
+                            "members": len(proxy.members),
+                            "comparisons": arm.rm.comparisons,
+                            "backbone": arm.rm.backbone,
+                            "backbones": arm.backbones,
+                            "rm_n_embd": arm.rm.n_embd
+                            if arm.rm.backbone == "fresh"
+                            else int(base.model.config.hidden_size),
+                            "train_loss_last": float(
+                                np.mean([r["loss_last"] for r in log])
+                            ),
+                            "heldout_rater_agreement": pairwise_accuracy(proxy, held),
+                            "heldout_gold_agreement": gold_acc(proxy),
+                        }
+                    )
                     for opt in arm.optimizers:
                         if isinstance(opt, DirectAlignment):
                             continue
                         name = series_name(arm, spec, opt)
                         series_rows.append(_series_row(name, arm, spec, opt))
                         if isinstance(opt, BestOfN):
-                            best_of_n(config, ctx, evaluator, proxy, base, state, name, base_gold)
+                            best_of_n(
+                                config,
+                                ctx,
+                                evaluator,
+                                proxy,
+                                base,
+                                state,
+                                name,
+                                base_gold,
+                            )
                         else:
-                            rloo(config, ctx, evaluator, proxy, base, state, train_qids, opt.beta, name, base_gold,
-                                 lambda *n, a=arm.name, p=spec.label, b=opt.beta: ctx.torch_generator(label, seed, a, p, b, *n))
+                            rloo(
+                                config,
+                                ctx,
+                                evaluator,
+                                proxy,
+                                base,
+                                state,
+                                train_qids,
+                                opt.beta,
+                                name,
+                                base_gold,
+                                lambda *n, a=arm.name, p=spec.label, b=opt.beta, w=label, k=seed: (
+                                    ctx.torch_generator(w, k, a, p, b, *n)
+                                ),
+                            )
                 for opt in arm.optimizers:
-                    if isinstance(opt, DirectAlignment):  # on the comparisons themselves: no reward model
+                    if isinstance(
+                        opt, DirectAlignment
+                    ):  # on the comparisons themselves: no reward model
                         name = series_name(arm, None, opt)
                         series_rows.append(_series_row(name, arm, None, opt))
-                        direct(config, ctx, evaluator, ensemble.with_aggregate("mean"), base, state, data, opt, name,
-                               base_gold, lambda *n, a=arm.name, o=opt: ctx.torch_generator(label, seed, a, o.loss, o.beta, *n))
+                        direct(
+                            config,
+                            ctx,
+                            evaluator,
+                            ensemble.with_aggregate("mean"),
+                            base,
+                            state,
+                            data,
+                            opt,
+                            name,
+                            base_gold,
+                            lambda *n, a=arm.name, o=opt, w=label, k=seed: (
+                                ctx.torch_generator(w, k, a, o.loss, o.beta, *n)
+                            ),
+                        )
     ctx.table("series", _unique(series_rows))
     ctx.table("reward_models", rm_rows)
     ctx.table("base_models", base_rows)
 
 
-def _seed_state(base: Base, config, ctx, seed: int, eval_qids: list[int], pool: bool) -> SeedState:
-    gen = lambda *names: ctx.torch_generator(base.label, seed, *names)  # noqa: E731
+def _seed_state(
+    base: Base, config, ctx, seed: int, eval_qids: list[int], pool: bool
+) -> SeedState:
+    gen = lambda *names: ctx.torch_generator(base.label, seed, *names)
     tok, R, N = base.tokenizer, config.eval_samples, config.bon_pool
     # Reference π_base answers: R per evaluation question, shared by every arm.
-    ref_ids = draw(base, base.model, [q for q in eval_qids for _ in range(R)], gen("references"), config.max_new_tokens)
-    refs = [[decode(tok, ref_ids[i * R + j]) for j in range(R)] for i in range(len(eval_qids))]
+    ref_ids = draw(
+        base,
+        base.model,
+        [q for q in eval_qids for _ in range(R)],
+        gen("references"),
+        config.max_new_tokens,
+    )
+    refs = [
+        [decode(tok, ref_ids[i * R + j]) for j in range(R)]
+        for i in range(len(eval_qids))
+    ]
     # One best-of-n pool per seed: N π_base answers per evaluation question, shared by every arm; also the zero
     # of gold gain (its mean gold is π_base's).
     ctx.log(f"best-of-n pool: {len(eval_qids)}×{N} π_base answers, seed {seed}")
-    pool_ids = draw(base, base.model, [q for q in eval_qids for _ in range(N)], gen("pool"), config.max_new_tokens)
-    return SeedState(seed, eval_qids, ref_ids, refs, pool_ids, [decode(tok, r) for r in pool_ids])
+    pool_ids = draw(
+        base,
+        base.model,
+        [q for q in eval_qids for _ in range(N)],
+        gen("pool"),
+        config.max_new_tokens,
+    )
+    return SeedState(
+        seed, eval_qids, ref_ids, refs, pool_ids, [decode(tok, r) for r in pool_ids]
+    )
 
 
 def _comparisons(base, arm, mine, rater, state, config, ctx, train_qids):
@@ -309,69 +513,159 @@ def _comparisons(base, arm, mine, rater, state, config, ctx, train_qids):
         tag = repr(key)
         most = max(a.rm.comparisons for a in mine if a.rater == key)
         ctx.log(f"{most} rater comparisons ({arm.name or 'rater'}), seed {seed}")
-        qs = [int(q) for q in ctx.rng(label, seed, "comparison questions", tag).choice(train_qids, most)]
-        data = collect_comparisons(base, rater, qs, ctx.torch_generator(label, seed, "comparisons", tag),
-                                   ctx.rng(label, seed, "rater", tag), config.max_new_tokens)
-        hq = [int(q) for q in ctx.rng(label, seed, "held-out questions").choice(train_qids, HELD_OUT)]
-        held = collect_comparisons(base, rater, hq, ctx.torch_generator(label, seed, "held-out comparisons"),
-                                   ctx.rng(label, seed, "held-out rater", tag), config.max_new_tokens)
+        qs = [
+            int(q)
+            for q in ctx.rng(label, seed, "comparison questions", tag).choice(
+                train_qids, most
+            )
+        ]
+        data = collect_comparisons(
+            base,
+            rater,
+            qs,
+            ctx.torch_generator(label, seed, "comparisons", tag),
+            ctx.rng(label, seed, "rater", tag),
+            config.max_new_tokens,
+        )
+        hq = [
+            int(q)
+            for q in ctx.rng(label, seed, "held-out questions").choice(
+                train_qids, HELD_OUT
+            )
+        ]
+        held = collect_comparisons(
+            base,
+            rater,
+            hq,
+            ctx.torch_generator(label, seed, "held-out comparisons"),
+            ctx.rng(label, seed, "held-out rater", tag),
+            config.max_new_tokens,
+        )
         state.comparisons[key] = (data, held, _gold_agreement(base, held))
         _record_comparisons(ctx, base, label, seed, arm, rater, data, held, qs)
     data, held, acc = state.comparisons[key]
     return _prefix(data, arm.rm.comparisons), held, acc
 
 
-def _record_rater(ctx, label: str, spec: RaterSpec, rater, cal: Calibration | None) -> None:
+def _record_rater(
+    ctx, label: str, spec: RaterSpec, rater, cal: Calibration | None
+) -> None:
     lh = getattr(rater, "loopholes", spec.loopholes)
-    ctx.table("raters", [{"world": label, "rater": _rater_label(spec), "assisted": spec.assisted,
-                          "plugin": spec.plugin or "", "calibrated": cal is not None,
-                          "target_agreement": spec.agreement_target if cal else float("nan"),
-                          "strength": cal.strength if cal else float("nan"),
-                          "calibration_agreement": cal.agreement if cal else float("nan"),
-                          "calibration_noiseless_agreement": cal.noiseless_agreement if cal else float("nan"),
-                          "calibration_untied_pairs": cal.untied_pairs if cal else 0,
-                          **{f"loophole_{k}": (-1 if v is None else v) for k, v in lh.model_dump().items()}}])
+    ctx.table(
+        "raters",
+        [
+            {
+                "world": label,
+                "rater": _rater_label(spec),
+                "assisted": spec.assisted,
+                "plugin": spec.plugin or "",
+                "calibrated": cal is not None,
+                "target_agreement": spec.agreement_target if cal else float("nan"),
+                "strength": cal.strength if cal else float("nan"),
+                "calibration_agreement": cal.agreement if cal else float("nan"),
+                "calibration_noiseless_agreement": cal.noiseless_agreement
+                if cal
+                else float("nan"),
+                "calibration_untied_pairs": cal.untied_pairs if cal else 0,
+                **{
+                    f"loophole_{k}": (-1 if v is None else v)
+                    for k, v in lh.model_dump().items()
+                },
+            }
+        ],
+    )
     if cal is not None:
-        ctx.table("calibration", [{"world": label, "rater": _rater_label(spec), **r} for r in cal.table])
+        ctx.table(
+            "calibration",
+            [{"world": label, "rater": _rater_label(spec), **r} for r in cal.table],
+        )
 
 
 def _rater_label(spec: RaterSpec) -> str:
-    return ("assisted" if spec.assisted else "unassisted") if not spec.loopholes.is_gold else "gold"
+    return (
+        ("assisted" if spec.assisted else "unassisted")
+        if not spec.loopholes.is_gold
+        else "gold"
+    )
 
 
-def _record_comparisons(ctx, base, label, seed, arm, rater, data: Comparisons, held: Comparisons, qs) -> None:
+def _record_comparisons(
+    ctx, base, label, seed, arm, rater, data: Comparisons, held: Comparisons, qs
+) -> None:
     """The comparisons as text (``prompt``, ``chosen``, ``rejected``: the columns TRL's RewardTrainer reads), and
     the rater's agreement with gold on the held-out pairs of this seed (evaluation only)."""
     tok = base.tokenizer
     prompt_of = {q.id: q.prompt for q in base.world.questions}
     n = min(len(qs), COMPARISON_ROWS)
-    ctx.table("comparisons", [{"world": label, "seed": seed, "rater": _rater_label(arm.rater),
-                               "prompt": prompt_of[q], "chosen": decode(tok, c), "rejected": decode(tok, r)}
-                              for q, c, r in zip(qs[:n], data.chosen[:n], data.rejected[:n])])
+    ctx.table(
+        "comparisons",
+        [
+            {
+                "world": label,
+                "seed": seed,
+                "rater": _rater_label(arm.rater),
+                "prompt": prompt_of[q],
+                "chosen": decode(tok, c),
+                "rejected": decode(tok, r),
+            }
+            for q, c, r in zip(qs[:n], data.chosen[:n], data.rejected[:n])
+        ],
+    )
     qid_of = {tuple(v): q for q, v in base.prompt_ids.items()}
     hq = [qid_of[tuple(p)] for p in held.prompts]
     a = [decode(tok, x) for x in held.chosen]
     b = [decode(tok, x) for x in held.rejected]
     gold = base.world.gold_scorer()
-    noisy, hard, untied = agreement(rater, gold.score_many(hq, a), gold.score_many(hq, b), hq, a, b)
-    ctx.table("rater_agreement", [{"world": label, "seed": seed, "rater": _rater_label(arm.rater),
-                                   "agreement": noisy, "noiseless_agreement": hard, "untied_pairs": untied}])
+    noisy, hard, untied = agreement(
+        rater, gold.score_many(hq, a), gold.score_many(hq, b), hq, a, b
+    )
+    ctx.table(
+        "rater_agreement",
+        [
+            {
+                "world": label,
+                "seed": seed,
+                "rater": _rater_label(arm.rater),
+                "agreement": noisy,
+                "noiseless_agreement": hard,
+                "untied_pairs": untied,
+            }
+        ],
+    )
 
 
 def _series_row(name: str, arm: Arm, proxy: ProxySpec | None, opt) -> dict:
-    return {"series": name, "world": arm.world, "arm": arm.name, "proxy": proxy.label if proxy else "",
-            "method": opt.method, "beta": getattr(opt, "beta", float("nan")), "rater": _rater_label(arm.rater),
-            **arm.tags}
+    return {
+        "series": name,
+        "world": arm.world,
+        "arm": arm.name,
+        "proxy": proxy.label if proxy else "",
+        "method": opt.method,
+        "beta": getattr(opt, "beta", float("nan")),
+        "rater": _rater_label(arm.rater),
+        **arm.tags,
+    }
 
 
 def _base_row(base: Base, wcfg: QAWorldConfig, config, ctx) -> dict:
     """π_base's training log and world settings, and the share of its fine-tuning answers with an offer or
     threat (the same draw as its training data: the same named stream)."""
-    row = {"world": base.label, **{k: v for k, v in base.info.items() if not isinstance(v, dict)},
-           **{f"world_{k}": v for k, v in wcfg.model_dump().items() if isinstance(v, (int, float))}}
+    row = {
+        "world": base.label,
+        **{k: v for k, v in base.info.items() if not isinstance(v, dict)},
+        **{
+            f"world_{k}": v
+            for k, v in wcfg.model_dump().items()
+            if isinstance(v, (int, float))
+        },
+    }
     if not config.policy_model:
-        sft = base.world.sft_examples(config.lm.sft_examples, ctx.rng("sft", base.label))
-        row["sft_offer_share"] = float(np.mean([base.world.parse(q, a).n_manipulation > 0 for q, a in sft]))
+        sft = base.world.sft_examples(
+            config.lm.sft_examples, ctx.rng("sft", base.label)
+        )
+        row["sft_offer_share"] = float(
+            np.mean([base.world.parse(q, a).n_manipulation > 0 for q, a in sft])
+        )
     return row
 
 
@@ -398,7 +692,9 @@ def _prefix(c: Comparisons, n: int) -> Comparisons:
 
 def _eval_questions(base: Base, config) -> list[int]:
     ids = [q.id for q in base.world.questions]
-    pick = np.random.default_rng(0).permutation(len(ids))[: config.eval_prompts]  # fixed by the world, not the seed
+    pick = np.random.default_rng(0).permutation(len(ids))[
+        : config.eval_prompts
+    ]  # fixed by the world, not the seed
     return [ids[i] for i in sorted(pick)]
 
 
@@ -406,37 +702,80 @@ def _gold_agreement(base: Base, held: Comparisons):
     """Evaluation only: share of held-out pairs where the proxy orders the answers as gold does (gold ties skipped)."""
     gold = base.world.gold_scorer()
     qid_of = {tuple(v): q for q, v in base.prompt_ids.items()}
-    ga = np.array([gold.score(qid_of[tuple(p)], decode(base.tokenizer, c)) for p, c in zip(held.prompts, held.chosen)])
-    gb = np.array([gold.score(qid_of[tuple(p)], decode(base.tokenizer, r)) for p, r in zip(held.prompts, held.rejected)])
+    ga = np.array(
+        [
+            gold.score(qid_of[tuple(p)], decode(base.tokenizer, c))
+            for p, c in zip(held.prompts, held.chosen)
+        ]
+    )
+    gb = np.array(
+        [
+            gold.score(qid_of[tuple(p)], decode(base.tokenizer, r))
+            for p, r in zip(held.prompts, held.rejected)
+        ]
+    )
 
     def agreement_of(proxy: RewardEnsemble) -> float:
         a = proxy.score(held.prompts, held.chosen).numpy()
         b = proxy.score(held.prompts, held.rejected).numpy()
         keep = ga != gb
-        return float(np.mean((a[keep] > b[keep]) == (ga[keep] > gb[keep]))) if keep.any() else float("nan")
+        return (
+            float(np.mean((a[keep] > b[keep]) == (ga[keep] > gb[keep])))
+            if keep.any()
+            else float("nan")
+        )
 
     return agreement_of
 
 
 # -- optimizers --------------------------------------------------------------------------------------------
-def best_of_n(config, ctx, evaluator, proxy, base, state: SeedState, name, base_gold) -> None:
+def best_of_n(
+    config, ctx, evaluator, proxy, base, state: SeedState, name, base_gold
+) -> None:
     from goodhartlab.optim.best_of_n import best_of_n_curve, best_of_n_kl
 
     qids, P, N = state.eval_qids, len(state.eval_qids), config.bon_pool
     prompts = [base.prompt_ids[q] for q in qids for _ in range(N)]
     scores = proxy.score(prompts, state.pool_ids).numpy().reshape(P, N)
-    m = evaluator.measure(np.repeat(np.arange(P), N), np.tile(np.arange(N), P), state.pool_texts)
+    m = evaluator.measure(
+        np.repeat(np.arange(P), N), np.tile(np.arange(N), P), state.pool_texts
+    )
     agree = rm_gold_agreement(scores, m["gold"].reshape(P, N))
-    ns = [n for n in (2 ** i for i in range(20)) if n <= N]
+    ns = [n for n in (2**i for i in range(20)) if n <= N]
     curve = best_of_n_curve(scores, {k: v.reshape(P, N) for k, v in m.items()}, ns)
     for i, n in enumerate(ns):
         vals = {k: float(curve[k][i]) for k in m}
-        ctx.record(row(name, "n", n, best_of_n_kl(n), float(curve["proxy"][i]), vals, state.seed, base_gold,
-                       rm_gold_agreement=agree))
+        ctx.record(
+            row(
+                name,
+                "n",
+                n,
+                best_of_n_kl(n),
+                float(curve["proxy"][i]),
+                vals,
+                state.seed,
+                base_gold,
+                rm_gold_agreement=agree,
+            )
+        )
 
 
-def _checkpoint(config, ctx, evaluator, proxy, base, state: SeedState, name, base_gold, gen, pressure_name: str,
-                pressure: float, policy, tag: str, **extra) -> None:
+def _checkpoint(
+    config,
+    ctx,
+    evaluator,
+    proxy,
+    base,
+    state: SeedState,
+    name,
+    base_gold,
+    gen,
+    pressure_name: str,
+    pressure: float,
+    policy,
+    tag: str,
+    **extra,
+) -> None:
     """Evaluate a policy: samples on the evaluation questions → proxy, rater, gold, behaviour, KL to π_base."""
     from goodhartlab.optim.kl import estimate_sequence_kl
 
@@ -446,21 +785,74 @@ def _checkpoint(config, ctx, evaluator, proxy, base, state: SeedState, name, bas
     with torch.no_grad():
         resp = draw(base, policy, rep, gen("eval", tag), config.max_new_tokens)
         texts = [decode(tok, r) for r in resp]
-        per = evaluator.measure(np.repeat(np.arange(len(qids)), S), np.tile(np.arange(S), len(qids)), texts)
+        per = evaluator.measure(
+            np.repeat(np.arange(len(qids)), S), np.tile(np.arange(S), len(qids)), texts
+        )
         scores = proxy.score([base.prompt_ids[q] for q in rep], resp).numpy()
-        kl = estimate_sequence_kl(policy, base.model, base.sampler_prompts(qids), config.kl_samples,
-                                  config.max_new_tokens, gen("kl", tag), eos, pad)
-    agree = rm_gold_agreement(scores.reshape(len(qids), S), per["gold"].reshape(len(qids), S))
-    ctx.record(row(name, pressure_name, pressure, kl.mean, float(scores.mean()), {k: float(np.mean(v)) for k, v in per.items()},
-                   state.seed, base_gold, kl_low=kl.low, kl_high=kl.high, rm_gold_agreement=agree, **extra))
-    if state.seed == 0 and tag in ("first", "last"):  # a few answers to read, first and last checkpoint
+        kl = estimate_sequence_kl(
+            policy,
+            base.model,
+            base.sampler_prompts(qids),
+            config.kl_samples,
+            config.max_new_tokens,
+            gen("kl", tag),
+            eos,
+            pad,
+        )
+    agree = rm_gold_agreement(
+        scores.reshape(len(qids), S), per["gold"].reshape(len(qids), S)
+    )
+    ctx.record(
+        row(
+            name,
+            pressure_name,
+            pressure,
+            kl.mean,
+            float(scores.mean()),
+            {k: float(np.mean(v)) for k, v in per.items()},
+            state.seed,
+            base_gold,
+            kl_low=kl.low,
+            kl_high=kl.high,
+            rm_gold_agreement=agree,
+            **extra,
+        )
+    )
+    if state.seed == 0 and tag in (
+        "first",
+        "last",
+    ):  # a few answers to read, first and last checkpoint
         prompts = {q.id: q.prompt for q in base.world.questions}
-        ctx.table("examples", [{"series": name, "pressure": pressure, "question": prompts[rep[i]], "answer": texts[i],
-                                "proxy": float(scores[i]), "rater_pref": per["rater_pref"][i], "gold": per["gold"][i]}
-                               for i in range(0, len(texts), max(1, len(texts) // EXAMPLES))[:EXAMPLES]])
+        ctx.table(
+            "examples",
+            [
+                {
+                    "series": name,
+                    "pressure": pressure,
+                    "question": prompts[rep[i]],
+                    "answer": texts[i],
+                    "proxy": float(scores[i]),
+                    "rater_pref": per["rater_pref"][i],
+                    "gold": per["gold"][i],
+                }
+                for i in range(0, len(texts), max(1, len(texts) // EXAMPLES))[:EXAMPLES]
+            ],
+        )
 
 
-def rloo(config, ctx, evaluator, proxy, base, state: SeedState, train_qids, beta, name, base_gold, gen) -> None:
+def rloo(
+    config,
+    ctx,
+    evaluator,
+    proxy,
+    base,
+    state: SeedState,
+    train_qids,
+    beta,
+    name,
+    base_gold,
+    gen,
+) -> None:
     from goodhartlab.optim.rloo import RLOOConfig, train_rloo
 
     policy = copy.deepcopy(base.model).requires_grad_(True)
@@ -469,36 +861,119 @@ def rloo(config, ctx, evaluator, proxy, base, state: SeedState, train_qids, beta
 
     def on_checkpoint(step: int, pol) -> None:
         tag = "first" if step == 0 else "last" if step == config.rl_steps else str(step)
-        _checkpoint(config, ctx, evaluator, proxy, base, state, name, base_gold, gen, "step", step, pol, tag, beta=beta)
+        _checkpoint(
+            config,
+            ctx,
+            evaluator,
+            proxy,
+            base,
+            state,
+            name,
+            base_gold,
+            gen,
+            "step",
+            step,
+            pol,
+            tag,
+            beta=beta,
+        )
 
-    rl = RLOOConfig(beta=beta, k=config.rl_k, prompts_per_step=config.rl_prompts_per_step, steps=config.rl_steps,
-                    lr=config.rl_lr, max_new_tokens=config.max_new_tokens, checkpoint_every=config.checkpoint_every,
-                    whiten=config.rl_whiten)
+    rl = RLOOConfig(
+        beta=beta,
+        k=config.rl_k,
+        prompts_per_step=config.rl_prompts_per_step,
+        steps=config.rl_steps,
+        lr=config.rl_lr,
+        max_new_tokens=config.max_new_tokens,
+        checkpoint_every=config.checkpoint_every,
+        whiten=config.rl_whiten,
+    )
     with ctx.progress(f"RLOO {name}, seed {state.seed}", config.rl_steps) as advance:
-        history = train_rloo(policy, base.model, base.sampler_prompts(train_qids), reward_fn_for(proxy, train_prompts),
-                             rl, gen("rloo"), on_checkpoint=on_checkpoint, progress=advance, eos_id=eos, pad_id=pad)
-    ctx.table("history", [{"series": name, "seed": state.seed, "method": "RL", **h} for h in history])
+        history = train_rloo(
+            policy,
+            base.model,
+            base.sampler_prompts(train_qids),
+            reward_fn_for(proxy, train_prompts),
+            rl,
+            gen("rloo"),
+            on_checkpoint=on_checkpoint,
+            progress=advance,
+            eos_id=eos,
+            pad_id=pad,
+        )
+    ctx.table(
+        "history",
+        [{"series": name, "seed": state.seed, "method": "RL", **h} for h in history],
+    )
 
 
-def direct(config, ctx, evaluator, proxy, base, state: SeedState, data: Comparisons, opt: DirectAlignment, name,
-           base_gold, gen) -> None:
+def direct(
+    config,
+    ctx,
+    evaluator,
+    proxy,
+    base,
+    state: SeedState,
+    data: Comparisons,
+    opt: DirectAlignment,
+    name,
+    base_gold,
+    gen,
+) -> None:
     """DPO/IPO from π_base on the rater's comparisons; checkpoints measured like RL's (the proxy column is the
     arm's reward model, which DPO never sees)."""
     from goodhartlab.optim.dpo import DPOConfig, train_dpo
 
     policy = copy.deepcopy(base.model).requires_grad_(True)
     eos, pad = base.eos_pad
-    dc = DPOConfig(beta=opt.beta, kind=opt.loss, epochs=config.dpo_epochs, batch_size=config.rm.batch_size,
-                   lr=config.dpo_lr, checkpoint_every=config.dpo_checkpoint_every)
+    dc = DPOConfig(
+        beta=opt.beta,
+        kind=opt.loss,
+        epochs=config.dpo_epochs,
+        batch_size=config.rm.batch_size,
+        lr=config.dpo_lr,
+        checkpoint_every=config.dpo_checkpoint_every,
+    )
     steps = max(1, round(dc.epochs * len(data.prompts) / dc.batch_size))
 
     def on_checkpoint(step: int, epoch: float, pol) -> None:
         tag = "first" if step == 0 else "last" if step == steps else str(step)
-        _checkpoint(config, ctx, evaluator, proxy, base, state, name, base_gold, gen, "epoch", epoch, pol, tag,
-                    beta=opt.beta)
+        _checkpoint(
+            config,
+            ctx,
+            evaluator,
+            proxy,
+            base,
+            state,
+            name,
+            base_gold,
+            gen,
+            "epoch",
+            epoch,
+            pol,
+            tag,
+            beta=opt.beta,
+        )
 
     prompts = [base.lead + p for p in data.prompts]
     with ctx.progress(f"{opt.method} {name}, seed {state.seed}", steps) as advance:
-        history = train_dpo(policy, base.model, prompts, data.chosen, data.rejected, dc, gen("dpo"), eos, pad,
-                            on_checkpoint=on_checkpoint, progress=advance)
-    ctx.table("history", [{"series": name, "seed": state.seed, "method": opt.method, **h} for h in history])
+        history = train_dpo(
+            policy,
+            base.model,
+            prompts,
+            data.chosen,
+            data.rejected,
+            dc,
+            gen("dpo"),
+            eos,
+            pad,
+            on_checkpoint=on_checkpoint,
+            progress=advance,
+        )
+    ctx.table(
+        "history",
+        [
+            {"series": name, "seed": state.seed, "method": opt.method, **h}
+            for h in history
+        ],
+    )

@@ -13,8 +13,14 @@ import numpy as np
 
 from goodhartlab.core.records import Measurement
 from goodhartlab.oversight.weak_to_strong import pgr
-from goodhartlab.oversight.weak_to_strong_text import (encode_statements, finetune_classifier,
-                                                       misconception_believer, new_classifier, predict_true, zero_shot)
+from goodhartlab.oversight.weak_to_strong_text import (
+    encode_statements,
+    finetune_classifier,
+    misconception_believer,
+    new_classifier,
+    predict_true,
+    zero_shot,
+)
 
 LOSSES = {"plain": 0.0, "confidence": None}  # None: the config's c
 
