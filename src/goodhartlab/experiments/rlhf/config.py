@@ -39,6 +39,7 @@ class Config(ExperimentConfig):
     rater_agreement: float | None = Field(STIENNON_AGREEMENT, gt=0.5, lt=1.0, description=(
         "Calibrate the loopholes' strength so that the rater agrees with gold on this share of untied π_base "
         "answer pairs (Stiennon et al. 2020: 77 ± 2%), before any optimization; None: use the profile as given."))
+    heldout_pairs: int = Field(500, ge=20, le=100_000, description="Held-out rater comparisons per seed on which the rater's agreement with gold and each reward model are measured.")
     calibration_pairs: int = Field(1000, ge=20, le=100_000, description="π_base answer pairs the calibration measures agreement on.")
     rater_temperature: float = Field(0.2, gt=0.0, le=100.0, description=(
         "Boltzmann temperature of the rater's choice (its noise). At 0.2 the gold rater alone agrees with gold on "
@@ -136,7 +137,8 @@ class BriberyConfig(Config):
             raise ValueError("each offer rate must be in [0, 1]")
         return sorted(set(v))
 
-    presets = {"quick": {**QUICK, "betas": [0.05], "offer_rates": [0.0, 0.01, 0.05, 0.2], "rl_steps": 20},
+    presets = {"quick": {**QUICK, "betas": [0.05], "offer_rates": [0.0, 0.01, 0.05, 0.2], "rl_steps": 20,
+                         "bon_pool": 128, "dpo_epochs": 1.0, "calibration_pairs": 400, "heldout_pairs": 200},
                "full": {"seeds": 5, "rl_steps": 150}}
 
 

@@ -41,7 +41,6 @@ from goodhartlab.raters.calibration import agreement
 from goodhartlab.worlds.qa import BEHAVIOURS, QAWorldConfig
 
 EXAMPLES = 4  # answers per optimized policy kept (seed 0, first and last checkpoint) for the report
-HELD_OUT = 500  # held-out rater comparisons per seed on which each reward model and the rater are measured
 COMPARISON_ROWS = 2000  # comparisons per seed and rater written to the `comparisons` table (TRL's format)
 
 
@@ -530,7 +529,7 @@ def _comparisons(base, arm, mine, rater, state, config, ctx, train_qids):
         hq = [
             int(q)
             for q in ctx.rng(label, seed, "held-out questions").choice(
-                train_qids, HELD_OUT
+                train_qids, config.heldout_pairs
             )
         ]
         held = collect_comparisons(
