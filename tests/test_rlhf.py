@@ -346,13 +346,19 @@ def test_quick_rlhf_end_to_end_with_pretraining(store, monkeypatch):
     # The proxy rises under best-of-n (exact order statistics: monotone in n) and under RL at the weakest β.
     assert bon.proxy.iloc[-1] > bon.proxy.iloc[0] + 0.5
     rl = m[m.series.str.startswith("RL")]
-    assert rl.series.nunique() >= 4
+    assert rl.series.nunique() >= 2 and m.series.str.startswith("DPO").any()
     weakest = rl[rl.beta == rl.beta.min()].groupby("pressure").mean(numeric_only=True)
     assert weakest.proxy.iloc[-1] > weakest.proxy.iloc[0] and weakest.kl.iloc[-1] > 1.0
-    assert set(m.seed) == {0, 1}
+    assert set(m.seed) == {0, 1, 2}
     findings = json.loads((run_dir / "findings.json").read_text())
     titles = [f["title"] for f in findings]
     assert any("Gao" in t for t in titles) and any("invisible" in t for t in titles)
+    # Issue 11's claims get computed verdicts; the calibrated rater's agreement is recorded near 0.77.
+    claims = {f["claim"]: f["verdict"] for f in findings if f["claim"]}
+    assert any(c.startswith("gold rises above π_base") for c in claims)
+    assert any(c.startswith("gold peaks at lower pressure than the rater") for c in claims)
+    raters = pd.read_csv(run_dir / "tables" / "raters.csv")
+    assert 0.70 <= raters.calibration_agreement.iloc[0] <= 0.80
     assert (run_dir / "figures" / "kl_axes.png").exists()
 
 
@@ -397,3 +403,27 @@ def test_a_bad_rater_path_is_one_line(store):
         and "rater" in proc.stderr
         and "Traceback" not in proc.stderr
     )
+
+
+def test_calibration_reads_only_pi_base_and_the_rater(policy_dir, tmp_path, monkeypatch):
+    """The calibration table does not change with anything downstream of π_base: optimizers, their pressure,
+    reward models or the evaluation set; and gold's scorer is called on π_base answers only before optimization."""
+    from goodhartlab.experiments.rlhf import measure
+
+    calls = []
+    real = measure.calibrate
+
+    def spy(make, profile, ga, gb, qs, a, b, **kw):
+        calls.append(len(qs))
+        return real(make, profile, ga, gb, qs, a, b, **kw)
+
+    monkeypatch.setattr(measure, "calibrate", spy)
+    tables = []
+    for i, extra in enumerate((["betas=[0.1]"], ["betas=[0.3]", "rl_steps=3", "dpo_betas=[]", "bon_pool=4",
+                                                  "rm.comparisons=8", "eval_prompts=3"])):
+        store = tmp_path / f"s{i}"
+        store.mkdir()
+        run_dir, _ = _run("rlhf", store, *TINY_RUN, f"policy_model={policy_dir}", *extra, in_process=True)
+        tables.append(pd.read_csv(run_dir / "tables" / "calibration.csv"))
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    assert calls == [40, 40]  # calibration_pairs π_base pairs, once per run (before any optimizer)
