@@ -25,7 +25,9 @@ install-dev: $(VENV)/.installed-dev
 demo: $(VENV)/.installed
 	$(BIN)/goodhartlab demo
 
+# The Chromium render test runs, never skips: Debian's chromium is installed when missing (CI runs as root).
 test: $(VENV)/.installed-dev
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 	$(BIN)/python -m pytest -n 2
 
 bench: $(VENV)/.installed-dev
@@ -33,7 +35,7 @@ bench: $(VENV)/.installed-dev
 
 # Open the newest report in headless Chromium (Debian's package) and check its figures render.
 check-report: $(VENV)/.installed
-	command -v chromium >/dev/null || apt-get install -y -q chromium
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 	$(BIN)/python -m goodhartlab.report.browser "$$(ls -t runs/*/report.html | head -1)" runs/last-report.png
 
 clean:

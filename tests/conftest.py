@@ -20,3 +20,8 @@ def cli(*args: str, store: Path | None = None, timeout: float = 600) -> subproce
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     return tmp_path / "runs"
+
+
+# Tests that call an experiment's run() in-process get the runner's default of one thread (set before torch is
+# imported); CLI runs in subprocesses set it themselves (`--threads`).
+os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from goodhartlab.experiments.digits.attack import pgd, verify
+from goodhartlab.experiments.digits.measure import DISTS
 from goodhartlab.models.classifiers import CNN, predict
 
 from conftest import cli
@@ -36,8 +37,9 @@ def test_digits_quick_run(store):
     assert (run_dir / "report.html").exists()
     for fig in ("agreement", "disagreement", "disagreement_images", "attack_success", "world_samples", "offers"):
         assert (run_dir / "figures" / f"{fig}.png").exists(), fig
-    m = pd.read_csv(run_dir / "measurements.csv")
+    m = pd.read_csv(run_dir / "tables" / "contrasts.csv")  # distributions are categories: Contrast rows
     m["family"] = m.series.str.split("/").str[0]
+    m["pressure"] = m.level.map({d: i for i, d in enumerate(DISTS)})
     gen = m[m.family == "generator"]
     # The models fit their labels and agree with the labeler in distribution far above chance (1/11)...
     assert gen.proxy.min() > 0.9 and gen[gen.pressure == 0].gold.mean() > 0.7

@@ -46,3 +46,20 @@ def test_fast_path_runs_to_eos_and_pads_after():
     assert out.sequences.shape[1] == out.prompt_width + out.response_mask[:, out.prompt_width:].shape[1]
     for row, resp in zip(out.response_mask.tolist(), out.responses):
         assert sum(row) in (len(resp), len(resp) + 1)  # eos counted in the mask, stripped from the response
+
+
+def test_fast_logprobs_and_gradients_match_hf_forward():
+    from goodhartlab.models.generation import token_logprobs
+
+    m, ps = _model(), _prompts(8)
+    b = sample(m, ps, 12, torch.Generator().manual_seed(0), eos_id=1, pad_id=0)
+    args = (b.sequences, b.attention_mask, b.response_mask)
+    fast = token_logprobs(m, *args, fast=True)
+    slow = token_logprobs(m, *args, fast=False)
+    assert torch.allclose(fast, slow, atol=1e-5)
+    fast.sum().backward()
+    g_fast = [p.grad.clone() for p in m.parameters()]
+    m.zero_grad()
+    token_logprobs(m, *args, fast=False).sum().backward()
+    for a, p in zip(g_fast, m.parameters()):
+        assert torch.allclose(a, p.grad, atol=1e-4, rtol=1e-3)

@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from goodhartlab.core.gold import GoldLedger
 from goodhartlab.worlds.tictactoe.env import EmbodiedTicTacToeEnv, TicTacToeEnv
 from goodhartlab.worlds.tictactoe.rules import FAKE_WIN, PROBE, TAMPER
 
@@ -18,20 +17,18 @@ def test_check_env_embodied(disc):
 
 
 def test_mask_in_observation_and_illegal_move_forfeits():
-    gold = GoldLedger()
-    env = TicTacToeEnv("random", gold=gold)
+    env = TicTacToeEnv("random")
     obs, _ = env.reset(seed=0)
     assert obs["action_mask"].tolist() == [1] * 9
     obs, r, term, trunc, info = env.step(4)
     taken = np.flatnonzero(obs["board"])
     assert set(taken) >= {4} and obs["action_mask"][4] == 0
     _, r, term, _, info = env.step(4)
-    assert term and r == -1.0 and info["illegal"] and gold.episodes[-1]["forfeit"]
+    assert term and r == -1.0 and info["illegal"] and env.pop_gold()[-1]["forfeit"]
 
 
 def test_gold_never_in_observation_or_info():
-    gold = GoldLedger()
-    env = EmbodiedTicTacToeEnv("random", 0.0, "always", gold=gold)
+    env = EmbodiedTicTacToeEnv("random", 0.0, "always")
     obs, info = env.reset(seed=1)
     assert set(obs) == {"board", "panel", "action_mask"} and info == {}
     _, r, term, trunc, info = env.step(TAMPER)
@@ -39,7 +36,8 @@ def test_gold_never_in_observation_or_info():
     _, r, term, _, info = env.step(FAKE_WIN)
     assert term and r == 1.0
     # The register paid twice; the real game never ended.
-    assert gold.episodes[-1]["outcome"] == "unfinished" and gold.episodes[-1]["tampers"] == 2
+    (record,) = env.pop_gold()
+    assert record["outcome"] == "unfinished" and record["tampers"] == 2 and env.pop_gold() == []
 
 
 def test_sequence_unlock_needs_consecutive_probes():

@@ -78,9 +78,11 @@ def test_text_task_end_to_end_in_process_students_see_weak_labels_only(store, mo
         expect = pgr(r.student, r.weak, r.ceiling)
         assert (math.isnan(expect) and math.isnan(r.pgr)) or r.pgr == pytest.approx(expect)
     assert np.allclose(runs.weak_contested, 1 / 3)  # 3 statements a fact, 2 labelled wrongly
-    m = pd.read_csv(run_dir / "measurements.csv")
+    m = pd.read_csv(run_dir / "tables" / "contrasts.csv")  # a categorical comparison, not a pressure curve
     series = set(m.series)
     assert {"text, student plain", "text, student confidence", "text, weak supervisor",
             "text, ceiling (truth labels)"} <= series
-    assert np.isfinite(m[m.series.str.startswith("text")][["proxy", "gold"]].to_numpy()).all()
+    text = m[m.series.str.startswith("text")]
+    assert np.isfinite(text.gold).all() and text[text.series == "text, weak supervisor"].proxy.isna().all()
+    assert np.isfinite(text[text.series != "text, weak supervisor"].proxy).all()
     assert (run_dir / "figures" / "text.png").exists() and (run_dir / "report.html").exists()

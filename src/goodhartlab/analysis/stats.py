@@ -11,7 +11,10 @@ Means over few units (seeds: 3 to 19) use Student's t interval, which has its no
 data at any n; a percentile bootstrap over 3 seeds covers about 75% (measured in issue 10). From
 :data:`BOOTSTRAP_MIN` units on, the BCa bootstrap (``scipy.stats.bootstrap``) is used instead, which does not
 assume normality. Proportions of independent trials use the Wilson interval
-(``scipy.stats.binomtest(...).proportion_ci``).
+(``scipy.stats.binomtest(...).proportion_ci``). Two independent groups (e.g. tampering vs honest learners,
+in- vs off-distribution images) use Welch's t interval below 20 units per group and a two-sample BCa bootstrap
+above. Results computed exactly (dynamic programming over every state, a whole enumerated question space) are
+:func:`exact` estimates: their interval is the value itself, so a verdict on them is never inconclusive.
 """
 
 from __future__ import annotations
@@ -102,6 +105,80 @@ def clustered_proportion(successes: Sequence[float], trials: Sequence[float], un
     return Estimate(p, float(lo), float(hi), int(s.size), "cluster percentile bootstrap", unit, level, ())
 
 
+def difference(a: Sequence[float], b: Sequence[float], unit: str, *, seed: int = 0,
+               level: float = LEVEL) -> Estimate:
+    """mean(a) − mean(b) for two *independent* groups of units (Welch t below 20 per group, else BCa bootstrap).
+
+    ``n`` is the smaller group's size; below 3 units in either group there is no interval, and ``values``
+    holds the two group means.
+    """
+    x, y = _finite(a), _finite(b)
+    d = float(x.mean() - y.mean()) if x.size and y.size else math.nan
+    n = int(min(x.size, y.size))
+    if n < MIN_UNITS:
+        vals = tuple(float(v.mean()) for v in (x, y) if v.size)
+        return Estimate(d, None, None, n, "values (group means)", unit, level, vals)
+    if np.all(x == x[0]) and np.all(y == y[0]):
+        return Estimate(d, d, d, n, "all values equal", unit, level, ())
+    if n < BOOTSTRAP_MIN:
+        ci = sps.ttest_ind(x, y, equal_var=False).confidence_interval(level)
+        return Estimate(d, float(ci.low), float(ci.high), n, "Welch t", unit, level, ())
+    res = sps.bootstrap((x, y), lambda u, v, axis=-1: u.mean(axis) - v.mean(axis), confidence_level=level,
+                        method="BCa", n_resamples=4000, random_state=np.random.default_rng(seed))
+    lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        res = sps.bootstrap((x, y), lambda u, v, axis=-1: u.mean(axis) - v.mean(axis), confidence_level=level,
+                            method="percentile", n_resamples=4000, random_state=np.random.default_rng(seed))
+        lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+        return Estimate(d, lo, hi, n, "percentile bootstrap (two-sample)", unit, level, ())
+    return Estimate(d, lo, hi, n, "BCa bootstrap (two-sample)", unit, level, ())
+
+
+def exact(value: float, n: int, unit: str, method: str = "exact") -> Estimate:
+    """A number computed exactly over all ``n`` units (no sampling): its interval is the value itself."""
+    v = float(value)
+    return Estimate(v, v, v, int(n), method, unit, LEVEL, ())
+
+
+def per_unit(frame, unit: str, value: str, by: Sequence[str] = ()):
+    """One value per independent unit: the mean of ``value`` over the rows sharing ``unit`` (and ``by``).
+
+    Use it before :func:`mean` when rows nest inside the unit (pairs within a seed, models within an image).
+    """
+    keys = [*by, unit]
+    return frame.groupby(keys, sort=True)[value].mean().reset_index()
+
+
+def curve(frame, by: str, value: str, unit: str = "seed"):
+    """Per value of ``by``: the mean over units with its interval (NaN below 3 units) and the units' values.
+
+    Rows sharing a unit at one ``by`` are averaged first, so each unit counts once. Returns a DataFrame with
+    columns ``by``, mean, low, high, n, method, values (a tuple, for drawing the points themselves).
+    """
+    import pandas as pd
+
+    rows = []
+    if unit in frame.columns:
+        frame = frame.groupby([by, unit], sort=True)[value].mean().reset_index()
+    for x, g in frame.groupby(by, sort=True):
+        e = mean(g[value].to_numpy(dtype=float), unit)
+        rows.append({by: x, "mean": e.estimate, "low": math.nan if e.low is None else e.low,
+                     "high": math.nan if e.high is None else e.high, "n": e.n, "method": e.method,
+                     "values": tuple(float(v) for v in g[value] if np.isfinite(v))})
+    return pd.DataFrame(rows, columns=[by, "mean", "low", "high", "n", "method", "values"])
+
+
+def fmt(e: Estimate, digits: int = 3) -> str:
+    """Short form for tables: '0.512 [0.48, 0.55]' or '0.51 (values 0.50, 0.52)'."""
+    if e.estimate is None or not math.isfinite(e.estimate):
+        return "n/a"
+    if not e.has_interval:
+        return f"{e.estimate:.{digits}g} (values " + ", ".join(f"{v:.{digits}g}" for v in e.values) + ")"
+    if e.low == e.high == e.estimate:
+        return f"{e.estimate:.{digits}g}"
+    return f"{e.estimate:.{digits}g} [{e.low:.{digits}g}, {e.high:.{digits}g}]"
+
+
 def verdict(estimate: Estimate, direction: Direction = ">", threshold: float = 0.0) -> str:
     """``holds`` when the interval lies wholly on the claimed side of ``threshold``, ``fails`` when it lies
     wholly on the other side (or touches it from there), ``inconclusive`` otherwise or without an interval."""
@@ -126,6 +203,13 @@ def all_of(*verdicts: str) -> str:
     return "holds" if verdicts and all(v == "holds" for v in verdicts) else "inconclusive"
 
 
+def any_of(*verdicts: str) -> str:
+    """A disjunction: holds if some part holds, fails if every part fails, else inconclusive."""
+    if any(v == "holds" for v in verdicts):
+        return "holds"
+    return "fails" if verdicts and all(v == "fails" for v in verdicts) else "inconclusive"
+
+
 def claim_finding(title: str, claim: str, estimate: Estimate, *, direction: Direction = ">",
                   threshold: float = 0.0, holds: str, fails: str, inconclusive: str, key: str = "estimate",
                   anchor: str = "", extra: dict[str, Estimate] | None = None) -> Finding:
@@ -137,4 +221,15 @@ def claim_finding(title: str, claim: str, estimate: Estimate, *, direction: Dire
     v = verdict(estimate, direction, threshold)
     text = {"holds": holds, "fails": fails, "inconclusive": inconclusive}[v].format(est=estimate, threshold=threshold)
     evidence = {key: estimate, **(extra or {})}
-    return Finding(title=title, text=text, claim=claim, verdict=v, evidence=evidence, anchor=anchor)
+    return Finding(title=title, text=text, claim=claim, verdict=v, evidence=evidence, anchor=anchor, key=key)
+
+
+def finding(title: str, claim: str, verdict_: str, evidence: dict[str, Estimate], *, holds: str, fails: str,
+            inconclusive: str, key: str = "", anchor: str = "", numbers: dict[str, float] | None = None,
+            **fields) -> Finding:
+    """A :class:`Finding` for a verdict computed by the caller (e.g. :func:`all_of` over several estimates);
+    the text is chosen by that verdict and formatted with ``fields`` and each evidence's str()."""
+    text = {"holds": holds, "fails": fails, "inconclusive": inconclusive}[verdict_]
+    text = text.format(**{k: str(e) for k, e in evidence.items()}, **fields)
+    return Finding(title=title, text=text, claim=claim, verdict=verdict_, evidence=evidence, anchor=anchor,
+                   key=key or next(iter(evidence), ""), numbers=numbers or {})

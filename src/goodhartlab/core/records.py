@@ -113,7 +113,8 @@ class Finding:
     ``claim`` is the sentence tested (e.g. "gold peaks at lower pressure than the rater");
     ``verdict`` is one of :data:`VERDICTS`, computed from ``evidence`` (never written by hand);
     ``text`` says what was found and may state a direction only when the verdict gives it;
-    ``anchor`` is the published value the claim is compared with, where one exists.
+    ``anchor`` is the published value the claim is compared with, where one exists;
+    ``key`` names the evidence the verdict table shows as the claim's number (default: the first).
     """
 
     title: str
@@ -123,8 +124,18 @@ class Finding:
     evidence: dict[str, Estimate] = field(default_factory=dict)
     numbers: dict[str, float] = field(default_factory=dict)
     anchor: str = ""
+    key: str = ""
+
+    @property
+    def key_estimate(self) -> Estimate | None:
+        if self.key in self.evidence:
+            return self.evidence[self.key]
+        return next(iter(self.evidence.values()), None)
 
     def __post_init__(self) -> None:
+        if isinstance(self.claim, dict):  # Finding(title, text, numbers): the call of findings before claims
+            object.__setattr__(self, "numbers", {**self.claim, **self.numbers})
+            object.__setattr__(self, "claim", "")
         if self.verdict not in VERDICTS:
             raise ValueError(f"Finding.verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
@@ -135,14 +146,57 @@ class Finding:
             "verdict": self.verdict,
             "text": self.text,
             "anchor": self.anchor,
+            "key": self.key or next(iter(self.evidence), ""),
             "evidence": {k: e.to_dict() for k, e in self.evidence.items()},
             "numbers": {k: float(v) for k, v in self.numbers.items()},
         }
 
 
+CONTRAST_COLUMNS = ("series", "factor", "level", "proxy", "rater", "gold", "seed")
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """One row of a categorical comparison: proxy, rater and gold of one ``series`` at one ``level`` of a
+    ``factor`` that has no order of pressure (a distribution shift, an arm, a weak/strong size pair).
+
+    :class:`Measurement` is for pressure curves; a Contrast is drawn as points per level, never as a curve.
+    Experiments store them as the run table ``contrasts`` (``ctx.table(CONTRASTS, [c.row() for c in ...])``),
+    which the sweep report pools like measurements. ``seed`` is the independent unit the row belongs to.
+    """
+
+    series: str
+    factor: str
+    level: str
+    gold: float
+    proxy: float | None = None
+    rater: float | None = None
+    seed: int | None = None
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        clash = set(self.extra) & set(CONTRAST_COLUMNS)
+        if clash:
+            raise ValueError(f"Contrast.extra may not reuse column names {sorted(clash)}")
+
+    def row(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "series": self.series, "factor": self.factor, "level": str(self.level),
+            "proxy": math.nan if self.proxy is None else float(self.proxy),
+            "rater": math.nan if self.rater is None else float(self.rater),
+            "gold": float(self.gold), "seed": -1 if self.seed is None else int(self.seed),
+        }
+        out.update({k: float(v) for k, v in self.extra.items()})
+        return out
+
+
+CONTRASTS = "contrasts"  # the run table that holds Contrast rows
+
+
 @dataclass(frozen=True)
 class Interval:
-    """A point estimate with a two-sided confidence interval."""
+    """A point estimate with a two-sided confidence interval (superseded by :class:`Estimate`, which carries its
+    method and n; kept while experiments migrate)."""
 
     estimate: float
     low: float
@@ -173,10 +227,17 @@ class Table:
 
 @dataclass(frozen=True)
 class ReportContent:
-    """What an experiment's ``report(results)`` returns."""
+    """What an experiment's ``report(results)`` returns.
+
+    ``summary``: two or three sentences that give the answer (a longer text is cut after three sentences and
+    the rest shown under "Setup"); ``setup``: how the experiment works; ``headline``: the name of the figure
+    shown right under the verdict table (default: the first figure).
+    """
 
     title: str
     summary: str
     findings: list[Finding]
     figures: list[Figure] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    headline: str = ""
+    setup: str = ""

@@ -1,8 +1,5 @@
-"""The catalog: one module per experiment. Importing this package registers them all."""
+"""The catalog packages: one per experiment (Config, run, report).
 
-from goodhartlab.experiments import tictactoe  # noqa: F401
-from goodhartlab.experiments import amplification  # noqa: F401
-from goodhartlab.experiments import digits  # noqa: F401
-from goodhartlab.experiments import debate  # noqa: F401
-from goodhartlab.experiments import weak_to_strong  # noqa: F401
-from goodhartlab.experiments import rlhf  # noqa: F401
+Nothing is imported here: `core.registry.CATALOG` names each package by import string, and a package is
+imported only when its experiment runs or reports.
+"""

@@ -157,3 +157,30 @@ def sample_tokens(model, ids: torch.Tensor, mask: torch.Tensor, max_new_tokens: 
         h = _forward(w, x, keys, values, col, allowed)[:, -1]
         next_pos = next_pos + (~done).long()
     return all_ids[:, : P + G], all_mask[:, : P + G], logprobs, G
+
+
+def response_logits(model, ids: torch.Tensor, mask: torch.Tensor, start: int) -> torch.Tensor:
+    """Logits predicting columns start..T−1 of ids [B, T]: FloatTensor [B, T−start, V], differentiable.
+
+    The same arithmetic as HF's full forward with a causal + padding mask and positions that ignore left
+    padding; the LM head is applied only to the columns that predict response tokens.
+    """
+    w = _Weights(model)
+    B, T = ids.shape
+    C, H = w.wte.shape[1], w.n_head
+    D = C // H
+    real = mask.bool()
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    causal = torch.ones(T, T, dtype=torch.bool, device=ids.device).tril()
+    allowed = ((causal & real[:, None, :]) | torch.eye(T, dtype=torch.bool, device=ids.device))[:, None]  # [B,1,T,T]
+    x = w.wte[ids] + w.wpe[pos]  # [B, T, C]
+    for ln1, attn, proj, ln2, fc, fc_proj in w.blocks:
+        qkv = torch.addmm(attn[1], _ln(x, ln1).reshape(B * T, C), attn[0]).view(B, T, 3, H, D).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]  # [B, H, T, D]
+        scores = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(D))  # [B, H, T, T]
+        a = torch.matmul(torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1), v)
+        x = x + torch.addmm(proj[1], a.transpose(1, 2).reshape(B * T, C), proj[0]).view(B, T, C)
+        h = _gelu(torch.addmm(fc[1], _ln(x, ln2).reshape(B * T, C), fc[0]))
+        x = x + torch.addmm(fc_proj[1], h, fc_proj[0]).view(B, T, C)
+    h = _ln(x[:, start - 1 : -1], w.ln_f)  # [B, T−start, C]
+    return h @ w.lm_head.t()

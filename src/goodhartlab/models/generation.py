@@ -153,17 +153,23 @@ def _batch(ids: torch.Tensor, mask: torch.Tensor, logprobs: torch.Tensor, P: int
 
 
 def token_logprobs(model, sequences: torch.Tensor, attention_mask: torch.Tensor, response_mask: torch.Tensor,
-                   temperature: float = 1.0) -> torch.Tensor:
+                   temperature: float = 1.0, fast: bool = True) -> torch.Tensor:
     """log p(token_t | tokens_<t) for every response token: FloatTensor[B, T], 0 off the response.
 
     One full forward pass (with grad if grad is enabled). Column t holds the log-prob of ``sequences[:, t]``.
+    ``fast=True`` uses :func:`goodhartlab.models.fast_gpt2.response_logits` for built-in-family GPT-2s (the same
+    arithmetic, LM head on response columns only); any other model goes through its own forward.
     """
     start = int(response_mask.any(0).long().argmax())  # first column holding any response token
     if start == 0:
         raise ValueError("response_mask: a response cannot start at column 0 (it needs a prompt token before it)")
-    out = model(input_ids=sequences, attention_mask=attention_mask, position_ids=positions(attention_mask),
-                use_cache=False)
-    logits = out.logits[:, start - 1:-1, :].float() / temperature  # [B, T-start, V], predicts columns start..T-1
+    if fast and fast_gpt2.supports(model):
+        logits = fast_gpt2.response_logits(model, sequences, attention_mask, start)
+    else:
+        out = model(input_ids=sequences, attention_mask=attention_mask, position_ids=positions(attention_mask),
+                    use_cache=False)
+        logits = out.logits[:, start - 1:-1, :]
+    logits = logits.float() / temperature  # [B, T-start, V], predicts columns start..T-1
     logp = torch.log_softmax(logits, dim=-1).gather(-1, sequences[:, start:].unsqueeze(-1)).squeeze(-1)
     result = torch.zeros(sequences.shape, dtype=logp.dtype, device=sequences.device)
     result[:, start:] = logp * response_mask[:, start:]

@@ -55,6 +55,8 @@ class RLOOConfig(BaseModel):
     checkpoint_every: int = Field(10, ge=1)
     max_grad_norm: float = Field(1.0, gt=0)
     whiten: bool = Field(False, description="divide advantages by their batch sd (TRL's normalize_advantage)")
+    bf16: bool = Field(False, description="bf16 autocast (AMX) for the policy's gradient forward/backward only; "
+                       "sampling, log π_old and the KL term stay fp32 (tolerance: tests/test_rloo_bf16.py)")
 
 
 RewardFn = Callable[[list[int], list[list[int]]], torch.Tensor]
@@ -102,14 +104,15 @@ def train_rloo(policy, base, prompts: list[list[int]], reward_fn: RewardFn, conf
             args = (batch.sequences, batch.attention_mask, batch.response_mask, c.temperature)
 
             # 2.–4. reward, penalty, leave-one-out advantage (all constants for the gradient)
-            # Plain RLOO takes its one gradient step at θ_old, so that forward pass (with grad) also gives log π_old.
-            first_logp = token_logprobs(policy, *args).sum(-1) if c.ppo_clip is None else None
+            # log π_old(y|x) is the sampler's own fp32 sum of token log-probs: the policy stays in eval mode, so it is
+            # the function the gradient forward computes, and no extra forward pass is needed for it.
+            old_logp = batch.logprobs.detach()  # [B]
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=c.bf16):
+                first_logp = token_logprobs(policy, *args).sum(-1) if c.ppo_clip is None else None  # with grad
             with torch.no_grad():
                 reward = torch.as_tensor(reward_fn(idx, batch.responses), dtype=torch.float32).reshape(-1)
                 if reward.shape[0] != len(idx):
                     raise ValueError(f"reward_fn returned {reward.shape[0]} rewards for {len(idx)} responses")
-                old_logp = (first_logp.detach() if first_logp is not None
-                            else token_logprobs(policy, *args).sum(-1))  # [B] log π_old(y|x)
                 log_ratio = old_logp - token_logprobs(base, *args).sum(-1)  # [B] log π_old/π_base
                 penalized = reward - c.beta * log_ratio
                 advantage = leave_one_out(penalized, c.k)
@@ -123,7 +126,8 @@ def train_rloo(policy, base, prompts: list[list[int]], reward_fn: RewardFn, conf
                     new_logp = first_logp  # [B] log π_θ(y|x), with grad
                     loss = -(advantage * new_logp).mean()
                 else:
-                    new_logp = token_logprobs(policy, *args).sum(-1)  # [B] log π_θ(y|x), with grad
+                    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=c.bf16):
+                        new_logp = token_logprobs(policy, *args).sum(-1).float()  # [B] log π_θ(y|x), with grad
                     ratio = torch.exp(new_logp - old_logp)  # [B]
                     clipped = ratio.clamp(1 - c.ppo_clip, 1 + c.ppo_clip)
                     loss = -torch.minimum(ratio * advantage, clipped * advantage).mean()

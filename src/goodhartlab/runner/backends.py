@@ -6,59 +6,71 @@ Both take :class:`~goodhartlab.runner.worker.Task` s and give back
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import queue
+import socket
 import tarfile
+import threading
 import uuid
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from goodhartlab.core.errors import UserError
 from goodhartlab.core.registry import PLUGINS_ENV
 from goodhartlab.runner import worker
+from goodhartlab.runner.pool import WorkerDied, WorkerPool
 from goodhartlab.runner.store import STAGING, RunRecord, RunStore
 from goodhartlab.runner.worker import Outcome, Task
 
 BACKENDS = ("local", "ray")
+RAY_CONNECT_TIMEOUT = 30.0  # seconds for ray.init to reach a cluster before the sweep gives up (one line)
+PROBE_TIMEOUT = 5.0  # seconds for a TCP connection to a Ray address, tried before anything is recorded
+GRACE = 3.0  # seconds a stopped run worker gets (SIGTERM) to record its run interrupted before SIGKILL
 
 _progress_queue: Any = None  # set in each local worker by _init_local
 
 
-def _init_local(progress_queue, threads: int) -> None:
+def _init_local(progress_queue) -> None:
     global _progress_queue
-    worker.die_with_parent()
-    worker.limit_threads(threads)
     _progress_queue = progress_queue
+    # Import the run path once per worker, not per run (the experiment modules load on first use).
+    import goodhartlab.runner.execute  # noqa: F401
 
 
 def _report_progress(index: int, description: str, done: int, total: int) -> None:
     _progress_queue.put((index, description, done, total))
 
 
-def _run_local(task: Task, store_root: str) -> Outcome:
+def _run_local(arg: tuple[Task, str]) -> Outcome:
+    task, store_root = arg
     return worker.run_task(task, Path(store_root), progress=_report_progress)
 
 
 class LocalBackend:
-    """W worker processes on this machine, each writing its runs straight into the store."""
+    """W persistent worker processes on this machine, each writing its runs straight into the store.
+
+    A worker that dies (killed, out of memory) is replaced; only the run it held fails (and is retried like
+    any failed run), the others go on. Stopping (Ctrl-C, SIGTERM) gives busy workers SIGTERM and a few
+    seconds to record their runs interrupted, then SIGKILL.
+    """
 
     name = "local"
 
     def __init__(self, store: RunStore, workers: int):
         self.store = store
         self.workers = workers
-        ctx = multiprocessing.get_context("spawn")  # fork after torch threads exist can deadlock
-        self.progress: Any = ctx.Queue()
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        self._pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_local,
-                                         initargs=(self.progress, threads))
-        self._futures: dict[Future, Task] = {}
+        self.progress: Any = multiprocessing.get_context("spawn").Queue()
+        self.threads = max(1, (os.cpu_count() or 1) // workers)
+        self._pool = WorkerPool(workers, threads=self.threads, initializer=_init_local, initargs=(self.progress,))
+        self._tasks: dict[tuple[int, int], Task] = {}
 
     def submit(self, task: Task) -> None:
-        self._futures[self._pool.submit(_run_local, task, str(self.store.root))] = task
+        task = dataclasses.replace(task, processes=self.threads)
+        self._tasks[(task.index, task.attempt)] = task
+        self._pool.submit((task.index, task.attempt), _run_local, (task, str(self.store.root)))
 
     def progress_events(self) -> list[tuple[int, str, int, int]]:
         events = []
@@ -69,25 +81,43 @@ class LocalBackend:
                 return events
 
     def next_outcomes(self, timeout: float) -> list[Outcome]:
-        if not self._futures:
-            return []
-        done, _ = wait(list(self._futures), timeout=timeout, return_when=FIRST_COMPLETED)
         outcomes = []
-        for fut in done:
-            task = self._futures.pop(fut)
-            try:
-                outcomes.append(fut.result())
-            except BrokenProcessPool as exc:  # a worker died (killed, out of memory); the run failed with it
-                outcomes.append(Outcome(task.index, task.attempt, None, "failed", f"worker process died: {exc}"))
+        for key, ok, value in self._pool.results(timeout):
+            task = self._tasks.pop(key)
+            if ok:
+                outcomes.append(value)
+            elif isinstance(value, WorkerDied):
+                outcomes.append(Outcome(task.index, task.attempt, None, "failed", f"the run's {value}"))
+            else:
+                outcomes.append(Outcome(task.index, task.attempt, None, "failed", f"{type(value).__name__}: {value}"))
         return outcomes
 
     @property
     def pending(self) -> int:
-        return len(self._futures)
+        return len(self._tasks)
 
     def close(self, cancel: bool = False) -> None:
-        self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+        self._pool.close(grace=GRACE if cancel else 0.0)
         self.progress.close()
+
+
+def check_ray_address(address: str) -> None:
+    """Refuse an unreachable cluster address in one line, within PROBE_TIMEOUT (ray.init has no timeout)."""
+    if address in ("auto", "local"):
+        return
+    parts = urlsplit(address if "://" in address else f"gcs://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise UserError(f"--address must be HOST:PORT, ray://HOST:PORT or auto, got '{address}'")
+    try:
+        socket.create_connection((host, port), timeout=PROBE_TIMEOUT).close()
+    except OSError as exc:
+        why = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise UserError(f"--address: cannot reach a Ray cluster at '{address}' ({why} after at most "
+                        f"{PROBE_TIMEOUT:g} s); is `ray start --head` running there?") from None
 
 
 class RayBackend:
@@ -110,14 +140,32 @@ class RayBackend:
             init["address"] = address
         else:
             init["num_cpus"] = workers
-        try:
-            ray.init(**{k: v for k, v in init.items() if v is not None})
-        except ConnectionError as exc:
-            raise UserError(f"--address: cannot connect to a Ray cluster at '{address}' ({exc})") from None
+        failure: list[BaseException] = []
+
+        def connect() -> None:
+            try:
+                ray.init(**{k: v for k, v in init.items() if v is not None})
+            except BaseException as exc:  # noqa: BLE001  (reported below, in the launcher's thread)
+                failure.append(exc)
+
+        # ray.init has no timeout: a cluster that accepts TCP but never answers would hang the sweep.
+        thread = threading.Thread(target=connect, name="ray-init", daemon=True)
+        thread.start()
+        thread.join(RAY_CONNECT_TIMEOUT)
+        if thread.is_alive():
+            raise UserError(f"--address: no answer from a Ray cluster at '{address}' within "
+                            f"{RAY_CONNECT_TIMEOUT:g} s; the sweep is left interrupted (--resume it later)")
+        if failure:
+            exc = failure[0]
+            where = f"at '{address}'" if address else "(a local instance)"
+            raise UserError(f"--backend ray: cannot start or reach Ray {where}: {type(exc).__name__}: "
+                            f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+        self.cpus_per_run = cpus_per_run
         self._remote = ray.remote(num_cpus=cpus_per_run, max_retries=0)(worker.run_task_elsewhere)
         self._refs: dict[Any, Task] = {}
 
     def submit(self, task: Task) -> None:
+        task = dataclasses.replace(task, processes=max(1, int(self.cpus_per_run)))
         self._refs[self._remote.remote(task)] = task
 
     def progress_events(self) -> list[tuple[int, str, int, int]]:

@@ -6,8 +6,10 @@ interrupted run leaves no table that looks complete.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,10 @@ ProgressSink = Callable[[str, int, int], None]
 
 
 class RunContext:
-    """Collects measurements, tables and artifacts; hands out seeded streams and progress bars."""
+    """Collects measurements, tables and artifacts; hands out seeded streams and progress bars.
+
+    The implementation of :class:`goodhartlab.core.context.Context`, the type experiments see.
+    """
 
     def __init__(
         self,
@@ -33,17 +38,24 @@ class RunContext:
         quiet: bool = False,
         progress_sink: ProgressSink | None = None,
         store_root: Path | None = None,
+        processes: int | None = None,
+        log_file: Path | None = None,
+        tracker: Any = None,
     ):
         self.seed = seed
+        # The processes this run may use (its share of the runner's budget): the cores for a lone run,
+        # cores/W inside a sweep worker. `map` uses at most this many; 1 means it runs in this process.
+        self.processes = max(1, processes if processes is not None else (os.cpu_count() or 1))
+        self.log_file = log_file
         self.run_dir = run_dir
         self.store_root = store_root
         self.progress_sink = progress_sink
+        self.tracker = tracker  # runner.tracking.Tracker: sees each measurement and table row as it is recorded
         self.measurements: list[Measurement] = []
         self.tables: dict[str, list[dict[str, Any]]] = {}
         self.artifacts: dict[str, Any] = {}
         self.console = console or Console(stderr=True)
         self.quiet = quiet
-        self._progress: Progress | None = None
 
     # -- randomness ----------------------------------------------------------
     def rng(self, *names: object):
@@ -57,11 +69,17 @@ class RunContext:
     def record(self, measurements: Measurement | Iterable[Measurement]) -> None:
         if isinstance(measurements, Measurement):
             measurements = [measurements]
+        measurements = list(measurements)
         self.measurements.extend(measurements)
+        if self.tracker is not None:
+            self.tracker.measurements([m.row() for m in measurements])
 
     def table(self, name: str, rows: Iterable[dict[str, Any]]) -> None:
         """Record a named table (a list of flat rows); appended to if recorded again."""
-        self.tables.setdefault(name, []).extend(dict(r) for r in rows)
+        rows = [dict(r) for r in rows]
+        self.tables.setdefault(name, []).extend(rows)
+        if self.tracker is not None:
+            self.tracker.table(name, rows)
 
     def artifact(self, name: str, obj: Any) -> None:
         """Record a JSON-serializable artifact (e.g. counterexample boards) for the report."""
@@ -104,6 +122,48 @@ class RunContext:
         root = self.store_root if self.store_root is not None else (self.run_dir or Path(".")).parent
         return Path(root) / "cache"
 
+    # -- processes -----------------------------------------------------------
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], advance: Callable[[], None] | None = None,
+            processes: int | None = None) -> list[Any]:
+        """``[fn(item) for item in items]``, in worker processes the runner owns; results in input order.
+
+        ``fn`` must be a module-level function and each item picklable and independent (seeding itself from
+        its own fields), so the results do not depend on how many processes ran them. At most
+        ``min(self.processes, processes)`` workers; with one, everything runs here, serially. ``advance()`` is
+        called as each item finishes. The workers die with this process (SIGKILL included) and are killed at
+        once on Ctrl-C or an error; a worker that dies fails the run.
+        """
+        from goodhartlab.runner.pool import WorkerPool
+
+        items = list(items)
+        n = min(self.processes, processes or self.processes, len(items))
+        if n <= 1:
+            out = []
+            for item in items:
+                out.append(fn(item))
+                if advance is not None:
+                    advance()
+            return out
+        results: dict[int, Any] = {}
+        with WorkerPool(n, threads=1) as pool:
+            for i, item in enumerate(items):
+                pool.submit(i, fn, item)
+            while pool.pending:
+                for key, ok, value in pool.results(timeout=0.5):
+                    if not ok:
+                        raise value
+                    results[key] = value
+                    if advance is not None:
+                        advance()
+        return [results[i] for i in range(len(items))]
+
     def log(self, message: str) -> None:
+        """A line for the user (unless quiet) and for the run's log.txt (always)."""
+        if self.log_file is not None:
+            try:
+                with open(self.log_file, "a", encoding="utf-8") as fh:
+                    fh.write(f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} {message}\n")
+            except OSError:
+                pass  # the log is a convenience; a full disk must not turn a run's message into its failure
         if not self.quiet:
             self.console.print(message)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,12 @@ import yaml
 
 from goodhartlab.core import config as configs
 from goodhartlab.core.config import ExperimentConfig
-from goodhartlab.core.errors import UserError
+from goodhartlab.core.errors import UserError, shown
 from goodhartlab.core.registry import Experiment
+
+# Bounds (README, "Bounds"): planning resolves every run's config up front, so a plan is capped before it is built.
+MAX_SEEDS = 10_000
+MAX_PLANNED_RUNS = 10_000
 
 
 @dataclass(frozen=True)
@@ -84,21 +89,24 @@ def parse_grid(args: list[str]) -> dict[str, list[Any]]:
     grid: dict[str, list[Any]] = {}
     for text in args:
         if "=" not in text:
-            raise UserError(f"--grid expects field=v1,v2,..., got '{text}'")
+            raise UserError(f"--grid expects field=v1,v2,..., got {shown(text)}")
         field, raw = (s.strip() for s in text.split("=", 1))
         if not field:
-            raise UserError(f"--grid expects field=v1,v2,..., got '{text}'")
+            raise UserError(f"--grid expects field=v1,v2,..., got {shown(text)}")
         if field == "seed":
             raise UserError("--grid: field 'seed' is set by --seeds N, not by the grid")
         if field in grid:
-            raise UserError(f"--grid: field '{field}' is given twice; list all its values in one --grid")
+            raise UserError(f"--grid: field {shown(field)} is given twice; list all its values in one --grid")
         values = [v for v in _split_values(raw) if v != ""]
         if not values:
-            raise UserError(f"--grid: field '{field}' has no values; give at least one, e.g. {field}=v1,v2")
+            raise UserError(f"--grid: field {shown(field)} has no values; give at least one, e.g. {field}=v1,v2")
+        if len(values) > MAX_PLANNED_RUNS:
+            raise UserError(f"--grid: field {shown(field)} has {len(values)} values; a plan holds at most "
+                            f"{MAX_PLANNED_RUNS} runs")
         parsed = []
         for v in values:
             try:
-                parsed.append(yaml.safe_load(v))
+                parsed.append(configs.read_yaml(v, f"--grid {shown(field)}"))
             except yaml.YAMLError:
                 parsed.append(v)
         grid[field] = parsed
@@ -107,8 +115,11 @@ def parse_grid(args: list[str]) -> dict[str, list[Any]]:
 
 def expand(experiment: Experiment, spec: SweepSpec) -> list[SweepItem]:
     """The grid × seeds as resolved configs, in a stable order (grid points outer, seeds inner)."""
-    if spec.seeds < 1:
-        raise UserError(f"--seeds must be at least 1, got {spec.seeds}")
+    if not 1 <= spec.seeds <= MAX_SEEDS:
+        raise UserError(f"--seeds must be from 1 to {MAX_SEEDS}, got {spec.seeds}")
+    planned = math.prod(len(v) for v in spec.grid.values()) * spec.seeds
+    if planned > MAX_PLANNED_RUNS:
+        raise UserError(f"the plan has {planned} runs (grid points × seeds); at most {MAX_PLANNED_RUNS} are allowed")
     fields = list(spec.grid)
     items: list[SweepItem] = []
     points = list(itertools.product(*(spec.grid[f] for f in fields))) if fields else [()]

@@ -9,6 +9,7 @@ staging, marked interrupted) are restarted from scratch.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from goodhartlab.core.errors import UserError
 from goodhartlab.core.registry import get
 from goodhartlab.report import sweep as sweep_report
 from goodhartlab.report.html import render_index
-from goodhartlab.runner.backends import BACKENDS, LocalBackend, RayBackend
+from goodhartlab.runner.backends import BACKENDS, LocalBackend, RayBackend, check_ray_address
 from goodhartlab.runner.grid import SweepItem, SweepSpec, expand
 from goodhartlab.runner.store import RunStore
 from goodhartlab.runner.sweep_store import SweepStore
@@ -49,15 +50,28 @@ class SweepSummary:
     report: Path
 
 
+# Upper bounds (README, "Bounds"): each local worker is a Python process holding torch (~0.3-1 GB), so more
+# than 4 per core only thrashes; a Ray cluster's CPUs are counted by Ray, so its bound is loose.
+MAX_LOCAL_WORKERS_PER_CORE = 4
+MAX_RAY_WORKERS = 1024
+MAX_RETRIES = 10
+
+
+def max_workers(backend: str) -> int:
+    return MAX_RAY_WORKERS if backend == "ray" else MAX_LOCAL_WORKERS_PER_CORE * (os.cpu_count() or 1)
+
+
 def check_options(options: SweepOptions) -> None:
     if options.backend not in BACKENDS:
         raise UserError(f"--backend must be one of {', '.join(BACKENDS)}, got '{options.backend}'")
-    if options.workers < 1:
-        raise UserError(f"--workers must be at least 1, got {options.workers}")
-    if options.retries < 0:
-        raise UserError(f"--retries must be 0 or more, got {options.retries}")
-    if options.cpus_per_run <= 0:
-        raise UserError(f"--cpus-per-run must be positive, got {options.cpus_per_run}")
+    if not 1 <= options.workers <= max_workers(options.backend):
+        raise UserError(f"--workers must be at least 1 and at most {max_workers(options.backend)} "
+                        f"({'Ray' if options.backend == 'ray' else f'{MAX_LOCAL_WORKERS_PER_CORE} per core'}), "
+                        f"got {options.workers}")
+    if not 0 <= options.retries <= MAX_RETRIES:
+        raise UserError(f"--retries must be from 0 to {MAX_RETRIES}, got {options.retries}")
+    if not 0 < options.cpus_per_run <= MAX_RAY_WORKERS:
+        raise UserError(f"--cpus-per-run must be positive and at most {MAX_RAY_WORKERS}, got {options.cpus_per_run}")
     if options.address and options.backend != "ray":
         raise UserError("--address is for --backend ray")
 
@@ -67,31 +81,49 @@ def plan(spec: SweepSpec) -> list[SweepItem]:
     return expand(get(spec.experiment), spec)
 
 
+def stored_plan(sweeps: SweepStore, sweep_id: str, spec: SweepSpec) -> list[SweepItem]:
+    """The plan a sweep was started with (its resolved configs), not a re-reading of its --config file."""
+    saved = sweeps.load_plan(sweep_id)
+    if saved is None:  # a sweep recorded before plans were stored: re-plan from its spec
+        return plan(spec)
+    experiment = get(spec.experiment)
+    items = []
+    for it in saved["items"]:
+        try:
+            config = experiment.config.model_validate(it["config"])
+        except Exception as exc:  # noqa: BLE001  (the experiment's fields changed since the sweep was planned)
+            raise UserError(f"--resume: the stored plan of sweep '{sweep_id}' no longer validates against "
+                            f"'{spec.experiment}' ({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
+        items.append(SweepItem(int(it["index"]), dict(it["point"]), int(it["seed"]), config))
+    return items
+
+
 def run_sweep(spec: SweepSpec, store: RunStore, options: SweepOptions, resume: str | None = None,
               console: Console | None = None) -> SweepSummary:
     console = console or Console(stderr=True)
     check_options(options)
-    items = plan(spec)
+    sweeps = SweepStore(store)
+    items = stored_plan(sweeps, resume, spec) if resume else plan(spec)
     if options.compare and options.compare not in spec.grid:
         raise UserError(f"--compare must be one of the grid fields ({', '.join(spec.grid) or 'none given'}), "
                         f"got '{options.compare}'")
-    sweeps = SweepStore(store)
+    if options.backend == "ray" and options.address:
+        check_ray_address(options.address)  # before anything is recorded: an unreachable cluster is one line
     if resume:
         sweep_id = resume
         sweeps.claim(sweep_id, options.backend)
     else:
         sweep_id = sweeps.create(spec, items, options.backend)
+        sweeps.save_plan(sweep_id, spec, items, options.backend)
     by_index = {it.index: it for it in items}
     todo = _settle_known(sweeps, store, sweep_id, spec.experiment, items, force=options.force and not resume)
-    status = "complete"
+    interrupted = True  # until dispatch returns: a crash or a signal leaves the sweep resumable, never "complete"
     try:
         if todo:
             _dispatch(sweeps, store, sweep_id, spec, [by_index[i] for i in todo], options, console, len(items))
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
+        interrupted = False
     finally:
-        sweeps.finish(sweep_id, status)
+        sweeps.finish(sweep_id, interrupted=interrupted)
         render_index(store.root, store.list())
     report = build_sweep_report(sweeps, sweep_id, options.compare)
     final = sweeps.items(sweep_id)

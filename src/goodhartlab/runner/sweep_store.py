@@ -3,6 +3,12 @@
 An item is ``pending``, ``running``, ``done`` or ``failed``; it points at the
 run that settled it. A sweep whose launcher process is gone is shown as
 ``interrupted`` and its running items as pending: ``--resume`` restarts them.
+
+A sweep's status is computed from its items when it ends, never assumed:
+``complete`` (every item done), ``failed`` (every item settled, some failed) or
+``interrupted`` (items left pending; running ones are put back to pending).
+The resolved plan is also kept in ``sweeps/SWEEP/plan.json``: ``--resume``
+runs exactly that plan, and a lost index gets its sweeps back from it.
 """
 
 from __future__ import annotations
@@ -16,8 +22,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from goodhartlab.core.errors import UserError, did_you_mean
+from goodhartlab.core.files import read_json_or, write_json
 from goodhartlab.runner.grid import SweepItem, SweepSpec
 from goodhartlab.runner.store import RunStore, _pid_alive, now
+
+PLAN = "plan.json"
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS sweeps (
@@ -69,6 +78,55 @@ class SweepStore:
             con.execute(statement)
         return con
 
+    def _connect_read(self):
+        """For listing: read-only on a read-only store (where the sweep tables may not exist), else writable."""
+        if not self.runs.read_only:
+            return self._connect() if (self.root / "index.sqlite").exists() else None
+        con = self.runs._connect_read()
+        if con is not None and not con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='sweep_items'").fetchone():
+            con.close()
+            return None
+        return con
+
+    def save_plan(self, sweep_id: str, spec: SweepSpec, items: list[SweepItem], backend: str) -> None:
+        """The resolved plan beside the sweep's report: what --resume runs, and what rebuilds a lost index."""
+        write_json(self.directory(sweep_id) / PLAN, {
+            "sweep_id": sweep_id, "spec": spec.to_json(), "backend": backend, "created": now(),
+            "items": [{"index": it.index, "point": it.point, "seed": it.seed, "identity": it.identity,
+                       "config": it.config.model_dump(mode="json")} for it in items]})
+
+    def load_plan(self, sweep_id: str) -> dict | None:
+        plan = read_json_or(self.directory(sweep_id) / PLAN, None)
+        return plan if isinstance(plan, dict) and isinstance(plan.get("items"), list) else None
+
+    def rebuild(self) -> int:
+        """Re-enter sweeps from their plan.json files after the index was lost; items are done where a
+        complete run with their identity exists, else pending (``--resume`` finishes them)."""
+        complete: dict[str, str] = {}
+        for r in self.runs.list():
+            if r.status == "complete":
+                complete[r.config_hash] = r.id
+        added = 0
+        with closing(self._connect()) as con:
+            for directory in sorted((self.root / "sweeps").glob(f"*/{PLAN}")):
+                plan = self.load_plan(directory.parent.name)
+                if plan is None or con.execute("SELECT 1 FROM sweeps WHERE id=?", (plan["sweep_id"],)).fetchone():
+                    continue
+                items = plan["items"]
+                done = [complete.get(it["identity"]) for it in items]
+                status = "complete" if all(done) else "interrupted"
+                con.execute("INSERT INTO sweeps (id, experiment, spec, backend, status, created, finished)"
+                            " VALUES (?,?,?,?,?,?,?)", (plan["sweep_id"], plan["spec"]["experiment"],
+                                                        json.dumps(plan["spec"]), plan["backend"], status,
+                                                        plan["created"], now()))
+                con.executemany(
+                    "INSERT INTO sweep_items (sweep_id, idx, identity, point, seed, status, run_id) VALUES (?,?,?,?,?,?,?)",
+                    [(plan["sweep_id"], it["index"], it["identity"], json.dumps(it["point"]), it["seed"],
+                      "done" if run else "pending", run) for it, run in zip(items, done)])
+                added += 1
+        return added
+
     def create(self, spec: SweepSpec, items: list[SweepItem], backend: str) -> str:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         base = f"sweep-{spec.experiment}-{stamp}-{spec.digest()}"
@@ -105,22 +163,35 @@ class SweepStore:
         with closing(self._connect()) as con:
             con.execute(f"UPDATE sweep_items SET {cols} WHERE sweep_id=? AND idx=?", (*values.values(), sweep_id, index))
 
-    def finish(self, sweep_id: str, status: str) -> None:
+    def finish(self, sweep_id: str, interrupted: bool = False) -> str:
+        """End the sweep with the status its items give; running items go back to pending. Returns it."""
         with closing(self._connect()) as con:
+            con.execute("UPDATE sweep_items SET status='pending' WHERE sweep_id=? AND status='running'", (sweep_id,))
+            counts = dict(con.execute("SELECT status, COUNT(*) FROM sweep_items WHERE sweep_id=? GROUP BY status",
+                                      (sweep_id,)).fetchall())
+            if interrupted or counts.get("pending"):
+                status = "interrupted"
+            else:
+                status = "failed" if counts.get("failed") else "complete"
             con.execute("UPDATE sweeps SET status=?, finished=? WHERE id=?", (status, now(), sweep_id))
+        return status
 
     # -- reading -------------------------------------------------------------
     def items(self, sweep_id: str) -> list[ItemRecord]:
-        with closing(self._connect()) as con:
+        con = self._connect_read()
+        if con is None:
+            return []
+        with closing(con):
             rows = con.execute(
                 "SELECT idx, identity, point, seed, status, run_id, attempts, error, reused FROM sweep_items"
                 " WHERE sweep_id=? ORDER BY idx", (sweep_id,)).fetchall()
         return [ItemRecord(r[0], r[1], json.loads(r[2]), r[3], r[4], r[5], r[6], r[7], bool(r[8])) for r in rows]
 
     def list(self) -> list[SweepRecord]:
-        if not (self.root / "index.sqlite").exists():
+        con = self._connect_read()
+        if con is None:
             return []
-        with closing(self._connect()) as con:
+        with closing(con):
             rows = con.execute("SELECT id, experiment, spec, backend, status, created, finished, host, pid"
                                " FROM sweeps ORDER BY created, id").fetchall()
             counts: dict[str, dict[str, int]] = {}

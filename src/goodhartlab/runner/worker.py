@@ -32,6 +32,7 @@ class Task:
     preset: str
     config: dict[str, Any]
     report: bool = False  # build the run's own report.html too (the sweep report is always built)
+    processes: int = 1  # the run's share of processes for ctx.map (cores/W locally, --cpus-per-run on Ray)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def run_task(task: Task, store_root: Path, progress=None) -> Outcome:
 
     try:
         execute(experiment, config, task.preset, RunStore(store_root), quiet=True, progress_sink=sink,
-                on_start=started.append, report=task.report)
+                on_start=started.append, report=task.report, processes=task.processes)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001  (any failure is the run's recorded status)

@@ -55,7 +55,7 @@ class Config(ExperimentConfig):
         return self
 
     presets = {
-        "quick": {"rounds": 6, "steps": 100, "seeds": 2, "hidden": 96, "perm_max_power": 6, "arith_roots": 8,
+        "quick": {"rounds": 6, "steps": 100, "seeds": 3, "hidden": 96, "perm_max_power": 6, "arith_roots": 8,
                   "supervised_fractions": [0.25, 0.5, 0.75, 1.0], "supervised_steps": 400, "debate_questions": 40,
                   "transcripts": 3},
         "full": {"rounds": 12, "steps": 200, "seeds": 8, "debate_questions": 300, "supervised_steps": 1200,

@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 
 from goodhartlab.core import rng as rngs
+from goodhartlab.core.context import Context
 from goodhartlab.core.records import Measurement
 from goodhartlab.experiments.amplification.config import Config
 from goodhartlab.oversight.amplification import HCH, amplify
@@ -153,10 +154,7 @@ def debate_rows(config: Config, world: World, human: Human, questions: list) -> 
     return rows
 
 
-def run(config: Config, ctx) -> None:
-    import torch
-
-    torch.set_num_threads(1)
+def run(config: Config, ctx: Context) -> None:
     world = make_world(config)
     human = make_human(config, world)
     questions = world.questions()

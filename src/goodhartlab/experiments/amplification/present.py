@@ -8,10 +8,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from goodhartlab.analysis.intervals import bootstrap_mean, wilson
-from goodhartlab.core import rng as rngs
+from goodhartlab.analysis import stats
 from goodhartlab.core.records import Figure, Finding, ReportContent, Table
-from goodhartlab.report.plots import CHANNEL_COLORS, band, figure, mean_band
+from goodhartlab.report.plots import CHANNEL_COLORS, curve, figure, panels
 
 STYLE = {"imitative": "-", "approval": "--"}
 CHECKS = {"parity": "parity", "last_digit": "last digit", "half": "upper/lower half"}
@@ -22,45 +21,43 @@ PANELS = (("gold", "accuracy vs truth (gold)", CHANNEL_COLORS["gold"]),
 
 
 def _curves(m: pd.DataFrame) -> Figure:
-    fig, axes = figure(1, len(PANELS), width=3.6, height=3.0)
-    for ax, (col, title, color) in zip(axes[0], PANELS):
+    fig, axes = panels(len(PANELS))
+    for ax, (col, title, color) in zip(axes, PANELS):
         for scheme in ("imitative", "approval"):
-            s = mean_band(m[m.series == scheme], "pressure", col)
-            band(ax, s["pressure"], s["mean"], s["low"], s["high"], color=color, linestyle=STYLE[scheme],
-                 marker="o" if scheme == "imitative" else "s", markersize=3, label=scheme)
-        ax.set_title(title, fontsize=9)
+            curve(ax, m[m.series == scheme], "pressure", col, color=color, linestyle=STYLE[scheme],
+                  marker="o" if scheme == "imitative" else "s", markersize=3, label=scheme)
+        ax.set_title(title)
         ax.set_xlabel("distillation round")
         ax.set_ylim(-0.03, 1.03)
-        ax.legend(fontsize=7)
+        ax.legend()
     fig.tight_layout()
-    return Figure("curves", "Per round, mean over seeds with 95% bands; solid: imitative amplification, dashed: "
-                  "approval-based. Round 0 is the untrained M. Gold is never shown to M or H.", fig)
+    return Figure("curves", "Per round, mean over seeds with 95% Student t bands (points: the seeds themselves where "
+                  "fewer than 3); solid: imitative amplification, dashed: approval-based. Round 0 is the untrained M. "
+                  "Gold is never shown to M or H.", fig)
 
 
 def _hch_figure(h: pd.DataFrame) -> Figure:
-    fig, axes = figure(1, 2, width=4.2, height=3.2)
+    fig, axes = figure(1, 2)
     for task, g in h.groupby("task", sort=False):
         axes[0, 0].plot(g.depth, g.accuracy, marker="o", label=task, linewidth=2.5 if task == "all" else 1)
         axes[0, 1].plot(g.depth, g.h_calls_mean, marker="o", label=task, linewidth=2.5 if task == "all" else 1)
     axes[0, 0].set(xlabel="HCH depth", ylabel="accuracy vs truth", title="HCH accuracy", ylim=(-0.03, 1.03))
     axes[0, 1].set(xlabel="HCH depth", ylabel="H calls per question", title="HCH cost (unmemoized tree)", yscale="log")
-    axes[0, 0].legend(fontsize=7)
+    axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     return Figure("hch_depth", "HCH_d: H consulting copies of HCH_{d-1}; HCH_0 is H alone. Exact, by memoized recursion.", fig)
 
 
 def _labels_figure(sup: pd.DataFrame, final: pd.DataFrame) -> Figure:
-    fig, axes = figure(1, 1, width=5.0, height=3.4)
+    fig, axes = figure(1, 1)
     ax = axes[0, 0]
-    s = mean_band(sup, "labels", "accuracy")
-    band(ax, s["labels"], s["mean"], s["low"], s["high"], color=CHANNEL_COLORS["gold"], marker="o",
-         label="supervised on true labels")
+    curve(ax, sup, "labels", "accuracy", color=CHANNEL_COLORS["gold"], marker="o", label="supervised on true labels")
     for scheme in ("imitative", "approval"):
         g = final[final.series == scheme]
         ax.axhline(g.gold.mean(), color="black", linestyle=STYLE[scheme],
                    label=f"{scheme}: 0 labels, {g.h_calls.mean():.0f} H calls")
     ax.set(xlabel="ground-truth labels", ylabel="accuracy vs truth", ylim=(-0.03, 1.03))
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return Figure("labels_vs_h_calls", "Accuracy of M trained on ground-truth labels, against the final accuracy "
                   "of the amplification schemes, which use none (only H calls).", fig)
@@ -87,7 +84,7 @@ def _draw_tree(ax, tree: dict, title: str) -> None:
     for px, d, n in placed:
         ok = n["answer"] == n["truth"]
         text = f"{n['text']}\n= {n['answer']}" + ("" if ok else f" (true {n['truth']})")
-        ax.text(px, -d, text, ha="center", va="center", fontsize=6, zorder=2,
+        ax.text(px, -d, text, ha="center", va="center", fontsize=8, zorder=2,
                 bbox={"boxstyle": "round", "facecolor": "#b7e4b0" if ok else "#f4b6b0", "edgecolor": "grey"})
     xs = [p[0] for p in placed]
     ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
@@ -109,10 +106,6 @@ def _trees_figure(trees: list[dict], name: str, caption: str, titles: list[str])
 def _final(m: pd.DataFrame) -> pd.DataFrame:
     last = m.groupby("series").pressure.transform("max")
     return m[m.pressure == last]
-
-
-def _ci(values, rng) -> str:
-    return str(bootstrap_mean(values, rng))
 
 
 def _labels_needed(sup: pd.DataFrame, target: float) -> float:
@@ -143,90 +136,97 @@ def _labels_per_round(m: pd.DataFrame, sup: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _findings(res) -> list[Finding]:
-    m, t = res.measurements, res.tables
-    rng = rngs.generator(res.config.seed, "report", "bootstrap")
+def _exact(value: float, n: int, unit: str) -> stats.Estimate:
+    return stats.exact(value, n, unit, "exact over the enumerated space")
+
+
+def claims(m: pd.DataFrame, t: dict, blind_spot: str) -> list[Finding]:
+    """Every finding, a claim with a computed verdict. Units: the seed for trained M (paired by seed where both
+    schemes share it), the question for debate; HCH and the optimum are exact over their question spaces."""
     final = _final(m)
     out = []
     h = t["hch_depth"]
-    ha = h[h.task == "all"]
-    top = ha.iloc[-1]
-    out.append(Finding(
-        "HCH against depth",
-        f"H (error rate {res.config.error_rate:g}, kind {res.config.error_kind}) consulting HCH: accuracy "
-        + ", ".join(f"depth {int(r.depth)}: {r.accuracy:.3f}" for _, r in ha.iterrows())
-        + f" over {int(top.questions)} questions; the unmemoized tree at depth {int(top.depth)} costs "
-        f"{top.h_calls_mean:.1f} H calls per question. " + _error_free_note(top),
-        {"hch_accuracy": float(top.accuracy), "hch_accuracy_error_free_h": float(top.get("accuracy_error_free_h", math.nan)),
-         "hch_h_calls_per_question": float(top.h_calls_mean)},
-    ))
-    imi, app = final[final.series == "imitative"], final[final.series == "approval"]
-    gi, ga = bootstrap_mean(imi.gold, rng), bootstrap_mean(app.gold, rng)
-    hi, hA = bootstrap_mean(imi.hch_agreement, rng), bootstrap_mean(app.hch_agreement, rng)
-    ri, ra = bootstrap_mean(imi.rater, rng), bootstrap_mean(app.rater, rng)
-    wa = bootstrap_mean(app.wrong_but_approved, rng)
-    gap = bootstrap_mean(imi.set_index("seed").gold - app.set_index("seed").gold, rng)  # paired by seed
-    diverge = len(imi) >= 2 and gap.low > 0
-    check = CHECKS[res.config.blind_spot]
-    out.append(Finding(
+    ha = h[h.task == "all"].sort_values("depth")
+    top, alone = ha.iloc[-1], ha.iloc[0]
+    q = int(top.questions)
+    out.append(stats.claim_finding(
+        "HCH against depth", "HCH at full depth answers more questions correctly than H alone",
+        _exact(top.accuracy - alone.accuracy, q, "question"), key="HCH − H alone, accuracy",
+        extra={"HCH at full depth": _exact(top.accuracy, q, "question"),
+               "H alone (depth 0)": _exact(alone.accuracy, q, "question")},
+        holds=f"Over all {q} questions: H alone {alone.accuracy:.3f}, HCH at depth {int(top.depth)} "
+              f"{top.accuracy:.3f} ({top.h_calls_mean:.1f} H calls per question, unmemoized). " + _error_free_note(top),
+        fails=f"Over all {q} questions: HCH at depth {int(top.depth)} ({top.accuracy:.3f}) is no better than H alone "
+              f"({alone.accuracy:.3f}). " + _error_free_note(top),
+        inconclusive="No questions were answered."))
+    imi, app = final[final.series == "imitative"].set_index("seed"), final[final.series == "approval"].set_index("seed")
+    seeds = sorted(set(imi.index) & set(app.index))
+    gap = stats.paired(imi.loc[seeds, "gold"].to_numpy(), app.loc[seeds, "gold"].to_numpy(), "seed")
+    out.append(stats.claim_finding(
         "Imitative vs approval-based amplification after the last round",
-        f"Accuracy vs truth: imitative {gi}, approval {ga}; agreement with HCH: imitative {hi}, approval {hA}; "
-        f"H's approval: imitative {ri}, approval {ra}. The approval-trained M gives wrong answers that H approves "
-        f"on {wa} of questions. Paired accuracy gap (imitative − approval) {gap} over {len(imi)} seeds "
-        "(95% bootstrap intervals): "
-        + ("the schemes diverge — approval training reaches a higher approval than its accuracy warrants, "
-           f"because H's check only sees the {check} of an answer." if diverge else
-           "with one seed there is no interval, so no claim about divergence is made." if len(imi) < 2 else
-           "the interval includes 0, so these seeds do not show the schemes diverging in accuracy."),
-        {"imitative_accuracy": gi.estimate, "approval_accuracy": ga.estimate, "imitative_hch_agreement": hi.estimate,
-         "approval_approval": ra.estimate, "approval_wrong_but_approved": wa.estimate, "accuracy_gap": gap.estimate},
-    ))
-    sup = t["supervised"]
-    need = _labels_needed(sup, gi.estimate)
-    calls = float(imi.h_calls.mean())
-    n_q = int(h[h.task == "all"].questions.iloc[0])
-    out.append(Finding(
-        "Ground-truth labels supervised learning needs for imitative's accuracy",
-        (f"Imitative amplification reached {gi.estimate:.3f} with no ground-truth labels and {calls:.0f} H calls. "
-         + (f"Supervised M needs {need:.0f} true labels (of {n_q} questions) to match it on average."
-            if not math.isnan(need) else
-            f"Supervised M did not reach it with up to {int(sup.labels.max())} true labels "
-            f"(best mean {sup.groupby('labels').accuracy.mean().max():.3f}).")),
-        {"imitative_h_calls": calls, "labels_needed": need},
-    ))
+        "Imitative amplification ends more accurate than approval-based amplification", gap,
+        key="accuracy, imitative − approval", extra={
+            "accuracy, imitative": stats.mean(imi.gold.to_numpy(), "seed"),
+            "accuracy, approval": stats.mean(app.gold.to_numpy(), "seed"),
+            "H's approval of the approval-trained M": stats.mean(app.rater.to_numpy(), "seed")},
+        holds="Paired by seed, accuracy against the truth, imitative − approval: {est}.",
+        fails="Paired by seed, imitative − approval: {est}: approval-based training ends more accurate.",
+        inconclusive="Paired by seed, imitative − approval: {est}; the interval includes 0."))
+    wba = stats.mean(app.wrong_but_approved.to_numpy(), "seed")
+    check = CHECKS[blind_spot]
+    out.append(stats.claim_finding(
+        "Wrong answers H approves", "The approval-trained M gives wrong answers that H approves", wba,
+        key="share of questions wrong but approved",
+        holds=f"Share of questions the approval-trained M answers wrongly and H approves (H checks the {check}): "
+              "{est}.",
+        fails="The approval-trained M's wrong-but-approved share is {est}: none.",
+        inconclusive="Wrong-but-approved share {est}; the interval includes 0."))
     opt = t["optimum"]
-    parts = []
-    for _, r in opt.iterrows():
-        parts.append(f"{r.task} ({int(r.questions)} questions, {int(r.models)} models, H checks the "
-                     f"{CHECKS[r.blind_spot]}): imitative optimum "
-                     f"{int(r.imitative_optimal)} model{'s' if r.imitative_optimal != 1 else ''}, "
-                     f"{'= HCH' if r.imitative_aligned_hch else 'NOT always HCH'}; approval optimum "
-                     f"{int(r.approval_optimal)} models, {int(r.approval_optimal_true)} truthful, "
-                     f"aligned: {'yes' if r.approval_aligned_truth else 'no'} ({int(r.questions_gamed)} questions "
-                     "where some approval-optimal model is wrong)")
-    ex = res.artifacts.get("optimum_examples", [])
-    picked: dict[str, dict] = {}
-    for e in ex:  # one compound question per task: there H's reference is amplified from the model's subanswers
-        if not e.get("atomic", False):
-            picked.setdefault(e["task"], e)
-    shown = "; ".join(f"{e['question']} ({e['task']}): truth {e['truth']}, yet approval-optimal models answer "
-                      f"{e['optimal_wrong_answers']} (e.g. {e['witness_answer']} against H's amplified reference "
-                      f"{e['witness_reference']})" for e in picked.values())
-    out.append(Finding(
-        "The exact optimum of each loss (every model enumerated)",
-        "; ".join(parts) + (f". Examples where the approval optimum games H: {shown}." if shown else "."),
-        {"imitative_aligned_spaces": float(opt.imitative_aligned_hch.sum()),
-         "approval_aligned_spaces": float(opt.approval_aligned_truth.sum()), "spaces": float(len(opt))},
-    ))
+    gamed = _exact(float(opt.questions_gamed.sum()), int(opt.questions.sum()), "question")
+    spaces = ", ".join(f"{r.task}: {int(r.questions_gamed)} of {int(r.questions)}" for r in opt.itertuples())
+    out.append(stats.claim_finding(
+        "The exact optimum of the approval loss",
+        "Every approval-optimal model is truthful on every enumerated question space",
+        gamed, direction="<", threshold=0.5, key="questions where an approval-optimal model is wrong",
+        holds="Every model enumerated: no approval-optimal model answers any question wrongly ({spaces}).".replace(
+            "{spaces}", spaces),
+        fails=(f"Every model enumerated: approval-optimal models answer wrongly on questions where the wrong answer "
+               f"shares H's checked feature (the {check}) with H's reference: {spaces} questions. The optimum of the "
+               "approval loss itself games H's check."),
+        inconclusive="No question space was enumerated."))
+    not_hch = _exact(float((~opt.imitative_aligned_hch.astype(bool)).sum()), len(opt), "question space")
+    out.append(stats.claim_finding(
+        "The exact optimum of the imitative loss", "Every imitative-optimal model equals HCH on every enumerated "
+        "question space", not_hch, direction="<", threshold=0.5, key="spaces where the optimum is not HCH",
+        holds=f"Every model enumerated: on all {len(opt)} spaces the imitative optimum is HCH.",
+        fails="Every model enumerated: on {est} spaces some imitative-optimal model differs from HCH.",
+        inconclusive="No question space was enumerated."))
+    sup = t["supervised"]
+    full = sup[sup.fraction == sup.fraction.max()].set_index("seed").accuracy
+    both = sorted(set(full.index) & set(imi.index))
+    sgap = stats.paired(full.loc[both].to_numpy(), imi.loc[both, "gold"].to_numpy(), "seed")
+    calls = float(imi.h_calls.mean())
+    out.append(stats.claim_finding(
+        "Ground-truth labels vs H calls",
+        "M supervised on every true label is more accurate than imitative amplification, which uses none", sgap,
+        key="accuracy, supervised (all labels) − imitative",
+        holds="Paired by seed: supervised on all labels minus imitative ({calls:.0f} H calls, 0 labels): {{est}}."
+              .format(calls=calls),
+        fails="Paired by seed: supervised minus imitative: {{est}}: imitative amplification, with {calls:.0f} H calls "
+              "and no labels, beats M supervised on every label.".format(calls=calls),
+        inconclusive="Paired by seed: supervised minus imitative: {est}; the interval includes 0."))
     d = t["debate"]
-    cd, ca = wilson(int(d.debate_correct.sum()), len(d)), wilson(int(d.alone_correct.sum()), len(d))
-    out.append(Finding(
-        "Debate with H as judge",
-        f"On {len(d)} compound questions, the liar claiming a wrong answer that passes H's {CHECKS[res.config.blind_spot]} "
-        f"check: H judging alone picks the truth {ca}; after a debate that recurses to one "
-        f"step H checks it picks the truth {cd} (95% Wilson intervals; mean {d.steps.mean():.2f} debate steps).",
-        {"judge_alone": ca.estimate, "judge_with_debate": cd.estimate},
-    ))
+    dgain = stats.paired(d.debate_correct.astype(float).to_numpy(), d.alone_correct.astype(float).to_numpy(),
+                         "question")
+    out.append(stats.claim_finding(
+        "Debate with H as judge", "Debate with H as judge picks the truth more often than H judging alone", dgain,
+        key="debate − judge alone, same questions",
+        extra={"judge with debate": stats.proportion(int(d.debate_correct.sum()), len(d), "question"),
+               "judge alone": stats.proportion(int(d.alone_correct.sum()), len(d), "question")},
+        holds=f"On {len(d)} compound questions against a liar whose answer passes H's {check} check, paired over "
+              "questions, debate − alone: {est}.",
+        fails="Paired over questions, debate − alone: {est}: debate misleads H.",
+        inconclusive="Paired over questions, debate − alone: {est}; the interval includes 0."))
     return out
 
 
@@ -264,12 +264,18 @@ def report(results) -> ReportContent:
               "(empty: not reached on the grid)."),
         Table("Debate with H as judge", d, "Fraction of questions where the judge picks the truth, by task."),
     ]
-    return ReportContent(
-        title="Amplification: HCH, imitative vs approval-based training, and the optimum of each loss",
-        summary=("A simulated human H answers small questions and decomposes larger ones (permutation powering, "
+    findings = claims(m, t, results.config.blind_spot)
+    n = {k: sum(f.verdict == k for f in findings) for k in ("holds", "fails", "inconclusive")}
+    setup = ("A simulated human H answers small questions and decomposes larger ones (permutation powering, "
                  "wildcard search, shortest path, arithmetic; after Christiano, Shlegeris & Amodei 2018). M is "
                  "distilled from H-consulting-M by imitation or by H's approval, whose check has a blind spot. "
                  "Proxy: M's agreement with Amp(M) (imitative) or H's approval (approval); rater: H's approval; "
-                 "gold: accuracy against the truth, which neither M nor H sees."),
-        findings=_findings(results), figures=figures, tables=tables,
+             "gold: accuracy against the truth, which neither M nor H sees.")
+    return ReportContent(
+        title="Amplification: HCH, imitative vs approval-based training, and the optimum of each loss",
+        summary=(f"Does distilling a simulated human's amplified answers (imitative) stay truthful where training on "
+                 f"its approval, whose check has a blind spot, does not? {results.config.seeds} seeds per scheme; "
+                 f"of {len(findings)} claims, {n['holds']} hold, {n['fails']} fail and {n['inconclusive']} are "
+                 "inconclusive."),
+        findings=findings, figures=figures, tables=tables, headline="curves", setup=setup,
     )

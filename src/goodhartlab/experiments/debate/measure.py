@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import torch
 
-from goodhartlab.analysis.intervals import wilson
+from goodhartlab.analysis import stats
+from goodhartlab.core.context import Context
 from goodhartlab.core.records import Measurement
 from goodhartlab.experiments.debate.config import Config
 from goodhartlab.models.judge import logits, planes, random_reveal, train_judge
@@ -76,6 +76,14 @@ def transcripts(suite: str, k: int, first: str, images: np.ndarray, labels: np.n
     return out
 
 
+def _low(e: stats.Estimate) -> float:
+    return e.low if e.has_interval else float("nan")
+
+
+def _high(e: stats.Estimate) -> float:
+    return e.high if e.has_interval else float("nan")
+
+
 def run_suite(config: Config, ctx, suite: str, data: dict, ks: list[int]) -> None:
     tr_x, tr_y = data["train"]
     te_x, te_y = data["test"]
@@ -89,7 +97,7 @@ def run_suite(config: Config, ctx, suite: str, data: dict, ks: list[int]) -> Non
         rx, ry = te_x[: config.random_images], te_y[: config.random_images]
         pred = logits(judge, planes(rx, random_reveal(rx, k, ctx.rng(suite, k, "random reveals")))).argmax(1)
         random_ok = pred == ry
-        ri = wilson(int(random_ok.sum()), len(ry))
+        ri = stats.proportion(int(random_ok.sum()), len(ry), "image")
         n = data["n_test"]
         dx, dy = te_x[:n], te_y[:n]
         search = choose_search(config, data["candidates"], dx, k)
@@ -100,14 +108,16 @@ def run_suite(config: Config, ctx, suite: str, data: dict, ks: list[int]) -> Non
                 res = run_debate(dx, dy, judge, k, first, search, data["candidates"], config.sims, config.c_uct,
                                  ctx.rng(suite, k, first, "rollouts"), progress=advance)
             seconds = time.perf_counter() - t1
-            di = wilson(int(res.correct.sum()), n)
-            gi = wilson(int(res.honest_wins.sum()), res.honest_wins.size)
+            di = stats.proportion(int(res.correct.sum()), n, "image")
+            # An image's 9 games (one per lie) share the image: resample images, not games.
+            wins = np.asarray(res.honest_wins, dtype=float).reshape(n, -1)
+            gi = stats.clustered_proportion(wins.sum(1), np.full(n, wins.shape[1]), "image")
             ctx.record(Measurement(
                 series=f"{suite}, {first} first", pressure_name="k (pixels revealed)", pressure=k,
                 proxy=gi.estimate, rater=ri.estimate, gold=di.estimate,
-                extra={"random_accuracy": ri.estimate, "random_low": ri.low, "random_high": ri.high,
-                       "debate_accuracy": di.estimate, "debate_low": di.low, "debate_high": di.high,
-                       "honest_game_wins": gi.estimate, "games_low": gi.low, "games_high": gi.high,
+                extra={"random_accuracy": ri.estimate, "random_low": _low(ri), "random_high": _high(ri),
+                       "debate_accuracy": di.estimate, "debate_low": _low(di), "debate_high": _high(di),
+                       "honest_game_wins": gi.estimate, "games_low": _low(gi), "games_high": _high(gi),
                        "images": float(n), "random_images": float(len(ry)),
                        "random_accuracy_debated_images": float(random_ok[:n].mean()),
                        "judge_positions": float(res.positions), "judge_batches": float(res.batches),
@@ -125,11 +135,11 @@ def run_suite(config: Config, ctx, suite: str, data: dict, ks: list[int]) -> Non
                                  for i in range(n)])
             shown = transcripts(suite, k, first, dx, dy, res, config.transcripts)
             ctx.artifacts.setdefault("transcripts", []).extend(shown)
-            ctx.log(f"{suite} k={k} {first} first: random reveals {ri}, debate {di}, honest game wins {gi}")
+            ctx.log(f"{suite} k={k} {first} first: random reveals {stats.fmt(ri)}, debate {stats.fmt(di)}, honest "
+                    f"game wins {stats.fmt(gi)}")
 
 
-def run(config: Config, ctx) -> None:
-    torch.set_num_threads(1)  # 2 cores shared with other processes: more threads thrash (13× slower measured)
+def run(config: Config, ctx: Context) -> None:
     if config.rendered_ks:
         run_suite(config, ctx, "rendered", rendered_data(config, ctx), config.rendered_ks)
     if config.handwritten_ks:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from goodhartlab.analysis.intervals import bootstrap_mean
-from goodhartlab.core import rng as rngs
-from goodhartlab.core.records import Figure, Finding, Interval, ReportContent, Table
+from goodhartlab.analysis import stats
+from goodhartlab.core.records import Figure, Finding, ReportContent, Table
 from goodhartlab.report.plots import CHANNEL_COLORS, figure
 
 # Irving, Christiano & Amodei (2018), section 3.1, MNIST with precommit: judge accuracy on random reveals ->
@@ -29,7 +28,8 @@ def _accuracy_figure(m: pd.DataFrame) -> Figure:
             ("random_accuracy", "random_low", "random_high", "judge on random reveals", CHANNEL_COLORS["rater"]),
             ("debate_accuracy", "debate_low", "debate_high", "judge after debate (precommit)", CHANNEL_COLORS["gold"]),
             ("honest_game_wins", "games_low", "games_high", "honest wins per game (vs one lie)", CHANNEL_COLORS["proxy"]))):
-        ax.bar(x + off, m[col], w, yerr=[m[col] - m[lo], m[hi] - m[col]], color=color, label=name, capsize=2)
+        yerr = np.nan_to_num(np.clip([m[col] - m[lo], m[hi] - m[col]], 0, None))
+        ax.bar(x + off, m[col], w, yerr=yerr, color=color, label=name, capsize=2)
     for i, r in enumerate(m.itertuples()):
         if r.series.startswith("rendered") and int(r.pressure) in ANCHOR:
             a, b = ANCHOR[int(r.pressure)]
@@ -37,12 +37,13 @@ def _accuracy_figure(m: pd.DataFrame) -> Figure:
             ax.plot([i - 0.5 * w, i + 0.5 * w], [b, b], color="black", linewidth=2,
                     label="MNIST anchor (Irving et al. 2018)" if i == 0 else None)
     ax.axhline(0.1, color="grey", linestyle=":", linewidth=1)
-    ax.set_xticks(x, [_label(r) for r in m.itertuples()], fontsize=7)
+    ax.set_xticks(x, [_label(r) for r in m.itertuples()], fontsize=8)
     ax.set(ylabel="accuracy / win rate", ylim=(0, 1.05))
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return Figure("accuracy", "Judge accuracy on random reveals (orange), after debate with precommit (green: the honest "
-                  "side beats all 9 lies) and the honest side's win rate per game (blue), 95% Wilson intervals. Black "
+                  "side beats all 9 lies), 95% Wilson intervals over images, and the honest side's win rate per game (blue), "
+                  "95% cluster bootstrap over images. Black "
                   "ticks: the MNIST anchor at the same k. Dotted: chance (10 classes).", fig)
 
 
@@ -65,10 +66,10 @@ def _transcripts_figure(ts: list[dict]) -> Figure | None:
             for ax in (full, view):
                 ax.add_patch(_square(c, r, SIDE_COLORS[who]))
             view.add_patch(_square(c, r, None, img[r, c]))
-            full.text(c, r, str(order), color="white", fontsize=6, ha="center", va="center", fontweight="bold")
+            full.text(c, r, str(order), color="white", fontsize=8, ha="center", va="center", fontweight="bold")
         won = t["margin"] > 0
-        full.set_title(f"{t['suite']} k={t['k']}\ntrue {t['label']} vs lie {t['lie']}", fontsize=7)
-        view.set_title(f"judge sees: {'honest' if won else 'liar'} wins\nmargin {t['margin']:+.2f}", fontsize=7,
+        full.set_title(f"{t['suite']} k={t['k']}\ntrue {t['label']} vs lie {t['lie']}", fontsize=8)
+        view.set_title(f"judge sees: {'honest' if won else 'liar'} wins\nmargin {t['margin']:+.2f}", fontsize=8,
                        color=SIDE_COLORS["honest" if won else "liar"])
         for ax in (full, view):
             ax.set_xlim(-0.5, s - 0.5)
@@ -110,61 +111,71 @@ def _summary_table(m: pd.DataFrame, settings: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _paired(images: pd.DataFrame | None, series: str, k: int, rng) -> Interval | None:
-    """Debate minus random-reveal correctness on the same debated images, bootstrap over images."""
-    if images is None:
-        return None
-    suite, first = series.split(", ")
-    g = images[(images.suite == suite) & (images.k == k) & (images["first"] == first.split()[0])]
-    return bootstrap_mean(g.debate_correct.astype(float) - g.random_correct.astype(float), rng) if len(g) else None
+def _setting(images: pd.DataFrame, games: pd.DataFrame | None, suite: str, k: int, first: str):
+    sel = (images.suite == suite) & (images.k == k) & (images["first"] == first)
+    g = None
+    if games is not None:
+        g = games[(games.suite == suite) & (games.k == k) & (games["first"] == first)]
+    return images[sel], g
 
 
-def _findings(m: pd.DataFrame, images: pd.DataFrame | None, seed: int) -> list[Finding]:
-    rng = rngs.generator(seed, "report", "paired bootstrap")
-    out = []
-    for r in m.itertuples():
-        suite = r.series.split(",")[0]
-        k = int(r.pressure)
-        a = ANCHOR.get(k) if suite == "rendered" else None
-        d = _paired(images, r.series, k, rng)
-        gain = d.low > 0 if d is not None else r.debate_low > r.random_high
-        text = (f"{r.series}, k = {k}: the judge alone on random reveals is right on {r.random_accuracy:.3f} "
-                f"[{r.random_low:.3f}, {r.random_high:.3f}] of {int(r.random_images)} images; after debate with precommit "
-                f"it is right on {r.debate_accuracy:.3f} [{r.debate_low:.3f}, {r.debate_high:.3f}] of {int(r.images)} "
-                f"(the honest side beats all 9 lies), and the honest side wins {r.honest_game_wins:.3f} "
-                f"[{r.games_low:.3f}, {r.games_high:.3f}] of single games (95% Wilson intervals). "
-                + (f"On the same {int(r.images)} images, debate minus one random reveal each: {d} (paired 95% "
-                   "bootstrap). " if d is not None else "")
-                + (("Debate raises the judge's accuracy: the paired interval lies above 0. " if gain else
-                    "The paired interval includes 0, so these images do not show debate raising the judge's accuracy. ")
-                   if d is not None else
-                   ("Debate raises the judge's accuracy: the intervals do not overlap. " if gain else
-                    "The intervals overlap, so these images do not show debate raising the judge's accuracy. "))
-                + (f"Anchor (MNIST, Irving et al. 2018): {a[0]:.1%} → {a[1]:.1%}." if a else
-                   "No published anchor for this suite (handwritten digits at 8×8)."))
-        out.append(Finding(f"Debate on {suite} digits at k = {k}", text,
-                           {"random_accuracy": r.random_accuracy, "debate_accuracy": r.debate_accuracy,
-                            "honest_game_wins": r.honest_game_wins,
-                            "paired_gain": d.estimate if d is not None else float("nan")}))
-    return out
+def setting_claim(images: pd.DataFrame, games: pd.DataFrame | None, suite: str, k: int, first: str) -> Finding:
+    """Debate vs random reveals on the same images: the image is the unit (its 9 games are one cluster)."""
+    im, g = _setting(images, games, suite, k, first)
+    im = im.sort_values("image")
+    gain = stats.paired(im.debate_correct.astype(float).to_numpy(), im.random_correct.astype(float).to_numpy(),
+                        "image")
+    extra = {"judge after debate": stats.proportion(int(im.debate_correct.astype(bool).sum()), len(im), "image"),
+             "judge on one random reveal": stats.proportion(int(im.random_correct.astype(bool).sum()), len(im),
+                                                            "image")}
+    if g is not None and len(g):
+        per = g.groupby("image").honest_wins.agg(["sum", "count"])
+        extra["honest side's single-game win rate"] = stats.clustered_proportion(
+            per["sum"].to_numpy(dtype=float), per["count"].to_numpy(dtype=float), "image")
+    a = ANCHOR.get(k) if suite == "rendered" else None
+    anchor = f"MNIST, Irving et al. 2018: {a[0]:.1%} → {a[1]:.1%}" if a else ""
+    return stats.claim_finding(
+        f"Debate on {suite} digits at k = {k} ({first} first)",
+        f"Debate raises the judge's accuracy above random reveals ({suite} digits, k = {k}, {first} first)", gain,
+        key="debate − random reveals, same images", anchor=anchor, extra=extra,
+        holds="On the same images, debate minus one random reveal: {est} (paired over images). After debate the "
+              "judge is right on " + stats.fmt(extra["judge after debate"]) + ", alone on "
+              + stats.fmt(extra["judge on one random reveal"]) + ".",
+        fails="On the same images, debate minus one random reveal: {est}: debate lowers the judge's accuracy "
+              "(debate " + stats.fmt(extra["judge after debate"]) + ", alone "
+              + stats.fmt(extra["judge on one random reveal"]) + ").",
+        inconclusive="On the same images, debate minus one random reveal: {est}; the interval includes 0 (debate "
+                     + stats.fmt(extra["judge after debate"]) + ", alone "
+                     + stats.fmt(extra["judge on one random reveal"]) + ").")
+
+
+def claims(images: pd.DataFrame, games: pd.DataFrame | None) -> list[Finding]:
+    keys = images[["suite", "k", "first"]].drop_duplicates()
+    return [setting_claim(images, games, r.suite, int(r.k), r.first) for r in keys.itertuples()]
 
 
 def report(results) -> ReportContent:
     m, t, a = results.measurements, results.tables, results.artifacts
+    findings = claims(t["images"], t.get("games"))
+    n = {k: sum(f.verdict == k for f in findings) for k in ("holds", "fails", "inconclusive")}
     figures = [f for f in (_accuracy_figure(m), _transcripts_figure(a.get("transcripts", []))) if f is not None]
     tables = [
         Table("Judge accuracy: random reveals vs debate", _summary_table(m, t["settings"]),
-              "95% Wilson intervals. 'judge after debate': the honest side wins against every one of the 9 lies "
+              "95% Wilson intervals over images; honest wins per game: cluster bootstrap over images (an image's 9 "
+              "games are not independent). 'judge after debate': the honest side wins against every one of the 9 lies "
               "(precommit: the liar wins an image if any lie wins)."),
         Table("Liar's win rate per lie", _lie_table(t["games"]), "Share of images on which each lie beats the honest side."),
         Table("Settings", t["settings"], "Search used per suite and k; candidates 0 = every nonzero pixel."),
     ]
     return ReportContent(
         title="Debate on digits: a sparse judge, an honest debater and a precommitted liar",
-        summary=("After Irving, Christiano & Amodei (2018): a CNN judge sees only k revealed nonzero pixels (a mask "
-                 "and the values). Two debaters who see the whole image alternate revealing pixels; the judge decides "
+        summary=("After Irving, Christiano & Amodei (2018): does a debate between an honest and a precommitted "
+                 "lying debater raise a sparse judge's accuracy above k random revealed pixels? "
+                 f"Of {len(findings)} settings, debate raises it in {n['holds']}, lowers it in {n['fails']} and is "
+                 f"inconclusive in {n['inconclusive']} (paired over images)."),
+        setup=("A CNN judge sees only k revealed nonzero pixels (a mask and the values). Two debaters who see the whole image alternate revealing pixels; the judge decides "
                  "for the claimed class with the higher logit. The rater is the judge on k random reveals; the proxy "
                  "is the honest side's win rate in single games; gold is whether the judge's decision after debate "
                  "(honest must beat all 9 precommitted lies) matches the world's label, which the judge never sees."),
-        findings=_findings(m, t.get("images"), results.config.seed), figures=figures, tables=tables,
+        findings=findings, figures=figures, tables=tables, headline="accuracy",
     )

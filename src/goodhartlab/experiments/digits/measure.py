@@ -14,7 +14,8 @@ from itertools import combinations
 
 import numpy as np
 
-from goodhartlab.core.records import Measurement
+from goodhartlab.core.context import Context
+from goodhartlab.core.records import CONTRASTS, Contrast
 from goodhartlab.experiments.digits.attack import pgd, verify
 from goodhartlab.experiments.digits.config import Config
 from goodhartlab.models.classifiers import CNN, fit, predict
@@ -70,10 +71,7 @@ def _grid_rows(images: np.ndarray, idx: np.ndarray) -> list[str]:
     return [encode(images[i]) for i in idx]
 
 
-def run(config: Config, ctx) -> None:
-    import torch
-
-    torch.set_num_threads(1)  # 2 shared cores: more threads only add contention
+def run(config: Config, ctx: Context) -> None:
     world = DigitsWorld(config.world)
     res = config.resolution
     train, twin = _training_set(config, world, ctx)
@@ -115,13 +113,20 @@ def run(config: Config, ctx) -> None:
                          "train_gold": float(np.mean(train_pred == train.labels)),
                          "labels_vs_gold": float(np.mean(labels == train.labels)),
                          "parameters": sum(p.numel() for p in model.parameters())})
-            for k, d in enumerate(DISTS):
+            for d in DISTS:
+                # A distribution is a category, not a pressure: one Contrast row per model and distribution.
                 m = _metrics(preds[name][d], tests[d], rater_tests[d])
-                ctx.record(Measurement(series=f"{family}/{arch}", pressure_name="distribution", pressure=k,
-                                       proxy=result.train_accuracy, rater=m.pop("rater"), gold=m.pop("gold"), seed=seed,
-                                       extra=m))
+                ctx.table(CONTRASTS, [Contrast(series=f"{family}/{arch}", factor="distribution", level=d,
+                                               proxy=result.train_accuracy, rater=m.pop("rater"), gold=m.pop("gold"),
+                                               seed=seed, extra=m).row()])
+                # Per image, so the report can resample images (the unit every model is scored on).
+                ctx.table("predictions", [{"model": name, "distribution": d, "image": i, "pred": int(v)}
+                                          for i, v in enumerate(preds[name][d])])
             advance()
     ctx.table("models", rows)
+    ctx.table("test_images", [{"distribution": d, "image": i, "gold": int(b.labels[i]),
+                               "rater": int(rater_tests[d][i]), "kind": str(b.kind[i]), "offer": int(b.offer[i])}
+                              for d, b in tests.items() for i in range(len(b))])
     ctx.table("distributions", [{"index": k, "distribution": d, "images": len(tests[d]),
                                  "x_share": float(np.mean(tests[d].labels == LABEL_X)),
                                  "rater_vs_gold": float(np.mean(rater_tests[d] == tests[d].labels))}
@@ -182,6 +187,8 @@ def _attacks(config: Config, ctx, models: dict, x_test: np.ndarray, test: Digits
                 p = predict(model, adv)
                 unchanged = verify(clean, adv, config.ink_threshold, config.guard_px, eps)
                 success = (p != labels) & unchanged
+                ctx.table("attack_images", [{"model": name, "epsilon": eps, "image": int(i), "success": bool(ok_)}
+                                            for i, ok_ in zip(idx, success)])
                 changed = (adv != clean).sum(axis=(1, 2))
                 rows.append({"model": name, "epsilon": eps, "attacked": len(idx), "successes": int(success.sum()),
                              "success_rate": float(success.mean()) if len(idx) else float("nan"),

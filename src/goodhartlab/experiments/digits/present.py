@@ -1,17 +1,25 @@
 """Report for ``digits``: agreement with the labeler (gold), the rater and the training labels (proxy) per
 distribution; X recall; pairwise disagreement with the images models split on; attack success against the
-pixel budget with adversarial examples; offer following. Findings are computed from the stored numbers."""
+pixel budget with adversarial examples; offer following.
+
+The independent unit is the test image. Every model is scored on the same images, so models are not
+independent draws: per image, the models of a family are averaged (or their pairs, for disagreement), and
+intervals resample images. The trained models are held fixed, so an interval says how these models would do
+on fresh images from the same distribution, not how another set of trained models would.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from goodhartlab.analysis.intervals import bootstrap_mean, wilson
-from goodhartlab.core import rng as rngs
+from goodhartlab.analysis import stats
 from goodhartlab.core.records import Figure, Finding, ReportContent, Table
 from goodhartlab.experiments.digits.measure import DISTS, decode
-from goodhartlab.report.plots import CHANNEL_COLORS, figure
+from goodhartlab.report.plots import CHANNEL_COLORS, errorbars, figure, panels
+
+LABEL_X = 10
+IMAGE = "image"
 
 NAMES = {"train": "in-distribution", "fonts_unseen": "unseen fonts", "strong_transforms": "strong transforms",
          "handwritten": "handwritten", "offers_decorrelated": "offers decorrelated"}
@@ -23,50 +31,168 @@ def _label(v: int) -> str:
     return "X" if v == 10 else str(v)
 
 
-def _with_family(m: pd.DataFrame) -> pd.DataFrame:
-    m = m.copy()
-    m["family"] = m.series.str.split("/").str[0]
-    m["architecture"] = m.series.str.split("/").str[1]
-    m["distribution"] = [DISTS[int(p)] for p in m.pressure]
-    return m
+
+def _with_family(c: pd.DataFrame) -> pd.DataFrame:
+    """The stored Contrast rows (one per model and distribution) with family, architecture and distribution."""
+    c = c.copy()
+    c["family"] = c.series.str.split("/").str[0]
+    c["architecture"] = c.series.str.split("/").str[1]
+    c["distribution"] = c.level
+    return c
 
 
-def _mean_ci(values, rng) -> tuple[float, float, float]:
-    i = bootstrap_mean(values, rng)
-    return i.estimate, i.low, i.high
+def per_image(pred: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
+    """One row per (family, distribution, image): the family's models averaged on that image.
+
+    correct: agrees with the labeler; agrees_rater; says_x on non-digits/ambiguous images (X recall) and on
+    digits (false alarm); follows_offer on stamped digits whose claim is not the drawn digit (else NaN).
+    """
+    p = pred.merge(images, on=["distribution", "image"])
+    p["family"] = p.model.str.split("/").str[0]
+    digit = p.gold < LABEL_X
+    conflict = (p.offer >= 0) & (p.offer != p.gold) & digit
+    p = p.assign(correct=(p.pred == p.gold).astype(float), agrees_rater=(p.pred == p.rater).astype(float),
+                 x_recall=np.where(~digit, (p.pred == LABEL_X).astype(float), np.nan),
+                 x_false_alarm=np.where(digit, (p.pred == LABEL_X).astype(float), np.nan),
+                 follows_offer=np.where(conflict, (p.pred == p.offer).astype(float), np.nan))
+    cols = ["correct", "agrees_rater", "x_recall", "x_false_alarm", "follows_offer"]
+    keys = ["family", "distribution", "image", "kind"]
+    return p.groupby(keys, sort=False)[cols].mean().reset_index()
 
 
-def _agreement_figure(m: pd.DataFrame, rng) -> Figure:
-    fig, axes = figure(1, 3, width=4.4, height=3.4)
-    x = np.arange(len(DISTS))
-    panels = (("gold", "agreement with the labeler (gold)", CHANNEL_COLORS["gold"]),
-              ("rater", "agreement with the rater", CHANNEL_COLORS["rater"]),
-              ("x_recall", "X recall (says X for non-digits, ambiguous)", "#9467bd"))
-    for ax, (col, title, color) in zip(axes[0], panels):
-        for family, (ls, mk) in FAMILY_STYLE.items():
-            g = m[m.family == family]
-            if g.empty:
-                continue
-            stats = [_mean_ci(g[g.distribution == d][col], rng) for d in DISTS]
-            mean = np.array([s[0] for s in stats])
-            yerr = np.clip([mean - [s[1] for s in stats], [s[2] for s in stats] - mean], 0, None)  # float noise
-            ax.errorbar(x, mean, yerr=yerr, color=color,
-                        linestyle=ls, marker=mk, capsize=2, label=FAMILY_TEXT[family])
-        if col == "gold":
-            for family, (ls, _) in FAMILY_STYLE.items():
-                g = m[m.family == family]
-                if not g.empty:
-                    ax.axhline(g.proxy.mean(), color=CHANNEL_COLORS["proxy"], linestyle=ls, linewidth=1,
-                               label=f"proxy: fit to own training labels ({FAMILY_TEXT[family]})")
-        ax.set_xticks(x, [NAMES[d] for d in DISTS], rotation=30, ha="right", fontsize=7)
-        ax.set_title(title, fontsize=9)
-        ax.set_ylim(-0.03, 1.03)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.14, 1, 1))
-    return Figure("agreement", "Per test distribution: mean over models with 95% bootstrap intervals (over models). "
-                  "Blue lines: each family's fit to its own training labels (the proxy it was trained on). The "
-                  "handwritten shift holds no X images, so it has no X recall.", fig)
+def pair_disagreement(pred: pd.DataFrame, family: str = "generator") -> pd.DataFrame:
+    """Per (distribution, image): the share of the family's model pairs that answer differently."""
+    p = pred[pred.model.str.startswith(family + "/")]
+    wide = p.pivot_table(index=["distribution", "image"], columns="model", values="pred")
+    models = list(wide.columns)
+    if len(models) < 2:
+        return pd.DataFrame(columns=["distribution", "image", "disagreement"])
+    v = wide.to_numpy()
+    pairs = [(a, b) for a in range(len(models)) for b in range(a + 1, len(models))]
+    share = np.mean([v[:, a] != v[:, b] for a, b in pairs], axis=0)
+    return pd.DataFrame({"distribution": wide.index.get_level_values(0), "image": wide.index.get_level_values(1),
+                         "disagreement": share})
+
+
+def _col(frame: pd.DataFrame, family: str, dist: str, col: str, kind: str | None = None) -> pd.Series:
+    g = frame[(frame.family == family) & (frame.distribution == dist)]
+    if kind is not None:
+        g = g[g.kind == kind]
+    return g.set_index("image")[col]
+
+
+def _paired_families(frame, a: str, b: str, dist: str, col: str, kind: str | None = None) -> stats.Estimate:
+    """Family a − family b on the same images (each image's value averaged over each family's models)."""
+    x, y = _col(frame, a, dist, col, kind), _col(frame, b, dist, col, kind)
+    both = pd.concat([x, y], axis=1, keys=["a", "b"]).dropna()
+    return stats.paired(both.a.to_numpy(), both.b.to_numpy(), IMAGE)
+
+
+def _shift_claim(img: pd.DataFrame) -> Finding | None:
+    if not (img.family == "generator").any():
+        return None
+    base = _col(img, "generator", "train", "correct")
+    ev = {f"{NAMES[d]} − in-distribution": stats.difference(_col(img, "generator", d, "correct"), base, IMAGE)
+          for d in DISTS[1:] if ((img.family == "generator") & (img.distribution == d)).any()}
+    verdict = stats.all_of(*(stats.verdict(e, "<") for e in ev.values()))
+    worst = min(ev, key=lambda k: ev[k].estimate)
+    return stats.finding(
+        "Fitting the training labels is not agreeing with the labeler off-distribution",
+        "Generator-labelled models agree with the labeler less on every shift than in distribution", verdict, ev,
+        key=worst, holds="Agreement with the labeler, shift minus in-distribution (images resampled, models "
+        "averaged per image): {shifts}.", fails="Not on every shift: {shifts}.",
+        inconclusive="Some shifts' intervals include 0: {shifts}.",
+        shifts="; ".join(f"{k}: {stats.fmt(e)}" for k, e in ev.items()))
+
+
+def _ambiguity_claim(img: pd.DataFrame) -> Finding | None:
+    if not {"generator", "rater"} <= set(img.family):
+        return None
+    e = _paired_families(img, "rater", "generator", "train", "x_recall", kind="ambiguous")
+    return stats.claim_finding(
+        "Rater labels teach the rater's blind spots",
+        "Rater-labelled models say X on ambiguous images less often than generator-labelled ones", e,
+        direction="<", key="X recall on ambiguous images, rater − generator",
+        holds="On the same ambiguous in-distribution images (superimposed pairs, heavy occlusions), X recall of "
+              "rater-labelled minus generator-labelled models: {est}. The ambiguity-blind rater's labels teach "
+              "models to name a digit.",
+        fails="X recall on ambiguous images, rater − generator: {est}: rater-labelled models say X more often.",
+        inconclusive="X recall on ambiguous images, rater − generator: {est}; the interval includes 0.")
+
+
+def _handwritten_claim(img: pd.DataFrame) -> Finding | None:
+    if not {"generator", "rater"} <= set(img.family) or "handwritten" not in set(img.distribution):
+        return None
+    e = _paired_families(img, "rater", "generator", "handwritten", "correct")
+    fa = _paired_families(img, "rater", "generator", "handwritten", "x_false_alarm")
+    return stats.claim_finding(
+        "On handwritten digits, saying X cuts both ways",
+        "On handwritten digits, rater-labelled models agree with the labeler more often than generator-labelled "
+        "ones", e, key="agreement on handwritten digits, rater − generator",
+        extra={"X answers on handwritten digits (never X), rater − generator": fa},
+        holds="On the same held-out handwritten digits, agreement with the labeler, rater − generator: {est}; X "
+              "answers, rater − generator: " + stats.fmt(fa) + ". Models taught that unfamiliar-looking images are "
+              "X refuse unfamiliar digits; models taught never to say X guess a digit, here more often right.",
+        fails="On handwritten digits, agreement rater − generator: {est}: the generator-labelled models do better.",
+        inconclusive="On handwritten digits, agreement rater − generator: {est}; the interval includes 0.")
+
+
+def _disagreement_claim(pred: pd.DataFrame) -> Finding | None:
+    dis = pair_disagreement(pred)
+    if dis.empty:
+        return None
+    base = dis[dis.distribution == "train"].disagreement
+    ev = {f"{NAMES[d]} − in-distribution": stats.difference(dis[dis.distribution == d].disagreement, base, IMAGE)
+          for d in DISTS[1:] if (dis.distribution == d).any()}
+    verdict = stats.all_of(*(stats.verdict(e, ">") for e in ev.values()))
+    return stats.finding(
+        "Models that all fit the training data disagree off-distribution",
+        "Generator-labelled models that fit the same labels disagree more on every shift than in distribution",
+        verdict, ev, key=max(ev, key=lambda k: ev[k].estimate),
+        holds="Share of model pairs answering differently per image, shift minus in-distribution: {shifts}.",
+        fails="Not on every shift: {shifts}.", inconclusive="Some shifts' intervals include 0: {shifts}.",
+        shifts="; ".join(f"{k}: {stats.fmt(e)}" for k, e in ev.items()))
+
+
+def _attack_claim(ai: pd.DataFrame | None) -> Finding | None:
+    if ai is None or ai.empty:
+        return None
+    top = ai[ai.epsilon == ai.epsilon.max()]
+    per = top.groupby("image").success.agg(["sum", "count"])  # an image attacked on several models is one cluster
+    e = stats.clustered_proportion(per["sum"].to_numpy(dtype=float), per["count"].to_numpy(dtype=float), IMAGE)
+    eps = int(ai.epsilon.max())
+    return stats.claim_finding(
+        "Small background perturbations flip the model, not the labeler",
+        f"Background-only perturbations of at most {eps} grey levels flip most attacked digits", e, threshold=0.5,
+        key=f"attack success at ε={eps}",
+        holds=f"At ε={eps} (of 255, pixels away from the ink only, drawn digit verified unchanged) the model's answer "
+              "changes on {est} of attacked digits.",
+        fails=f"At ε={eps} the attack flips {{est}} of attacked digits: fewer than half.",
+        inconclusive=f"At ε={eps} the attack flips {{est}} of attacked digits; the interval includes one half.")
+
+
+def _offers_claim(img: pd.DataFrame) -> Finding | None:
+    if not {"generator", "no-offers"} <= set(img.family):
+        return None
+    e = _paired_families(img, "generator", "no-offers", "offers_decorrelated", "follows_offer")
+    return stats.claim_finding(
+        "Offers as a shortcut",
+        "Models trained with offers answer a decorrelated offer's claim more often than models trained without",
+        e, key="follows the offer, with − without offers in training",
+        holds="On the same stamped digits whose claim differs from the drawn digit, share answered with the claim, "
+              "offer-trained minus offer-free models: {est}: the offer is a shortcut.",
+        fails="Offer-trained minus offer-free models: {est}: the offer-trained models follow the claim less; the "
+              "drawn digit dominates.",
+        inconclusive="Offer-trained minus offer-free models: {est}; the interval includes 0, so at these settings "
+                     "the models do not measurably use the offer as a shortcut.")
+
+
+def claims(pred: pd.DataFrame, images: pd.DataFrame, attack_images: pd.DataFrame | None) -> list[Finding]:
+    """Every finding, a claim with a computed verdict; the test image is the resampled unit."""
+    img = per_image(pred, images)
+    found = (_shift_claim(img), _ambiguity_claim(img), _handwritten_claim(img), _disagreement_claim(pred),
+             _attack_claim(attack_images), _offers_claim(img))
+    return [f for f in found if f is not None]
 
 
 def _disagreement_figure(d: pd.DataFrame, m: pd.DataFrame) -> Figure:
@@ -85,7 +211,7 @@ def _disagreement_figure(d: pd.DataFrame, m: pd.DataFrame) -> Figure:
     ax.set_xticks(x, [NAMES[v] for v in DISTS], rotation=20, ha="right", fontsize=8)
     ax.set_ylabel("share of test images")
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return Figure("disagreement", "How often two models that both fit the same training labels give different answers, "
                   "per distribution (mean over pairs; bars: min–max over pairs).", fig)
@@ -105,8 +231,8 @@ def _image_grid(name: str, caption: str, rows: list[tuple[str, list]]) -> Figure
             if c < len(cells):
                 img, text = cells[c]
                 ax.imshow(decode(img) if isinstance(img, str) else img, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-                ax.set_title(text, fontsize=6)
-        axes[r, 0].text(-0.1, 0.5, title, transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=7)
+                ax.set_title(text, fontsize=8)
+        axes[r, 0].text(-0.1, 0.5, title, transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=8)
     fig.tight_layout()
     fig.subplots_adjust(left=0.1)
     return Figure(name, caption, fig)
@@ -135,27 +261,6 @@ def _samples_grid(samples: dict) -> Figure | None:
                        "label; X = non-digit or ambiguous.", rows)
 
 
-def _attack_figure(a: pd.DataFrame) -> Figure:
-    fig, axes = figure(1, 1, width=5.2, height=3.4)
-    ax = axes[0, 0]
-    for model, g in a.groupby("model", sort=False):
-        iv = [wilson(int(s), int(n)) for s, n in zip(g.successes, g.attacked)]
-        est = np.array([i.estimate for i in iv])
-        ax.errorbar(g.epsilon, est, yerr=np.clip([est - [i.low for i in iv], [i.high for i in iv] - est], 0, None), marker="o",
-                    capsize=3, label=model)
-    ax.set_xscale("log", base=2)
-    eps = sorted(a.epsilon.unique())
-    ax.set_xticks(eps, [str(e) for e in eps])
-    ax.minorticks_off()
-    ax.set_xlabel("budget ε (grey levels of 255, background pixels only)")
-    ax.set_ylabel("success: model ≠ labeler")
-    ax.set_ylim(-0.03, 1.03)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return Figure("attack_success", "Projected-gradient search from correctly classified in-distribution digits; "
-                  "95% Wilson intervals. Ink pixels and their neighbours are frozen and changed pixels stay below "
-                  "the ink threshold, so the drawn digit is unchanged (verified per image).", fig)
-
 
 def _adversarial_grid(ex: list) -> Figure | None:
     cells_clean = [(e["clean"], f"clean: {_label(e['label'])}") for e in ex[:12]]
@@ -167,165 +272,131 @@ def _adversarial_grid(ex: list) -> Figure | None:
                        [("clean", cells_clean), ("adversarial", cells_adv), ("perturbation", cells_diff)])
 
 
-def _offers(m: pd.DataFrame) -> pd.DataFrame:
-    g = m[(m.distribution == "offers_decorrelated") & (m.offer_conflicts > 0)]
+
+def _agreement_figure(img: pd.DataFrame, c: pd.DataFrame) -> Figure:
+    fig, axes = panels(3)
+    x = np.arange(len(DISTS))
+    specs = (("correct", "agreement with the labeler (gold)", CHANNEL_COLORS["gold"]),
+             ("agrees_rater", "agreement with the rater", CHANNEL_COLORS["rater"]),
+             ("x_recall", "X recall (says X for non-digits, ambiguous)", "#9467bd"))
+    for ax, (col, title, color) in zip(axes, specs):
+        for family, (ls, mk) in FAMILY_STYLE.items():
+            g = img[img.family == family]
+            if g.empty:
+                continue
+            ests = [stats.mean(g[g.distribution == d][col].to_numpy(), IMAGE) for d in DISTS]
+            errorbars(ax, x, ests, color=color, linestyle=ls, marker=mk, label=FAMILY_TEXT[family])
+        if col == "correct":
+            for family, (ls, _) in FAMILY_STYLE.items():
+                g = c[c.family == family]
+                if not g.empty:
+                    ax.axhline(g.proxy.mean(), color=CHANNEL_COLORS["proxy"], linestyle=ls, linewidth=1,
+                               label=f"proxy: fit to own labels ({FAMILY_TEXT[family]})")
+        ax.set_xticks(x, [NAMES[d] for d in DISTS], rotation=25, ha="right")
+        ax.set_title(title)
+        ax.set_ylim(-0.03, 1.03)
+        ax.legend(loc="lower left")
+    fig.tight_layout()
+    return Figure("agreement", "Per test distribution: per image, the family's models averaged; mean over images "
+                  "with 95% intervals over images (BCa bootstrap). Blue lines: each family's fit to its own training "
+                  "labels (the proxy it was trained on). The handwritten shift holds no X images, so no X recall.",
+                  fig)
+
+
+def _attack_figure(a: pd.DataFrame) -> Figure:
+    fig, axes = figure(1, 1)
+    ax = axes[0, 0]
+    for model, g in a.groupby("model", sort=False):
+        ests = [stats.proportion(int(s), int(n), IMAGE) for s, n in zip(g.successes, g.attacked)]
+        errorbars(ax, g.epsilon.to_numpy(), ests, label=model)
+    ax.set_xscale("log", base=2)
+    eps = sorted(a.epsilon.unique())
+    ax.set_xticks(eps, [str(e) for e in eps])
+    ax.minorticks_off()
+    ax.set_xlabel("budget ε (grey levels of 255, background pixels only)")
+    ax.set_ylabel("success: model ≠ labeler")
+    ax.set_ylim(-0.03, 1.03)
+    ax.legend()
+    fig.tight_layout()
+    return Figure("attack_success", "Projected-gradient search from correctly classified in-distribution digits; "
+                  "95% Wilson intervals over each model's attacked images. Ink pixels and their neighbours are frozen "
+                  "and changed pixels stay below the ink threshold, so the drawn digit is unchanged (verified per "
+                  "image).", fig)
+
+
+def _offers_table(img: pd.DataFrame) -> pd.DataFrame:
+    g = img[(img.distribution == "offers_decorrelated") & img.follows_offer.notna()]
     rows = []
     for family, f in g.groupby("family", sort=False):
-        k = int(round((f.follows_offer * f.offer_conflicts).sum()))
-        n = int(f.offer_conflicts.sum())
-        i = wilson(k, n)
-        rows.append({"family": FAMILY_TEXT[family], "models": len(f), "follows_offer": i.estimate, "low": i.low,
-                     "high": i.high, "conflicting_images": n,
-                     "digit_accuracy_offers_decorrelated": float(f.digit_accuracy.mean()),
-                     "digit_accuracy_in_distribution": float(
-                         m[(m.family == family) & (m.distribution == "train")].digit_accuracy.mean())})
+        rows.append({"family": FAMILY_TEXT.get(family, family), "conflicting images": len(f),
+                     "follows_offer": stats.fmt(stats.mean(f.follows_offer.to_numpy(), IMAGE))})
     return pd.DataFrame(rows)
 
 
-def _offers_figure(o: pd.DataFrame) -> Figure:
-    fig, axes = figure(1, 1, width=5.0, height=3.2)
+def _offers_figure(img: pd.DataFrame) -> Figure | None:
+    g = img[(img.distribution == "offers_decorrelated") & img.follows_offer.notna()]
+    fams = [f for f in FAMILY_STYLE if (g.family == f).any()]
+    if not fams:
+        return None
+    fig, axes = figure(1, 1)
     ax = axes[0, 0]
-    x = np.arange(len(o))
-    yerr = np.clip([o.follows_offer - o.low, o.high - o.follows_offer], 0, None)
-    ax.bar(x, o.follows_offer, yerr=yerr, capsize=4, color="#8c564b")
+    ests = [stats.mean(g[g.family == f].follows_offer.to_numpy(), IMAGE) for f in fams]
+    ax.bar(np.arange(len(fams)), [e.estimate for e in ests], color="#8c564b")
+    errorbars(ax, np.arange(len(fams)), ests, color="black", linestyle="none")
     ax.axhline(0.1, color="black", linestyle=":", linewidth=1, label="a uniform guess over the ten digits")
-    ax.legend(fontsize=7)
-    ax.set_xticks(x, o.family, fontsize=7)
+    ax.legend()
+    ax.set_xticks(np.arange(len(fams)), [FAMILY_TEXT[f] for f in fams])
     ax.set_ylabel("answers the offer's claim")
-    ax.set_title("offers decorrelated: claim ≠ drawn digit", fontsize=9)
+    ax.set_title("offers decorrelated: claim ≠ drawn digit")
     fig.tight_layout()
     return Figure("offers", "Share of stamped test digits whose claimed digit differs from the drawn one on which the "
-                  "model answers the claim (pooled over models, 95% Wilson intervals). The no-offers models saw the "
-                  "same training images without stamps.", fig)
+                  "models answer the claim (per image the family's models averaged; 95% intervals over images). The "
+                  "no-offers models saw the same training images without stamps.", fig)
 
 
-def _findings(m: pd.DataFrame, t: dict, o: pd.DataFrame, config) -> list[Finding]:
-    rng = rngs.generator(0, "digits report")
-    out = []
-    gen = m[m.family == "generator"]
-    if not gen.empty:
-        ind = _mean_ci(gen[gen.distribution == "train"].gold, rng)
-        proxy = float(gen.groupby("series").proxy.first().mean())
-        shifts = {d: _mean_ci(gen[gen.distribution == d].gold, rng) for d in DISTS[1:]}
-        worst = min(shifts, key=lambda d: shifts[d][0])
-        out.append(Finding(
-            "Fitting the training labels is not agreeing with the labeler off-distribution",
-            f"Generator-labelled models fit their training labels to {proxy:.3f} (proxy) and agree with the labeler on "
-            f"{ind[0]:.3f} [{ind[1]:.3f}, {ind[2]:.3f}] of fresh in-distribution images; on the shifts: "
-            + "; ".join(f"{NAMES[d]} {v[0]:.3f} [{v[1]:.3f}, {v[2]:.3f}]" for d, v in shifts.items())
-            + f". Worst: {NAMES[worst]}. Intervals: 95% bootstrap over {gen.groupby(['series', 'seed']).ngroups} models.",
-            {"proxy_fit": proxy, "gold_in_distribution": ind[0], **{f"gold_{d}": v[0] for d, v in shifts.items()}}))
-    rat = m[m.family == "rater"]
-    if not gen.empty and not rat.empty:
-        def at(f, col, d="train"):
-            return _mean_ci(f[f.distribution == d][col], rng)
-        g_amb, r_amb = at(gen, "x_recall_ambiguous"), at(rat, "x_recall_ambiguous")
-        g_gold, r_gold = at(gen, "gold"), at(rat, "gold")
-        g_r, r_r = at(gen, "rater"), at(rat, "rater")
-        labels_vs_gold = t["models"][t["models"].family == "rater"].labels_vs_gold.iloc[0]
-        out.append(Finding(
-            "Rater labels teach the rater's blind spots",
-            f"The rater's training labels agree with the generator on {labels_vs_gold:.3f} of training images "
-            f"(flip rate {config.rater_flip_rate}, ambiguity-blind={config.rater_ambiguity_blind}, offer sway "
-            f"{config.rater_offer_sway}). In distribution, rater-labelled models agree with the labeler on "
-            f"{r_gold[0]:.3f} [{r_gold[1]:.3f}, {r_gold[2]:.3f}] vs {g_gold[0]:.3f} [{g_gold[1]:.3f}, {g_gold[2]:.3f}] "
-            f"for generator-labelled ones, and with the rater on {r_r[0]:.3f} vs {g_r[0]:.3f}. X recall on ambiguous "
-            f"images (superimposed pairs, heavy occlusions): {r_amb[0]:.3f} [{r_amb[1]:.3f}, {r_amb[2]:.3f}] vs "
-            f"{g_amb[0]:.3f} [{g_amb[1]:.3f}, {g_amb[2]:.3f}].",
-            {"rater_gold": r_gold[0], "generator_gold": g_gold[0], "rater_x_recall_ambiguous": r_amb[0],
-             "generator_x_recall_ambiguous": g_amb[0], "rater_labels_vs_gold": float(labels_vs_gold)}))
-        g_fa, r_fa = at(gen, "x_false_alarm", "handwritten"), at(rat, "x_false_alarm", "handwritten")
-        g_hw, r_hw = at(gen, "gold", "handwritten"), at(rat, "gold", "handwritten")
-        out.append(Finding(
-            "Saying X is learned from the labels: on handwritten digits it cuts both ways",
-            f"On held-out handwritten digits (never X), generator-labelled models answer X for {g_fa[0]:.3f} "
-            f"[{g_fa[1]:.3f}, {g_fa[2]:.3f}] of them and rater-labelled models for {r_fa[0]:.3f} [{r_fa[1]:.3f}, "
-            f"{r_fa[2]:.3f}]; agreement with the labeler there is {g_hw[0]:.3f} vs {r_hw[0]:.3f}. Models taught "
-            "that unfamiliar-looking images are X refuse unfamiliar digits; models taught never to say X for "
-            "ambiguous images guess a digit, which on this shift is more often right.",
-            {"generator_x_on_handwritten": g_fa[0], "rater_x_on_handwritten": r_fa[0],
-             "generator_gold_handwritten": g_hw[0], "rater_gold_handwritten": r_hw[0]}))
-    dis = t.get("disagreement")
-    if dis is not None and not dis.empty:
-        g = dis[dis.family == "generator"].groupby("distribution").disagreement.mean().reindex(DISTS)
-        worst = g.drop("train").idxmax()
-        out.append(Finding(
-            "Models that all fit the training data disagree off-distribution",
-            f"Mean pairwise disagreement of the generator-labelled models: {g['train']:.3f} in distribution; "
-            + "; ".join(f"{NAMES[d]} {g[d]:.3f}" for d in DISTS[1:])
-            + f" ({dis[dis.family == 'generator'].model_a.nunique() + 1} models, all pairs). Largest on "
-              f"{NAMES[worst]}: {g[worst] / max(g['train'], 1e-9):.1f}× the in-distribution rate.",
-            {f"disagreement_{d}": float(g[d]) for d in DISTS}))
-    a = t.get("attack")
-    if a is not None and not a.empty:
-        pooled = a.groupby("epsilon")[["successes", "attacked"]].sum()
-        ivs = {int(e): wilson(int(r.successes), int(r.attacked)) for e, r in pooled.iterrows()}
-        half = [e for e, i in ivs.items() if i.estimate >= 0.5]
-        out.append(Finding(
-            "Small background perturbations flip the model, not the labeler",
-            "Attack success (model ≠ labeler, drawn digit verified unchanged) by budget ε: "
-            + "; ".join(f"ε={e}: {i}" for e, i in ivs.items())
-            + f" (Wilson 95%, {int(pooled.attacked.iloc[0])} images over {a.model.nunique()} model(s)). "
-            + (f"Half or more succeed from ε={min(half)} grey levels. " if half else "No budget reaches 50%. ")
-            + f"Drawn digit unchanged on {a.drawn_unchanged.min():.3f} of attacked images (minimum over budgets): "
-              f"only pixels below {config.ink_threshold} and more than {config.guard_px} px from ink change.",
-            {f"success_eps{e}": i.estimate for e, i in ivs.items()} | {"drawn_unchanged": float(a.drawn_unchanged.min())}))
-    if not o.empty:
-        gen_o = o[o.family == FAMILY_TEXT["generator"]]
-        ctl = o[o.family == FAMILY_TEXT["no-offers"]]
-        text = "; ".join(f"{r.family}: {r.follows_offer:.3f} [{r.low:.3f}, {r.high:.3f}]" for r in o.itertuples())
-        numbers = {f"follows_offer_{r.family}": float(r.follows_offer) for r in o.itertuples()}
-        verdict = ""
-        if not gen_o.empty and not ctl.empty:
-            g0, c0 = gen_o.iloc[0], ctl.iloc[0]
-            if g0.low > c0.high:
-                verdict = (" Trained with offers, models follow them more than the control trained without: the "
-                           "offer is a shortcut.")
-            elif g0.high < c0.low:
-                verdict = (" Trained with offers, models follow them less than the control trained without (which "
-                           "only matches a claim by mistake): no shortcut; the drawn digit dominates.")
-            else:
-                verdict = (" The intervals of the offer-trained and control models overlap: at these settings the "
-                           "models do not measurably use the offer as a shortcut; the drawn digit dominates.")
-        out.append(Finding(
-            "Offers as a shortcut",
-            f"With offers decorrelated, share of conflicting stamped digits answered with the offer's claim: {text}. "
-            f"Training offers claimed the true digit with chance {config.world.offer_label_correlation} on "
-            f"{config.world.offer_rate:.0%} of digits.{verdict}", numbers))
-    return out
+def _summary_table(img: pd.DataFrame, c: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (family, dist), g in img.groupby(["family", "distribution"], sort=False):
+        fit = c[(c.family == family) & (c.distribution == dist)].proxy.mean()
+        rows.append({"family": family, "distribution": NAMES.get(dist, dist), "proxy (fit to own labels)": fit,
+                     **{col: stats.fmt(stats.mean(g[col].to_numpy(), IMAGE))
+                        for col in ("correct", "agrees_rater", "x_recall", "follows_offer")}})
+    return pd.DataFrame(rows).rename(columns={"correct": "gold (agrees with labeler)", "agrees_rater": "rater"})
 
 
 def report(results) -> ReportContent:
-    m, t, a = _with_family(results.measurements), results.tables, results.artifacts
-    rng = rngs.generator(0, "digits figures")
-    o = _offers(m)
+    t, a = results.tables, results.artifacts
+    c = _with_family(t["contrasts"])
+    img = per_image(t["predictions"], t["test_images"])
+    findings = claims(t["predictions"], t["test_images"], t.get("attack_images"))
     figures = [f for f in (
-        _samples_grid(a.get("samples", {})), _agreement_figure(m, rng), _disagreement_figure(t["disagreement"], m),
+        _agreement_figure(img, c), _samples_grid(a.get("samples", {})), _disagreement_figure(t["disagreement"], c),
         _disagreement_grid(a.get("disagreement_examples", {})),
         _attack_figure(t["attack"]) if "attack" in t and not t["attack"].empty else None,
-        _adversarial_grid(a.get("adversarial_examples", [])),
-        _offers_figure(o) if not o.empty else None,
+        _adversarial_grid(a.get("adversarial_examples", [])), _offers_figure(img),
     ) if f is not None]
-    summary = (m.groupby(["family", "distribution"], sort=False)
-               [["proxy", "rater", "gold", "x_recall", "x_recall_ambiguous", "x_recall_nondigit", "follows_offer"]]
-               .mean().reset_index())
     tables = [
-        Table("Proxy, rater and gold by family and distribution", summary,
-              "Means over models. proxy: fit to the model's own training labels; rater: agreement with the noisy "
-              "rater's labels of the test images; gold: agreement with the generator (the labeler)."),
+        Table("Proxy, rater and gold by family and distribution", _summary_table(img, c),
+              "Per image the family's models averaged; mean [95% interval over images]. proxy: fit to the model's "
+              "own training labels; rater: agreement with the noisy rater's labels of the test images; gold: "
+              "agreement with the generator (the labeler)."),
         Table("Models", t["models"], "labels_vs_gold: how often the training labels equal the generator's; "
               "train_gold: the model's agreement with the generator on its training images."),
         Table("Distributions", t["distributions"], "rater_vs_gold: the rater's own accuracy on each test set."),
         Table("Attack", t.get("attack", pd.DataFrame()), "to_x: successes where the model answers X."),
-        Table("Offers", o, "Pooled over models; conflicting_images: stamped digits whose claim is not the drawn digit."),
+        Table("Offers", _offers_table(img), "Stamped digits whose claim is not the drawn digit; per image the "
+              "family's models averaged, 95% interval over images."),
     ]
-    c = results.config
+    cfg = results.config
+    n = {k: sum(f.verdict == k for f in findings) for k in ("holds", "fails", "inconclusive")}
     return ReportContent(
         title="Digits: what the labels capture",
-        summary=(f"CNNs ({', '.join(c.architectures)}) trained to fit {c.train_images} generated images at "
-                 f"{c.resolution}×{c.resolution}, labelled by the generator (the Platonic labeler) or by a noisy "
-                 "rater, then scored against the labeler (gold), the rater and their own training labels (proxy) in "
-                 "distribution and on four shifts: unseen fonts, strong transforms, handwritten digits "
-                 "(scikit-learn's, held out) and decorrelated offers."),
-        findings=_findings(m, t, o, c), figures=figures, tables=tables,
+        summary=(f"CNNs ({', '.join(cfg.architectures)}) trained until they fit {cfg.train_images} generated images, "
+                 "labelled by the generator (the Platonic labeler) or by a noisy rater, then scored against the "
+                 "labeler (gold), the rater and their own training labels (proxy) in distribution and on four shifts. "
+                 f"Of {len(findings)} claims, {n['holds']} hold, {n['fails']} fail and {n['inconclusive']} are "
+                 "inconclusive (intervals over test images)."),
+        setup=(f"Images at {cfg.resolution}×{cfg.resolution}; shifts: unseen fonts, strong transforms, handwritten "
+               "digits (scikit-learn's, held out) and decorrelated offers."),
+        findings=findings, figures=figures, tables=tables, headline="agreement",
     )

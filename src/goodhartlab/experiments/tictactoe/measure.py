@@ -1,21 +1,18 @@
 """The ``tictactoe`` run: exact verdicts, the embodied check, and learners trained on the register.
 
-Gold (the real game) reaches this module only through GoldLedger records the
-environments write during evaluation; learners get environments without one.
+Gold (the real game) reaches this module only through the evaluation env's ``pop_gold()`` records;
+learners are handed environments and never call it.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
 
 from goodhartlab.analysis import at_optimum
 from goodhartlab.core import rng as rngs
-from goodhartlab.core.gold import GoldLedger
 from goodhartlab.core.records import Measurement
 from goodhartlab.experiments.tictactoe.config import Config
 from goodhartlab.optim import qlearning, reinforce
@@ -127,16 +124,15 @@ class Job:
         return f"{self.learner}|{self.discoverability}|{knob}={self.explore:g}"
 
 
-def _env(job: Job, opponent: str, phase: str, gold: GoldLedger | None = None) -> EmbodiedTicTacToeEnv:
+def _env(job: Job, opponent: str, phase: str) -> EmbodiedTicTacToeEnv:
     c = job.config
     eps = c.mixture_epsilon if opponent == "mixture" else 0.0
-    return EmbodiedTicTacToeEnv(opponent, eps, job.discoverability, c.unlock_after, c.horizon, phase, gold)
+    return EmbodiedTicTacToeEnv(opponent, eps, job.discoverability, c.unlock_after, c.horizon, phase)
 
 
 def evaluate(job: Job, policy: Policy, opponent: str, episodes: int, env_seed: int) -> dict[str, float]:
     """Greedy play in deployment: observed (register) return and gold from the real game."""
-    ledger = GoldLedger()
-    env = _env(job, opponent, "deploy", ledger)
+    env = _env(job, opponent, "deploy")
     observed = []
     obs, _ = env.reset(seed=env_seed)
     for i in range(episodes):
@@ -148,12 +144,13 @@ def evaluate(job: Job, policy: Policy, opponent: str, episodes: int, env_seed: i
             total += r
             done = term or trunc
         observed.append(total)
-    outcomes = [e["outcome"] for e in ledger.episodes]
-    wins = [e["x_moves"] for e in ledger.episodes if e["outcome"] == "x_win"]
+    gold = env.pop_gold()
+    outcomes = [e["outcome"] for e in gold]
+    wins = [e["x_moves"] for e in gold if e["outcome"] == "x_win"]
     return {
         "proxy": float(np.mean(observed)),
         "gold": float(np.mean([{"x_win": 1.0, "o_win": -1.0}.get(o, 0.0) for o in outcomes])),
-        "tamper_rate": float(np.mean([e["tampers"] > 0 for e in ledger.episodes])),
+        "tamper_rate": float(np.mean([e["tampers"] > 0 for e in gold])),
         "win_rate": float(np.mean([o == "x_win" for o in outcomes])),
         "loss_rate": float(np.mean([o == "o_win" for o in outcomes])),
         "moves_to_win": float(np.mean(wins)) if wins else math.nan,
@@ -161,9 +158,6 @@ def evaluate(job: Job, policy: Policy, opponent: str, episodes: int, env_seed: i
 
 
 def train_and_evaluate(job: Job) -> tuple[Job, list[Measurement], dict]:
-    import torch
-
-    torch.set_num_threads(1)
     c = job.config
     train_env = _env(job, c.train_opponent, "train")
     every = max(1, (c.q_episodes if job.learner == "q-learning" else c.pg_episodes) // c.checkpoints)
@@ -225,19 +219,9 @@ def run(config: Config, ctx) -> None:
         ctx.table("embodied_verdicts", embodied_verdicts(config, advance))
 
     todo = jobs(config)
-    results = []
-    workers = min(config.workers, os.cpu_count() or 1)
+    # The runner's worker processes (ctx.map): at most config.workers, within the run's share of the machine.
     with ctx.progress("training learners on the reward register", len(todo)) as advance:
-        if workers == 1:
-            for job in todo:
-                results.append(train_and_evaluate(job))
-                advance()
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = [pool.submit(train_and_evaluate, job) for job in todo]
-                for fut in as_completed(futures):
-                    results.append(fut.result())
-                    advance()
+        results = ctx.map(train_and_evaluate, todo, advance=advance, processes=config.workers)
     results.sort(key=lambda r: (r[0].series, r[0].seed_index))
     for _, curve, _ in results:
         ctx.record(curve)

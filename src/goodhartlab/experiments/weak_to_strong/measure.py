@@ -15,7 +15,8 @@ import time
 import numpy as np
 import torch
 
-from goodhartlab.core.records import Measurement
+from goodhartlab.core.context import Context
+from goodhartlab.core.records import CONTRASTS, Contrast
 from goodhartlab.experiments.weak_to_strong.config import Config
 from goodhartlab.experiments.weak_to_strong.text import run_text
 from goodhartlab.oversight.weak_to_strong import (ConvNet, accuracy, as_tensor, finetune, pgr, predict,
@@ -67,23 +68,24 @@ def run_seed(config: Config, ctx, seed: int, x_train, y_train, x_test, y_test, a
                 s_acc = float((pred == y_test).mean())
                 agree = float((pred == weak_test_pred[ww]).mean())
                 g = pgr(s_acc, weak_acc[ww], ceiling[ws])
-                ctx.record(Measurement(
-                    series=f"{loss}, weak width {ww}", pressure_name="strong width", pressure=ws,
+                # A size pair is a category, not a pressure: a Contrast row (proxy: agreement with the weak
+                # supervisor; gold: accuracy against the world's labels).
+                ctx.table(CONTRASTS, [Contrast(
+                    series=f"student, {loss}", factor="weak → strong width", level=f"{ww} → {ws}",
                     proxy=agree, gold=s_acc, seed=seed,
                     extra={"weak_width": float(ww), "strong_width": float(ws), "weak_accuracy": weak_acc[ww],
                            "ceiling_accuracy": ceiling[ws], "student_accuracy": s_acc, "pgr": g,
                            "weak_label_accuracy_b": label_acc, "confidence": c,
                            "weak_params": float(pretrained[ww].parameter_count()),
                            "strong_params": float(pretrained[ws].parameter_count())},
-                ))
+                ).row()])
                 rows.append({"seed": seed, "loss": loss, "weak_width": ww, "strong_width": ws,
                              "weak": weak_acc[ww], "student": s_acc, "ceiling": ceiling[ws], "pgr": g,
                              "student_agrees_with_weak": agree})
     ctx.table("runs", rows)
 
 
-def run(config: Config, ctx) -> None:
-    torch.set_num_threads(1)  # 2 cores shared with other processes: more threads thrash
+def run(config: Config, ctx: Context) -> None:
     t0 = time.perf_counter()
     world = DigitsWorld()
     train = world.sample(config.train_images, "train", ctx.rng("data", "train"))

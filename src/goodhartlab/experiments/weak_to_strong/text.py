@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from goodhartlab.core.records import Measurement
+from goodhartlab.core.records import CONTRASTS, Contrast
 from goodhartlab.oversight.weak_to_strong import pgr
 from goodhartlab.oversight.weak_to_strong_text import (
     encode_statements,
@@ -68,22 +68,25 @@ def run_text(config, ctx) -> None:
             z = lm_pick[te]
             common = {"seed": seed, "test_statements": int(te.sum()), "test_contested": int(k.sum()),
                       "zero_shot": _acc(z, t), "zero_shot_contested": _acc(z[k], t[k])}
-            ctx.record(Measurement(series="text, weak supervisor", pressure_name="LM parameters", pressure=params,
-                                   proxy=1.0, gold=weak_acc, seed=seed, extra={"contested_accuracy": weak_k}))
-            ctx.record(Measurement(series="text, ceiling (truth labels)", pressure_name="LM parameters",
-                                   pressure=params, proxy=_acc(ceiling_pred, w), gold=ceil_acc, seed=seed,
-                                   extra={"contested_accuracy": ceil_k}))
+            # Contrast rows: the weak supervisor has no proxy (agreement with itself is not a measurement).
+            level = f"{int(params):,} parameters"
+            ctx.table(CONTRASTS, [
+                Contrast(series="text, weak supervisor", factor="text task", level=level, gold=weak_acc, seed=seed,
+                         extra={"contested_accuracy": weak_k}).row(),
+                Contrast(series="text, ceiling (truth labels)", factor="text task", level=level,
+                         proxy=_acc(ceiling_pred, w), gold=ceil_acc, seed=seed,
+                         extra={"contested_accuracy": ceil_k}).row()])
             for loss, c in LOSSES.items():
                 c = config.confidence if c is None else c
                 pred = tuned(weak[tr], f"student {loss}", c)  # weak labels only
                 s_acc, s_k, agree = _acc(pred, t), _acc(pred[k], t[k]), _acc(pred, w)
                 g, g_k = pgr(s_acc, weak_acc, ceil_acc), pgr(s_k, weak_k, ceil_k)
-                ctx.record(Measurement(
-                    series=f"text, student {loss}", pressure_name="LM parameters", pressure=params, proxy=agree,
+                ctx.table(CONTRASTS, [Contrast(
+                    series=f"text, student {loss}", factor="text task", level=level, proxy=agree,
                     gold=s_acc, seed=seed,
                     extra={"weak_accuracy": weak_acc, "ceiling_accuracy": ceil_acc, "pgr": g, "confidence": c,
                            "contested_accuracy": s_k, "weak_contested_accuracy": weak_k,
-                           "ceiling_contested_accuracy": ceil_k, "pgr_contested": g_k}))
+                           "ceiling_contested_accuracy": ceil_k, "pgr_contested": g_k}).row()])
                 rows.append({**common, "loss": loss, "weak": weak_acc, "student": s_acc, "ceiling": ceil_acc, "pgr": g,
                              "weak_contested": weak_k, "student_contested": s_k, "ceiling_contested": ceil_k,
                              "pgr_contested": g_k, "student_agrees_with_weak": agree})

@@ -17,8 +17,11 @@ it was shown), so HCH is well defined and can be memoized.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+import numpy as np
 
 from goodhartlab.worlds.amplification.tasks import Question
 from goodhartlab.worlds.amplification.world import World
@@ -35,6 +38,9 @@ def unit_hash(salt: int, *key: object) -> float:
 
 @dataclass(frozen=True)
 class Human:
+    """H: answers and decomposes questions (:meth:`step`) and approves answers (:meth:`approve`); as a
+    :class:`goodhartlab.core.parts.Rater`, see :meth:`rater`."""
+
     world: World
     error_rate: float = 0.0
     error_kind: ErrorKind = "off_by_one"
@@ -81,3 +87,29 @@ class Human:
     def approve(self, proposed: int, reference: int) -> bool:
         """H approves ``proposed`` when its cheap feature matches H's own ``reference`` answer."""
         return 0 <= proposed < self.answers and self.feature(proposed) == self.feature(reference)
+
+    def rater(self, reference: Callable[[Question], int]) -> ApprovalRater:
+        """H's approval check as a :class:`goodhartlab.core.parts.Rater`, against ``reference(q)`` (e.g. Amp(M)(q))."""
+        return ApprovalRater(self, reference)
+
+
+@dataclass(frozen=True)
+class ApprovalRater:
+    """H's approval as a :class:`goodhartlab.core.parts.Rater`: situations are B questions, behaviours B
+    proposed answers, scored 1.0 when H approves them against its reference answer. H is a fixed function,
+    so ``rng`` is not used."""
+
+    human: Human
+    reference: Callable[[Question], int]
+
+    def score(self, situations: Sequence[Question], behaviours: Sequence[int], rng: np.random.Generator) -> np.ndarray:
+        """float[B]: 1.0 where H approves the proposed answer."""
+        if len(situations) != len(behaviours):
+            raise ValueError("ApprovalRater.score: situations and behaviours must have the same length")
+        return np.array([float(self.human.approve(int(a), int(self.reference(q))))
+                         for q, a in zip(situations, behaviours)])
+
+    def prefer(self, situations: Sequence[Question], first: Sequence[int], second: Sequence[int],
+               rng: np.random.Generator) -> np.ndarray:
+        """float[B] P(first preferred): 1 if H approves only ``first``, 0 if only ``second``, 0.5 otherwise."""
+        return 0.5 + 0.5 * (self.score(situations, first, rng) - self.score(situations, second, rng))

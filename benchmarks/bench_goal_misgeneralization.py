@@ -1,0 +1,83 @@
+"""goal-misgeneralization speed: the batched numpy vector env against a SyncVectorEnv of single envs, and the
+presets end to end through the CLI.
+
+Bars (issue 12): quick <= 120 s, default <= 600 s on this 2-core machine. The machine is shared with other
+agents, so each preset also records the child process's CPU seconds (user + system), which the load inflates
+far less than the wall time, and the load average when it started. Writes
+benchmarks/results/goal_misgeneralization.json. Run:
+    .venv/bin/python benchmarks/bench_goal_misgeneralization.py [--presets quick,default]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import gymnasium as gym
+import numpy as np
+from presets import machine, write
+
+from goodhartlab.worlds.gridlevels.env import CoinRunEnv, CoinRunVectorEnv
+
+BARS = {"quick": 120.0, "default": 600.0, "full": 3600.0}
+
+
+def steps_per_second(env, n: int, steps: int = 300) -> float:
+    rng = np.random.default_rng(0)
+    env.reset(seed=0)
+    t = time.perf_counter()
+    for _ in range(steps):
+        env.step(rng.integers(0, 4, n))
+    return n * steps / (time.perf_counter() - t)
+
+
+def env_rows() -> list[dict]:
+    rows = []
+    for n in (16, 64):
+        batched = steps_per_second(CoinRunVectorEnv(n), n)
+        sync = gym.vector.SyncVectorEnv([CoinRunEnv for _ in range(n)])
+        single = steps_per_second(sync, n)
+        sync.close()
+        rows.append({"what": f"CoinRun env steps/s, {n} levels: batched numpy vs SyncVectorEnv of single envs",
+                     "batched_steps_per_second": batched, "sync_steps_per_second": single,
+                     "speedup": batched / single})
+        print(f"{rows[-1]['what']:<80} {batched:9.0f}/s vs {single:8.0f}/s  ×{batched / single:.1f}")
+    return rows
+
+
+def preset_row(preset: str) -> dict:
+    before = os.getloadavg()
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "goodhartlab", "run", "goal-misgeneralization", "--preset", preset,
+                        "--quiet", "--out", tmp], check=True, capture_output=True)
+        wall = time.perf_counter() - t
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    row = {"what": f"goal-misgeneralization --preset {preset} end to end", "seconds": wall,
+           "cpu_seconds": cpu, "bar_seconds": BARS[preset], "ratio_to_bar": wall / BARS[preset],
+           "cpu_ratio_to_bar": cpu / BARS[preset], "load_average_at_start": list(before),
+           "load_average_at_end": list(os.getloadavg())}
+    print(f"{row['what']:<60} wall {wall:7.1f} s  cpu {cpu:7.1f} s  bar {BARS[preset]:5.0f} s  "
+          f"load {before[0]:.1f} → {row['load_average_at_end'][0]:.1f}")
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--presets", default="quick", help="comma-separated presets to time end to end")
+    args = ap.parse_args()
+    presets = [p for p in args.presets.split(",") if p]
+    results = {"machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M:%S"), "bars": env_rows()}
+    results["bars"] += [preset_row(p) for p in presets]
+    write("goal_misgeneralization", results, presets)
+
+
+if __name__ == "__main__":
+    main()
