@@ -1052,9 +1052,11 @@ def _report(
             if name in results.tables
         ],
     ]
+    findings = [*_common(results, m, s, fits, gaps), *extra_findings]
     return ReportContent(
         title=title,
-        summary=(
+        summary=_summary(findings),
+        setup=(
             "A tiny GPT-2 (π_base) pretrained on a synthetic world's internet and fine-tuned on its Q/A format; a "
             "simulated rater with graded loopholes, calibrated on π_base answer pairs to agree with gold about as "
             "often as Stiennon et al.'s labellers agreed with researchers, compares π_base answers; a Bradley–Terry "
@@ -1064,10 +1066,27 @@ def _report(
             "at log n − (n−1)/n; RL and DPO checkpoints by the sequence-level estimator of optim/kl.py (exact "
             "per-token KL summed along fresh policy samples, Student-t 95% interval, stored as kl_low/kl_high)."
         ),
-        findings=[*_common(results, m, s, fits, gaps), *extra_findings],
+        headline="kl_axes",
+        findings=findings,
         figures=figures,
         tables=tables,
     )
+
+
+def _summary(findings: list[Finding]) -> str:
+    """Two or three sentences with the answer: the rater's agreement, then where gold rose and whether it peaked
+    before the rater, by verdict."""
+    agree = findings[0].evidence
+    first = next(iter(agree.values()), None)
+    out = [f"The rater agrees with gold on {first} of untied π_base pairs." if first else ""]
+    rises = {f.claim.split("(")[-1].rstrip(")"): f.verdict for f in findings if f.claim.startswith("gold rises")}
+    peaks = {f.claim.split("(")[-1].rstrip(")"): f.verdict for f in findings if f.claim.startswith("gold peaks")}
+    if rises:
+        out.append("Gold rises above π_base at some pressure: " + ", ".join(f"{k} {v}" for k, v in rises.items()) + ".")
+    if peaks:
+        out.append("Gold peaks at lower pressure than the rater: " + ", ".join(f"{k} {v}" for k, v in peaks.items())
+                   + ".")
+    return " ".join(x for x in out if x)
 
 
 def _prepare(results):
