@@ -353,8 +353,18 @@ def run_arms(
         )
         # 2. raters, calibrated on π_base pairs before any optimization (one per distinct spec)
         raters = {}
-        for spec in dict.fromkeys(a.rater for a in mine):
-            raters[spec], cal = rater_stage(base, spec, config, ctx)
+        # An assisted rater is the unassisted one plus a critique: it takes the unassisted rater's calibrated
+        # strength rather than its own, so the two differ only in the critique.
+        specs = sorted(dict.fromkeys(a.rater for a in mine), key=lambda r: r.assisted)
+        strength: dict[Loopholes, Loopholes] = {}
+        for spec in specs:
+            if spec.assisted and spec.loopholes in strength:
+                raters[spec] = make_rater(base, spec, strength[spec.loopholes], config.rater_temperature)
+                cal = None
+            else:
+                raters[spec], cal = rater_stage(base, spec, config, ctx)
+                if cal is not None:
+                    strength[spec.loopholes] = cal.loopholes
             _record_rater(ctx, label, spec, raters[spec], cal)
         eval_qids = _eval_questions(base, config)
         train_qids = [q.id for q in base.world.questions]
