@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import cli
 
 from goodhartlab.experiments.rlhf.config import RATER_LOOPHOLES
 from goodhartlab.experiments.rlhf.measure import collect_comparisons, reward_fn_for
