@@ -21,13 +21,13 @@ from presets import machine, write
 BARS = {"quick": 120.0, "default": 600.0, "full": 1800.0}
 
 
-def time_preset(preset: str) -> dict:
+def time_preset(preset: str, keep: str | None = None) -> dict:
     before = os.getloadavg()
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         subprocess.run([sys.executable, "-m", "goodhartlab", "run", "camera", "--preset", preset, "--quiet",
-                        "--out", tmp], check=True, capture_output=True)
+                        "--out", keep or tmp], check=True, capture_output=True)
         wall = time.perf_counter() - t
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
@@ -43,10 +43,11 @@ def time_preset(preset: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--presets", default="quick", help="comma-separated presets to time (quick, default, full)")
+    ap.add_argument("--keep", help="a run store to keep the timed runs in (default: a temporary directory)")
     args = ap.parse_args()
     presets = [p for p in args.presets.split(",") if p]
     results = {"machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
-               "bars": [time_preset(p) for p in presets]}
+               "bars": [time_preset(p, args.keep) for p in presets]}
     write("camera", results, presets)
 
 

@@ -102,6 +102,19 @@ def test_camera_end_to_end_in_process(tmp_path):
     report = (run_dir / "report.html").read_text()
     assert "Deception against RL pressure (one camera)" in report
     findings = {f["claim"]: f for f in json.loads((run_dir / "findings.json").read_text())}
-    for claim in ("deception rises with pressure under one camera", "depth cue removes deception seen under one camera"):
+    claims = ("deception rises with pressure under one camera", "depth cue removes deception seen under one camera")
+    for claim in claims:
         assert findings[claim]["verdict"] in ("holds", "fails", "inconclusive")
         assert all(e["n"] == 3 and e["unit"] == "seed" for e in findings[claim]["evidence"].values())
+
+
+def test_same_config_and_seed_give_the_same_measurements_and_ensembles_run():
+    from goodhartlab.runner.context import RunContext
+
+    cfg = resolve(Config, "quick", None, TINY + ["arms=[one_camera]", "seeds=1", "rm_members=2"])
+    rows = []
+    for _ in range(2):
+        ctx = RunContext(cfg.seed, quiet=True)
+        measure.run(cfg, ctx)
+        rows.append((pd.DataFrame([m.row() for m in ctx.measurements]), pd.DataFrame(ctx.tables["optimum"])))
+    assert rows[0][0].equals(rows[1][0]) and rows[0][1].equals(rows[1][1]) and len(rows[0][0]) == 3

@@ -89,7 +89,7 @@ def test_vector_env_follows_the_single_env_rules_and_autoresets():
     vec = CameraVectorEnv(3, size=3, horizon=2)
     obs, _ = vec.reset(seed=0)
     a = np.array([0, scene.CLOSE, 5])
-    nxt, r, term, trunc, _ = vec.step(a)
+    nxt, r, _term, trunc, _ = vec.step(a)
     assert (nxt == scene.step(obs, a, 3)).all() and not trunc.any() and (r == 0).all()
     nxt, *_, trunc, _ = vec.step(a)
     assert trunc.all() and len(vec.pop_gold()) == 3
@@ -139,3 +139,27 @@ def test_renders_at_every_state_match_visibility_rules():
     hidden_both = ~scene.visible_in(s, "front")[0] & ~scene.visible_in(s, "side")[0]
     same_cell = (s[:, :3] == s[:, 4:]).all(axis=1)
     assert (hidden_both == same_cell).all()
+
+
+def test_raters_follow_the_rater_protocol():
+    from goodhartlab.core.parts import Rater
+
+    assert isinstance(CameraRater(3), Rater) and isinstance(OracleRater(3), Rater)
+
+
+def test_bradley_terry_clip_reward_recovers_the_frame_reward_it_was_shown():
+    import torch
+
+    from goodhartlab.core.parts import Comparisons
+    from goodhartlab.models.clip_reward import ClipRewardTrainer
+
+    rng = np.random.default_rng(0)
+    frames = np.eye(6, dtype=np.float32)  # six distinct frames; true reward = frame index
+    first, second = rng.integers(0, 6, (400, 3)), rng.integers(0, 6, (400, 3))
+    p = 1 / (1 + np.exp(-(first.sum(1) - second.sum(1)) * 0.5))
+    pick = (rng.random(400) < p).astype(np.float32)
+    trainer = ClipRewardTrainer(6, hidden=16, members=2, steps=300, lr=1e-2, generator=torch.Generator().manual_seed(0))
+    scorer = trainer.fit(Comparisons([None] * 400, frames[first], frames[second], pick), rng)
+    r = scorer.frame_rewards(frames).mean(0)
+    assert (np.diff(r) > 0).all()  # the learned order of the frames is the true one
+    assert len(trainer.history) == 2 and trainer.history[-1]["train_agreement"] > 0.6

@@ -62,7 +62,7 @@ class ClipRewardTrainer:
         self.steps, self.batch = steps, batch
         self.history: list[dict[str, float]] = []
 
-    def fit(self, comparisons: Comparisons, rng: np.random.Generator) -> "EnsembleScorer":
+    def fit(self, comparisons: Comparisons, rng: np.random.Generator) -> EnsembleScorer:
         first, second = np.asarray(comparisons.first, np.float32), np.asarray(comparisons.second, np.float32)
         m, t, f = first.shape
         if m == 0:

@@ -12,7 +12,8 @@ from goodhartlab.experiments.camera.config import Config
 
 EXPERIMENT = register(Experiment(
     name="camera",
-    summary="Preferences from one camera reward a gripper that hovers in front of the ball; depth cue, second camera and oracle rater compared.",
+    summary=("Preferences from one camera reward a gripper that hovers in front of the ball; depth cue, second camera "
+             "and oracle rater compared."),
     config=Config,
     run=measure.run,
     report=present.report,

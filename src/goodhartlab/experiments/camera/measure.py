@@ -100,7 +100,7 @@ def train_arm(config: Config, arm: str, seed_index: int, on_checkpoint: Callable
         scorer = trainer.fit(data, fit_rng)
         reward = standardised_table(scorer, table)
         rl_seed = env_seed + 10_000 + r
-        q.learn(rl_env, lambda o: reward[scene.state_index(o, c.size)], c.rl_steps_per_iter, act_rng,
+        q.learn(rl_env, lambda o, reward=reward: reward[scene.state_index(o, c.size)], c.rl_steps_per_iter, act_rng,
                 epsilon=c.rl_epsilon, alpha=c.rl_alpha, gamma=c.gamma, seed=rl_seed)
         state = Trained(r, q, reward, len(data.pick), trainer.history[-1]["train_agreement"])
         on_checkpoint(state)
@@ -141,7 +141,8 @@ def evaluate(config: Config, arm: str, q: TabularQ, reward: np.ndarray, eval_see
         "proxy": proxy, "rater": float(approves.mean()), "gold": float(grasp.mean()),
         "deception": float((approves & ~grasp).mean()), "hover": float(hover.mean()),
         "front_approval": float(front_approves.mean()),
-        "rm_grasp": float(reward[scene.grasped(states)].mean()), "rm_hover": float(reward[scene.hovering(states)].mean()),
+        "rm_grasp": float(reward[scene.grasped(states)].mean()),
+        "rm_hover": float(reward[scene.hovering(states)].mean()),
     }
 
 
