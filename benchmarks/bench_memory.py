@@ -104,12 +104,16 @@ def merged(old: list[dict], new: list[dict]) -> list[dict]:
     return list(rows.values())
 
 
-def write(rows: list[dict], pending: list[tuple[str, str]], args) -> None:
+def write(rows: list[dict], pending: list[tuple[str, str]] | None, args) -> None:
     out_path = Path(args.out)
     old = json.loads(out_path.read_text()) if out_path.exists() else {}
     rows = merged(old.get("rows", []), rows)  # rows of presets this invocation did not run are kept
     done = {_key(r) for r in rows if r["status"] == "ok"}
-    pending = [(n, p) for n, p in pending if (n, p) not in done]
+    if pending is None:  # --merge: the recorded list of presets never started stands
+        not_started = [r for r in old.get("not_started", []) if _key(r) not in done]
+    else:
+        not_started = [{"experiment": n, "preset": p, "status": f"not measured: not started by {args.deadline} UTC"}
+                       for n, p in pending if (n, p) not in done]
     out = {"benchmark": "peak RSS of every catalog experiment's quick and default preset, end to end through the CLI",
            "method": "one subprocess per preset, fresh run store, no GOODHARTLAB_CACHE; peak RSS = the child's "
                      "ru_maxrss from os.wait4; 1 torch thread (the CLI default)",
@@ -118,8 +122,7 @@ def write(rows: list[dict], pending: list[tuple[str, str]], args) -> None:
                    "(see load average; cpu_seconds is the run's own work), peak RSS is not",
            "bars": {f"{n} {p}": b for (n, p), b in BARS.items()},
            "rows": sorted(rows, key=lambda r: (r["preset"] != "quick", r["experiment"])),
-           "not_started": [{"experiment": n, "preset": p, "status": f"not measured: not started by {args.deadline} UTC"}
-                           for n, p in pending],
+           "not_started": not_started,
            "python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine(),
            "written": datetime.now(UTC).isoformat(timespec="seconds")}
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +140,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.merge is not None:
         rows = [r for f in args.merge for r in json.loads(Path(f).read_text())["rows"]]
-        write(rows, [], args)
+        write(rows, None, args)
         print(f"merged {len(rows)} rows into {args.out}")
         return
     deadline = None
