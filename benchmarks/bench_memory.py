@@ -117,7 +117,7 @@ def write(rows: list[dict], pending: list[tuple[str, str]] | None, args) -> None
     out = {"benchmark": "peak RSS of every catalog experiment's quick and default preset, end to end through the CLI",
            "method": "one subprocess per preset, fresh run store, no GOODHARTLAB_CACHE; peak RSS = the child's "
                      "ru_maxrss from os.wait4; 1 torch thread (the CLI default)",
-           "jobs_in_parallel": args.jobs,
+           "jobs_in_parallel": old.get("jobs_in_parallel", args.jobs) if pending is None else args.jobs,
            "note": "2 cores shared with ~8 other agents' jobs plus this script's parallel runs: wall time is inflated "
                    "(see load average; cpu_seconds is the run's own work), peak RSS is not",
            "bars": {f"{n} {p}": b for (n, p), b in BARS.items()},
