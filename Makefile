@@ -25,8 +25,11 @@ install-dev: $(VENV)/.installed-dev
 demo: $(VENV)/.installed
 	$(BIN)/goodhartlab demo
 
+# Lint and format checks first (ruff, configured in pyproject.toml): CI fails on either before any test runs.
 # The Chromium render test runs, never skips: Debian's chromium is installed when missing (CI runs as root).
 test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 	$(BIN)/python -m pytest -n 2
 

@@ -42,6 +42,7 @@ def one_line_error(capsys, *args: str, needles: tuple[str, ...] = (), code: int 
 @pytest.fixture(autouse=True)
 def _plugins(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "tests" / "plugins"))
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
     monkeypatch.setenv("GOODHARTLAB_PLUGINS", "probe_experiment")
     monkeypatch.setenv("COLUMNS", "200")
 

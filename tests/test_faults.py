@@ -22,7 +22,7 @@ import pytest
 from conftest import ROOT
 
 ENV = {**os.environ, "COLUMNS": "200", "OMP_NUM_THREADS": "1",
-       "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests" / "plugins")]),
+       "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "examples"), str(ROOT / "tests" / "plugins")]),
        "GOODHARTLAB_PLUGINS": "fault_experiment,probe_experiment"}
 ENV.pop("GOODHARTLAB_DEBUG", None)
 

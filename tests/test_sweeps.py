@@ -1,6 +1,6 @@
 """Sweeps: grid expansion and run identity, the local and Ray backends, and the failure modes.
 
-The swept experiment is ``probe`` (tests/plugins/probe_experiment.py), loaded through
+The swept experiment is ``probe`` (examples/probe_experiment.py), loaded through
 GOODHARTLAB_PLUGINS, whose runs can be told to raise, record NaN, fail on early attempts or sleep.
 """
 
@@ -18,8 +18,10 @@ import pytest
 
 from conftest import ROOT
 
-# This checkout's src first: the subprocesses must run the code under test, not an installed copy.
-PLUGIN_ENV = {"PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests" / "plugins")]),
+# This checkout's src first (the subprocesses must run the code under test, not an installed copy), then the
+# example plugin (examples/probe_experiment.py) and the test-only plugins (tests/plugins).
+PLUGIN_ENV = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), str(ROOT / "examples"),
+                                                          str(ROOT / "tests" / "plugins"), os.environ.get("PYTHONPATH")])),
               "GOODHARTLAB_PLUGINS": "probe_experiment"}
 
 
@@ -40,7 +42,7 @@ def index(store: Path, sql: str) -> list[tuple]:
 @pytest.fixture(autouse=True)
 def _plugin(monkeypatch):
     monkeypatch.setenv("GOODHARTLAB_PLUGINS", "probe_experiment")
-    monkeypatch.syspath_prepend(str(ROOT / "tests" / "plugins"))
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
 
 
 # -- grid expansion and identity ------------------------------------------------------------------
@@ -88,7 +90,7 @@ def test_local_backend_two_workers_then_reuse_then_force(tmp_path):
     sweep_dirs = list((store / "sweeps").iterdir())
     assert len(sweep_dirs) == 1
     report = (sweep_dirs[0] / "report.html").read_text()
-    assert "x=1" in report and "x=2" in report and "bootstrap" in report
+    assert "x=1" in report and "x=2" in report and "intervals over seeds" in report
     assert (sweep_dirs[0] / "figures" / "sweep-probe.png").exists()
 
     again = gl("sweep", "probe", "--grid", "x=1,2", "--seeds", "2", store=store)
