@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 ENV = {**os.environ, "COLUMNS": "200", "OMP_NUM_THREADS": "1",
