@@ -8,7 +8,7 @@ the top proxy scores are mostly noise and gold falls back. KL of best-of-n: log 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -21,15 +21,20 @@ from goodhartlab.core.registry import Experiment, register
 class Config(ExperimentConfig):
     noise: Literal["gaussian", "t"] = Field("gaussian", description="Proxy noise: Gaussian, or Student t with 3 dof.")
     sigma: float = Field(1.0, gt=0, description="Scale of the proxy noise.")
-    pool: int = Field(64, ge=2, le=4096, description="Samples per prompt; best-of-n for n = 1, 2, 4, ... <= pool.")
+    pool: int = Field(
+        64,
+        ge=2,
+        le=4096,
+        description="Samples per prompt; best-of-n for n = 1, 2, 4, ... <= pool.",
+    )
     prompts: int = Field(50, ge=1, description="Prompts averaged over.")
     seeds: int = Field(3, ge=1, description="Repeats (the independent unit).")
 
-    presets = {"quick": {"pool": 32, "prompts": 20}}
+    presets: ClassVar[dict[str, dict]] = {"quick": {"pool": 32, "prompts": 20}}
 
 
 def run(config: Config, ctx) -> None:
-    ns = [n for n in (2 ** i for i in range(13)) if n <= config.pool]
+    ns = [n for n in (2**i for i in range(13)) if n <= config.pool]
     with ctx.progress("best-of-n", config.seeds) as advance:
         for seed in range(config.seeds):
             rng = ctx.rng("pool", seed)
@@ -39,19 +44,44 @@ def run(config: Config, ctx) -> None:
             for n in ns:
                 best = np.argmax(proxy[:, :n], axis=1)  # the first n samples: best-of-n of a fresh draw
                 rows = np.arange(config.prompts)
-                ctx.record(Measurement("best-of-n", "n", n, proxy=float(proxy[rows, best].mean()),
-                                       gold=float(gold[rows, best].mean()), kl=float(np.log(n) - (n - 1) / n),
-                                       seed=seed))
-                ctx.table("history", [{"series": "best-of-n", "seed": seed, "step": n,
-                                       "gap": float((proxy[rows, best] - gold[rows, best]).mean())}])
+                ctx.record(
+                    Measurement(
+                        "best-of-n",
+                        "n",
+                        n,
+                        proxy=float(proxy[rows, best].mean()),
+                        gold=float(gold[rows, best].mean()),
+                        kl=float(np.log(n) - (n - 1) / n),
+                        seed=seed,
+                    )
+                )
+                ctx.table(
+                    "history",
+                    [
+                        {
+                            "series": "best-of-n",
+                            "seed": seed,
+                            "step": n,
+                            "gap": float((proxy[rows, best] - gold[rows, best]).mean()),
+                        }
+                    ],
+                )
             advance()
 
 
 def report(results) -> ReportContent:
     m = results.measurements
     top = m[m.pressure == m.pressure.max()]
-    return ReportContent(title="best-of-n against a noisy proxy", summary=f"{results.config.noise} noise",
-                         findings=[Finding("At the largest n", f"proxy {top.proxy.mean():.3f}, gold {top.gold.mean():.3f}")])
+    return ReportContent(
+        title="best-of-n against a noisy proxy",
+        summary=f"{results.config.noise} noise",
+        findings=[
+            Finding(
+                "At the largest n",
+                f"proxy {top.proxy.mean():.3f}, gold {top.gold.mean():.3f}",
+            )
+        ],
+    )
 
 
 register(Experiment("curve", "best-of-n against a noisy proxy (test plugin)", Config, run, report))

@@ -10,13 +10,22 @@ import sys
 
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 import goodhartlab
-from conftest import ROOT
 from goodhartlab.core.errors import UserError
 
-TINY_TICTACTOE = dict(seeds=2, q_episodes=60, pg_episodes=32, eval_episodes=10, checkpoints=2,
-                      discoverabilities=["always", "deployment"], q_epsilons=[0.1], pg_entropies=[0.0], workers=1)
+TINY_TICTACTOE = {
+    "seeds": 2,
+    "q_episodes": 60,
+    "pg_episodes": 32,
+    "eval_episodes": 10,
+    "checkpoints": 2,
+    "discoverabilities": ["always", "deployment"],
+    "q_epsilons": [0.1],
+    "pg_entropies": [0.0],
+    "workers": 1,
+}
 
 
 @pytest.fixture
@@ -26,11 +35,19 @@ def plugin(monkeypatch):
 
 
 def test_import_is_light_and_exports_are_lazy():
-    code = ("import sys, goodhartlab; heavy = [m for m in ('torch', 'matplotlib', 'pandas', 'transformers') "
-            "if m in sys.modules]; assert not heavy, heavy; assert callable(goodhartlab.load_runs); "
-            "assert 'pandas' in sys.modules and 'torch' not in sys.modules; print(goodhartlab.__version__)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    code = (
+        "import sys, goodhartlab; heavy = [m for m in ('torch', 'matplotlib', 'pandas', 'transformers') "
+        "if m in sys.modules]; assert not heavy, heavy; assert callable(goodhartlab.load_runs); "
+        "assert 'pandas' in sys.modules and 'torch' not in sys.modules; print(goodhartlab.__version__)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == goodhartlab.__version__
     with pytest.raises(AttributeError):
@@ -65,7 +82,14 @@ def test_load_runs_two_experiments_and_a_sweep(tmp_path, plugin):
 
     a = goodhartlab.run("curve", store=tmp_path, seeds=2, pool=8, report=False)
     b = goodhartlab.run("tictactoe", "quick", store=tmp_path, report=False, **TINY_TICTACTOE)
-    spec = SweepSpec("curve", "default", parse_grid(["noise=gaussian,t"]), seeds=2, base_seed=5, assignments=("pool=8",))
+    spec = SweepSpec(
+        "curve",
+        "default",
+        parse_grid(["noise=gaussian,t"]),
+        seeds=2,
+        base_seed=5,
+        assignments=("pool=8",),
+    )
     summary = run_sweep(spec, goodhartlab.api._store(tmp_path), SweepOptions(workers=1, quiet=True))
     assert summary.done == 4
 
@@ -74,7 +98,16 @@ def test_load_runs_two_experiments_and_a_sweep(tmp_path, plugin):
     assert everything.run_id.nunique() == 6 and set(everything.status) == {"complete"}
     curve = goodhartlab.load_runs(tmp_path, experiment="curve")
     assert curve.run_id.nunique() == 5
-    assert {"noise", "sigma", "pool", "config.seed", "proxy", "gold", "kl", "seed"} <= set(curve.columns)
+    assert {
+        "noise",
+        "sigma",
+        "pool",
+        "config.seed",
+        "proxy",
+        "gold",
+        "kl",
+        "seed",
+    } <= set(curve.columns)
     one = curve[curve.run_id == a.run_id].reset_index(drop=True)
     pd.testing.assert_frame_equal(one[a.measurements.columns], a.measurements)  # the stored rows, unchanged
     ttt = everything[everything.run_id == b.run_id]
@@ -93,7 +126,14 @@ def test_load_runs_two_experiments_and_a_sweep(tmp_path, plugin):
 
 def test_describe_lists_every_field_with_type_default_value_and_description():
     frame = goodhartlab.api.describe("rlhf", "quick", seeds=4)
-    assert list(frame.columns) == ["field", "type", "default", "value", "changed", "description"]
+    assert list(frame.columns) == [
+        "field",
+        "type",
+        "default",
+        "value",
+        "changed",
+        "description",
+    ]
     row = frame.set_index("field").loc["seeds"]
     assert row.value == 4 and row.changed and "≥ 1" in row.type and row.description
     block = frame.set_index("field").loc["lm.block_size"]
@@ -103,9 +143,16 @@ def test_describe_lists_every_field_with_type_default_value_and_description():
 
 def test_readme_python_example_runs(tmp_path):
     text = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- api-example -->\s*```python\n(.*?)```", text, re.S)
+    block = re.search(r"<!-- api-example -->\s*```python\n(.*?)```", text, re.DOTALL)
     assert block, "README.md lost its Python API example"
-    proc = subprocess.run([sys.executable, "-c", block.group(1)], capture_output=True, text=True, cwd=tmp_path,
-                          env={**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", block.group(1)],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"},
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "runs" / "index.sqlite").exists()

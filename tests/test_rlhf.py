@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import cli
 
 from goodhartlab.experiments.rlhf.config import RATER_LOOPHOLES
 from goodhartlab.experiments.rlhf.measure import collect_comparisons, reward_fn_for
@@ -20,6 +19,7 @@ from goodhartlab.optim.rloo import RLOOConfig, train_rloo
 from goodhartlab.pipelines.qa_base import Base
 from goodhartlab.raters import Loopholes, build_rater
 from goodhartlab.worlds.qa import GoldScorer, QAWorld, QAWorldConfig
+from conftest import cli, cli_here
 
 TINY_RUN = [
     "seeds=1",
@@ -363,12 +363,8 @@ def test_quick_rlhf_end_to_end_with_pretraining(store, monkeypatch):
 
 
 def test_a_missing_policy_model_is_one_line(store, tmp_path):
-    proc = cli("run", "rlhf", "--set", f"policy_model={tmp_path / 'nope'}", store=store)
-    assert (
-        proc.returncode == 2
-        and "policy_model" in proc.stderr
-        and "config.json" in proc.stderr
-    )
+    proc = cli_here("run", "rlhf", "--set", f"policy_model={tmp_path / 'nope'}", store=store)
+    assert proc.returncode == 2 and "policy_model" in proc.stderr and "config.json" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

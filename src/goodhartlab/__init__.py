@@ -24,7 +24,7 @@ _LAZY = {
     "load_run": "goodhartlab.api",
     "compare": "goodhartlab.report.compare",
 }
-__all__ = ["__version__", *_LAZY]
+__all__ = ["__version__", "compare", "load_run", "load_runs", "run"]
 
 
 def __getattr__(name: str) -> Any:
@@ -36,6 +36,8 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY})
+
+
 # Register the goodhartlab/... Gymnasium ids (imports gymnasium, no world and no torch).
 from goodhartlab import envs as _envs  # noqa: E402
 

@@ -72,8 +72,12 @@ def _measurements(path: Path) -> pd.DataFrame:
     return pd.read_csv(csv)
 
 
-def load_runs(store: str | Path | RunStore | None = None, experiment: str | None = None, sweep: str | None = None,
-              status: str | tuple[str, ...] | None = "complete") -> pd.DataFrame:
+def load_runs(
+    store: str | Path | RunStore | None = None,
+    experiment: str | None = None,
+    sweep: str | None = None,
+    status: str | tuple[str, ...] | None = "complete",
+) -> pd.DataFrame:
     """Every stored run's measurements in one tidy DataFrame, with its config values as columns.
 
     One row per measurement (series, pressure, seed) as in ``measurements.csv``, plus ``run_id``,
@@ -96,8 +100,9 @@ def load_runs(store: str | Path | RunStore | None = None, experiment: str | None
     if experiment is not None:
         known = sorted({r.experiment for r in st.list()})
         if experiment not in known:
-            raise UserError(f"no runs of experiment '{experiment}' in '{st.root}'; "
-                            f"it holds runs of: {', '.join(known) or 'none'}")
+            raise UserError(
+                f"no runs of experiment '{experiment}' in '{st.root}'; it holds runs of: {', '.join(known) or 'none'}"
+            )
         records = [r for r in records if r.experiment == experiment]
     if status is not None:
         wanted = (status,) if isinstance(status, str) else tuple(status)
@@ -109,14 +114,24 @@ def load_runs(store: str | Path | RunStore | None = None, experiment: str | None
     return pd.concat(frames, ignore_index=True, sort=False)
 
 
-def _one(store: RunStore, rec: RunRecord, points: dict[str, dict[str, Any]] | None, sweep_id: str | None) -> pd.DataFrame:
+def _one(
+    store: RunStore,
+    rec: RunRecord,
+    points: dict[str, dict[str, Any]] | None,
+    sweep_id: str | None,
+) -> pd.DataFrame:
     path = store.path(rec)
     frame = _measurements(path)
     if frame.empty:
         frame = pd.DataFrame([{c: math.nan for c in MEASUREMENT_COLUMNS}])
     meta_path = path / "config.json"
     cfg = json.loads(meta_path.read_text())["config"] if meta_path.exists() else {}
-    head = {"run_id": rec.id, "experiment": rec.experiment, "preset": rec.preset, "status": rec.status}
+    head = {
+        "run_id": rec.id,
+        "experiment": rec.experiment,
+        "preset": rec.preset,
+        "status": rec.status,
+    }
     if sweep_id is not None:
         head["sweep"] = sweep_id
         head.update({f"grid.{k}": v for k, v in (points or {}).get(rec.id, {}).items()})
@@ -151,9 +166,17 @@ def assignments(overrides: dict[str, Any]) -> list[str]:
     return out
 
 
-def run(name: str, preset: str = "default", *, seed: int | None = None, store: str | Path | RunStore | None = None,
-        config_file: str | Path | None = None, quiet: bool = True, report: bool = True,
-        **overrides: Any) -> RunResults:
+def run(
+    name: str,
+    preset: str = "default",
+    *,
+    seed: int | None = None,
+    store: str | Path | RunStore | None = None,
+    config_file: str | Path | None = None,
+    quiet: bool = True,
+    report: bool = True,
+    **overrides: Any,
+) -> RunResults:
     """Run experiment ``name`` into the store and return its stored results (a ``RunResults``, what the
     report is built from). Config resolution is the command's: field defaults, ``preset``, ``config_file``
     (YAML, or a run's own ``config.json``), each keyword override, then ``seed``. Bad input raises
@@ -162,8 +185,13 @@ def run(name: str, preset: str = "default", *, seed: int | None = None, store: s
     from goodhartlab.runner.execute import execute
 
     experiment = get(name)
-    cfg = configs.resolve(experiment.config, preset, Path(config_file) if config_file else None,
-                          assignments(overrides), seed)
+    cfg = configs.resolve(
+        experiment.config,
+        preset,
+        Path(config_file) if config_file else None,
+        assignments(overrides),
+        seed,
+    )
     st = _store(store)
     run_id, _ = execute(experiment, cfg, preset, st, quiet=quiet, report=report)
     return stored.load(st.path(st.find(run_id)), experiment.config, run_id=run_id)
@@ -182,7 +210,14 @@ def _type_name(annotation: Any) -> str:
 
 
 def _bounds(field: Any) -> str:
-    marks = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "min_length": "length ≥", "max_length": "length ≤"}
+    marks = {
+        "ge": "≥",
+        "gt": ">",
+        "le": "≤",
+        "lt": "<",
+        "min_length": "length ≥",
+        "max_length": "length ≤",
+    }
     out = []
     for meta in field.metadata:
         for attr, sign in marks.items():
@@ -197,7 +232,7 @@ def _doc_bullet(cls: type, name: str) -> str:
     import inspect
 
     doc = inspect.getdoc(cls) or ""
-    match = re.search(rf"``{re.escape(name)}``:\s*(.+?)(?=\n\s*\*|\n\n|\Z)", doc, re.S)
+    match = re.search(rf"``{re.escape(name)}``:\s*(.+?)(?=\n\s*\*|\n\n|\Z)", doc, re.DOTALL)
     return " ".join(match.group(1).split()) if match else ""
 
 
@@ -217,20 +252,39 @@ def config_fields(cls: type, resolved: Any, default: Any = None, prefix: str = "
             continue
         shown = [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in (value, base)]
         bounds = _bounds(field)
-        rows.append({"field": f"{prefix}{name}", "type": _type_name(field.annotation) + (f" ({bounds})" if bounds else ""),
-                     "default": shown[1], "value": shown[0], "changed": shown[0] != shown[1],
-                     "description": field.description or _doc_bullet(cls, name)})
+        rows.append(
+            {
+                "field": f"{prefix}{name}",
+                "type": _type_name(field.annotation) + (f" ({bounds})" if bounds else ""),
+                "default": shown[1],
+                "value": shown[0],
+                "changed": shown[0] != shown[1],
+                "description": field.description or _doc_bullet(cls, name),
+            }
+        )
     return rows
 
 
-def describe(name: str, preset: str = "default", *, seed: int | None = None, config_file: str | Path | None = None,
-             **overrides: Any) -> pd.DataFrame:
+def describe(
+    name: str,
+    preset: str = "default",
+    *,
+    seed: int | None = None,
+    config_file: str | Path | None = None,
+    **overrides: Any,
+) -> pd.DataFrame:
     """Every field of experiment ``name`` with its type (and bounds), default, resolved value and description,
     resolved as ``run`` would resolve it (preset, config file, overrides, seed)."""
     from goodhartlab.core.registry import get
 
     cls = get(name).config
-    cfg = configs.resolve(cls, preset, Path(config_file) if config_file else None, assignments(overrides), seed)
+    cfg = configs.resolve(
+        cls,
+        preset,
+        Path(config_file) if config_file else None,
+        assignments(overrides),
+        seed,
+    )
     try:
         default = cls()
     except Exception:  # noqa: BLE001  (a config with required fields has no all-defaults instance)

@@ -18,7 +18,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +40,7 @@ class Entry:
     """One thing compared: its label, what it is, and its measurements with a ``unit`` column (the seed)."""
 
     label: str
-    kind: str          # "run" or "sweep"
+    kind: str  # "run" or "sweep"
     experiment: str
     frame: pd.DataFrame
 
@@ -69,9 +69,18 @@ def load_entries(store, refs: list[str], labels: list[str] | None = None) -> lis
         sweep = _find_sweep(sweeps, ref)
         if sweep is not None:
             by_id = {r.id: r for r in store.list()}
-            runs = [SweepRun(it.index, it.point, it.seed, it.status, it.run_id, it.error,
-                             store.path(by_id[it.run_id]) if it.run_id in by_id else None)
-                    for it in sweeps.items(sweep.id)]
+            runs = [
+                SweepRun(
+                    it.index,
+                    it.point,
+                    it.seed,
+                    it.status,
+                    it.run_id,
+                    it.error,
+                    store.path(by_id[it.run_id]) if it.run_id in by_id else None,
+                )
+                for it in sweeps.items(sweep.id)
+            ]
             frame = pooled(runs)
             if frame.empty:
                 raise UserError(f"sweep '{sweep.id}' has no complete run with measurements yet")
@@ -80,7 +89,14 @@ def load_entries(store, refs: list[str], labels: list[str] | None = None) -> lis
                 name = labels[i] if labels else sweep.id
                 if len(points) > 1:
                     name += " " + _label(json.loads(point), None)
-                entries.append(Entry(name, "sweep", sweep.experiment, _with_units(frame[frame["point"] == point])))
+                entries.append(
+                    Entry(
+                        name,
+                        "sweep",
+                        sweep.experiment,
+                        _with_units(frame[frame["point"] == point]),
+                    )
+                )
             continue
         rec = store.find(ref)
         if rec.status != "complete":
@@ -89,7 +105,14 @@ def load_entries(store, refs: list[str], labels: list[str] | None = None) -> lis
         frame = pooled([SweepRun(0, {}, rec.seed, "done", rec.id, None, path)])
         if frame.empty:
             raise UserError(f"run '{rec.id}' recorded no measurements")
-        entries.append(Entry(labels[i] if labels else rec.id, "run", rec.experiment, _with_units(frame)))
+        entries.append(
+            Entry(
+                labels[i] if labels else rec.id,
+                "run",
+                rec.experiment,
+                _with_units(frame),
+            )
+        )
     names = [e.label for e in entries]
     if len(set(names)) < len(names):
         raise UserError("compare: the same run or sweep is given twice (or two --label are equal)")
@@ -141,9 +164,20 @@ def curves(entries: list[Entry], series: str) -> pd.DataFrame:
                 if channel not in at or not np.isfinite(at[channel].to_numpy(dtype=float)).any():
                     continue
                 est = stats.mean(at[channel].to_numpy(dtype=float), UNIT)
-                rows.append({"entry": e.label, "series": series, "pressure": pressure, "x": float(at["x"].mean()),
-                             "channel": channel, "mean": est.estimate, "low": est.low, "high": est.high,
-                             "n": est.n, "method": est.method})
+                rows.append(
+                    {
+                        "entry": e.label,
+                        "series": series,
+                        "pressure": pressure,
+                        "x": float(at["x"].mean()),
+                        "channel": channel,
+                        "mean": est.estimate,
+                        "low": est.low,
+                        "high": est.high,
+                        "n": est.n,
+                        "method": est.method,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -163,18 +197,35 @@ def curves_figure(entries: list[Entry], series: str, agg: pd.DataFrame) -> Figur
             (line,) = ax.plot(cur["x"], cur["mean"], marker=".", color=colors(k % 10), label=e.label)
             banded = cur.dropna(subset=["low", "high"])
             if not banded.empty:
-                ax.fill_between(banded["x"], banded["low"].astype(float), banded["high"].astype(float),
-                                color=line.get_color(), alpha=0.18, linewidth=0)
+                ax.fill_between(
+                    banded["x"],
+                    banded["low"].astype(float),
+                    banded["high"].astype(float),
+                    color=line.get_color(),
+                    alpha=0.18,
+                    linewidth=0,
+                )
             else:  # fewer than 3 seeds: no band, show each seed's points instead
                 per = unit_points(e.frame, series, kl)
-                ax.plot(per["x"], per[channel], ".", color=line.get_color(), alpha=0.35, markersize=4)
+                ax.plot(
+                    per["x"],
+                    per[channel],
+                    ".",
+                    color=line.get_color(),
+                    alpha=0.35,
+                    markersize=4,
+                )
         ax.set_title(channel, color=CHANNEL_COLORS[channel])
         ax.set_xlabel(axis_name(entries, series))
         if j == 0:
             ax.legend(fontsize=7)
     fig.suptitle(series, fontsize=10)
-    return Figure(f"compare-{_slug(series)}", f"{series}: mean over seeds; bands are 95% intervals over seeds "
-                  "(Student t; none below 3 seeds, where each seed's points are shown).", fig)
+    return Figure(
+        f"compare-{_slug(series)}",
+        f"{series}: mean over seeds; bands are 95% intervals over seeds "
+        "(Student t; none below 3 seeds, where each seed's points are shown).",
+        fig,
+    )
 
 
 def _slug(text: str) -> str:
@@ -195,7 +246,14 @@ def matched_gold(entries: list[Entry], series: str, levels: tuple[float, ...] = 
             return pd.DataFrame()
         for unit, cur in per.groupby("unit", sort=True):
             cur = cur.groupby("x", sort=True)["gold"].mean()  # equal x (repeated KL) averaged: np.interp needs order
-            units.append((e.label, str(unit), cur.index.to_numpy(dtype=float), cur.to_numpy(dtype=float)))
+            units.append(
+                (
+                    e.label,
+                    str(unit),
+                    cur.index.to_numpy(dtype=float),
+                    cur.to_numpy(dtype=float),
+                )
+            )
     lo = max(x.min() for *_, x, _ in units)
     hi = min(x.max() for *_, x, _ in units)
     if not hi > lo:
@@ -204,8 +262,16 @@ def matched_gold(entries: list[Entry], series: str, levels: tuple[float, ...] = 
     for f in levels:
         x = lo + f * (hi - lo)
         for label, unit, xs, gold in units:
-            rows.append({"series": series, "level": f, "x": x, "entry": label, "unit": unit,
-                         "gold": float(np.interp(x, xs, gold))})
+            rows.append(
+                {
+                    "series": series,
+                    "level": f,
+                    "x": x,
+                    "entry": label,
+                    "unit": unit,
+                    "gold": float(np.interp(x, xs, gold)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -229,11 +295,17 @@ def verdict_table(matched: pd.DataFrame, order: list[str], axis: str = "x") -> p
         lead = best_lead(at, present, means)
         for e in present:
             gain = paired_gain(at, e, present[0]) if e != present[0] else None
-            rows.append({"series": series, "at": f"{axis} = {at['x'].iloc[0]:.3g}", "entry": e,
-                         "gold": str(means[e]),
-                         f"gold − {present[0]}": "(reference)" if gain is None else str(gain),
-                         "more gold than the reference": "" if gain is None else stats.verdict(gain, ">"),
-                         "most gold": ("yes" if lead == "holds" else f"highest mean ({lead})") if e == best else ""})
+            rows.append(
+                {
+                    "series": series,
+                    "at": f"{axis} = {at['x'].iloc[0]:.3g}",
+                    "entry": e,
+                    "gold": str(means[e]),
+                    f"gold − {present[0]}": "(reference)" if gain is None else str(gain),
+                    "more gold than the reference": "" if gain is None else stats.verdict(gain, ">"),
+                    "most gold": ("yes" if lead == "holds" else f"highest mean ({lead})") if e == best else "",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -264,20 +336,35 @@ def findings_for(matched: pd.DataFrame, order: list[str], axis: str) -> list[Fin
         elif lead == "fails":
             text = f"No entry gives more gold than all others {where}: {best} and {second} differ by {gain}."
         else:
-            text = (f"Not established which entry gives the most gold {where}: {best} has the highest mean, "
-                    f"{means[best]}; its lead over {second} is {gain}.")
+            text = (
+                f"Not established which entry gives the most gold {where}: {best} has the highest mean, "
+                f"{means[best]}; its lead over {second} is {gain}."
+            )
         matched_what = "KL" if axis.startswith("√KL") else axis
-        out.append(Finding(f"Most gold at matched {matched_what}: {series}", text, claim=claim, verdict=lead,
-                           evidence={"lead": gain, **{f"gold[{e}]": means[e] for e in present}}))
+        out.append(
+            Finding(
+                f"Most gold at matched {matched_what}: {series}",
+                text,
+                claim=claim,
+                verdict=lead,
+                evidence={"lead": gain, **{f"gold[{e}]": means[e] for e in present}},
+            )
+        )
         ref = present[0]
         for e in present[1:]:
             g = paired_gain(at, e, ref)
-            out.append(stats.claim_finding(
-                f"{e} vs {ref}: {series}", f"{e} gives more gold than {ref} {where}", g, direction=">",
-                holds=f"{e} gives more gold than {ref} {where}: {{est}}.",
-                fails=f"{e} gives no more gold than {ref} {where}: {{est}}.",
-                inconclusive=f"Whether {e} gives more gold than {ref} {where} is not established: {{est}}.",
-                key="gold_difference"))
+            out.append(
+                stats.claim_finding(
+                    f"{e} vs {ref}: {series}",
+                    f"{e} gives more gold than {ref} {where}",
+                    g,
+                    direction=">",
+                    holds=f"{e} gives more gold than {ref} {where}: {{est}}.",
+                    fails=f"{e} gives no more gold than {ref} {where}: {{est}}.",
+                    inconclusive=f"Whether {e} gives more gold than {ref} {where} is not established: {{est}}.",
+                    key="gold_difference",
+                )
+            )
     return out
 
 
@@ -303,32 +390,80 @@ def content(entries: list[Entry], series: list[str] | None = None) -> tuple[Repo
             if not m.empty:
                 m.attrs["axis"] = axis_name(entries, s)
                 matched.append(m)
-    findings = [Finding("What is compared", "; ".join(
-        f"{e.label} ({e.kind} of {e.experiment}, {e.frame['unit'].nunique()} seeds)" for e in entries) + ".")]
+    findings = [
+        Finding(
+            "What is compared",
+            "; ".join(f"{e.label} ({e.kind} of {e.experiment}, {e.frame['unit'].nunique()} seeds)" for e in entries)
+            + ".",
+        )
+    ]
+    unshared = [s for s in all_series if s not in shared]
+    if shared and unshared:
+        findings.append(
+            Finding(
+                "Series not compared",
+                "Only some entries have these series, so they are not put "
+                "beside each other: "
+                + ", ".join(unshared[:12])
+                + (f" and {len(unshared) - 12} more" if len(unshared) > 12 else "")
+                + ".",
+            )
+        )
     tables = []
     for m in matched:
         findings += findings_for(m, order, m.attrs["axis"])
     if matched:
-        table = pd.concat([verdict_table(m, order, m.attrs["axis"]) for m in matched], ignore_index=True)
-        tables.append(Table("Gold at matched KL", table,
-                            "Gold interpolated on each seed's curve at 1/3, 2/3 and all of the range every seed of "
-                            "every entry reaches; mean over seeds with a 95% interval (Student t below 20 seeds, "
-                            "BCa bootstrap from 20; values only below 3). Differences are paired on shared seeds; "
-                            f"the reference is the first entry, {order[0]}."))
+        table = pd.concat(
+            [verdict_table(m, order, m.attrs["axis"]) for m in matched],
+            ignore_index=True,
+        )
+        tables.append(
+            Table(
+                "Gold at matched KL",
+                table,
+                "Gold interpolated on each seed's curve at 1/3, 2/3 and all of the range every seed of "
+                "every entry reaches; mean over seeds with a 95% interval (Student t below 20 seeds, "
+                "BCa bootstrap from 20; values only below 3). Differences are paired on shared seeds; "
+                f"the reference is the first entry, {order[0]}.",
+            )
+        )
     elif len(entries) > 1:
-        findings.append(Finding("No matched comparison", "The entries share no series whose pressure or KL ranges "
-                                "overlap, so gold cannot be compared at matched KL."
-                                + (f" Series: {', '.join(all_series)}." if all_series else "")))
+        findings.append(
+            Finding(
+                "No matched comparison",
+                "The entries share no series whose pressure or KL ranges "
+                "overlap, so gold cannot be compared at matched KL."
+                + (f" Series: {', '.join(all_series)}." if all_series else ""),
+            )
+        )
     curves_frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if not curves_frame.empty:
         top = curves_frame.loc[curves_frame.groupby(["entry", "series", "channel"])["pressure"].idxmax()]
-        wide = top.assign(value=top.apply(_cell, axis=1)).pivot_table(
-            index=["series", "entry", "pressure"], columns="channel", values="value", aggfunc="first").reset_index()
-        tables.append(Table("At the highest pressure of each entry", wide, "Mean over seeds [95% interval]."))
-    report = ReportContent(title="Comparison: " + " vs ".join(order),
-                           summary="Proxy, rater and gold of each entry against pressure (√KL where every entry "
-                                   "records KL), and which gives the most gold at matched KL.",
-                           findings=findings, figures=figures, tables=tables)
+        wide = (
+            top.assign(value=top.apply(_cell, axis=1))
+            .pivot_table(
+                index=["series", "entry", "pressure"],
+                columns="channel",
+                values="value",
+                aggfunc="first",
+            )
+            .reset_index()
+        )
+        tables.append(
+            Table(
+                "At the highest pressure of each entry",
+                wide,
+                "Mean over seeds [95% interval].",
+            )
+        )
+    report = ReportContent(
+        title="Comparison: " + " vs ".join(order),
+        summary="Proxy, rater and gold of each entry against pressure (√KL where every entry "
+        "records KL), and which gives the most gold at matched KL.",
+        findings=findings,
+        figures=figures,
+        tables=tables,
+    )
     matched_frame = pd.concat(matched, ignore_index=True) if matched else pd.DataFrame()
     return report, curves_frame, matched_frame
 
@@ -339,8 +474,13 @@ def _cell(r) -> str:
     return f"{r['mean']:.3g} [{r['low']:.3g}, {r['high']:.3g}]"
 
 
-def compare(refs: list[str], store=None, labels: list[str] | None = None, series: list[str] | None = None,
-            out: str | Path | None = None) -> Path:
+def compare(
+    refs: list[str],
+    store=None,
+    labels: list[str] | None = None,
+    series: list[str] | None = None,
+    out: str | Path | None = None,
+) -> Path:
     """Write one comparison report of runs and sweeps; return the path of its report.html.
 
     ``out`` defaults to ``<store>/compare/compare-STAMP-HASH/``; beside the report it writes
@@ -352,13 +492,24 @@ def compare(refs: list[str], store=None, labels: list[str] | None = None, series
     entries = load_entries(st, list(refs), labels)
     report, curves_frame, matched = content(entries, series)
     digest = hashlib.sha256(json.dumps([e.label for e in entries]).encode()).hexdigest()[:6]
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     name = f"compare-{stamp}-{digest}"
     out_dir = Path(out) if out else st.root / "compare" / name
-    meta = {"run_id": name, "experiment": ", ".join(dict.fromkeys(e.experiment for e in entries)), "preset": "",
-            "config": {"entries": [e.label for e in entries], "refs": list(refs), "seed": "per entry"}}
+    meta = {
+        "run_id": name,
+        "experiment": ", ".join(dict.fromkeys(e.experiment for e in entries)),
+        "preset": "",
+        "config": {
+            "entries": [e.label for e in entries],
+            "refs": list(refs),
+            "seed": "per entry",
+        },
+    }
     path = render_run(out_dir, report, meta, {"compare": name})
     write_text(out_dir / "curves.csv", curves_frame.to_csv(index=False))
     write_text(out_dir / "matched.csv", matched.to_csv(index=False))
-    write_text(out_dir / "findings.json", json.dumps([f.to_dict() for f in report.findings], indent=2))
+    write_text(
+        out_dir / "findings.json",
+        json.dumps([f.to_dict() for f in report.findings], indent=2),
+    )
     return path

@@ -26,14 +26,17 @@ def comparisons_jsonl(run_dir: Path, run_id: str, dest: Path) -> tuple[Path, int
     """Write ``dest/comparisons.jsonl`` from the run's comparisons table; return its path and line count."""
     table = run_dir / "tables" / "comparisons.csv"
     if not table.exists():
-        raise UserError(f"run '{run_id}' recorded no rater comparisons (no tables/comparisons.csv); "
-                        "the rlhf experiments record them")
+        raise UserError(
+            f"run '{run_id}' recorded no rater comparisons (no tables/comparisons.csv); "
+            "the rlhf experiments record them"
+        )
     frame = pd.read_csv(table, keep_default_na=False)  # an empty answer is "", not NaN
     missing = [c for c in PREFERENCE_COLUMNS if c not in frame]
     if missing:
         raise UserError(f"run '{run_id}': its comparisons table lacks the columns {missing}")
-    lines = [json.dumps({c: str(r[c]) for c in PREFERENCE_COLUMNS}, ensure_ascii=False)
-             for r in frame.to_dict("records")]
+    lines = [
+        json.dumps({c: str(r[c]) for c in PREFERENCE_COLUMNS}, ensure_ascii=False) for r in frame.to_dict("records")
+    ]
     path = dest / "comparisons.jsonl"
     write_text(path, "\n".join(lines) + ("\n" if lines else ""))
     return path, len(lines)

@@ -27,8 +27,8 @@ class Rerun:
     repeat: str
     identical: bool
     rows: int
-    differences: list[str] = field(default_factory=list)   # "column: max |Δ| = ..." or a shape/row difference
-    environment: list[str] = field(default_factory=list)   # "torch: 2.13.0 -> 2.14.0", "git_commit: ..."
+    differences: list[str] = field(default_factory=list)  # "column: max |Δ| = ..." or a shape/row difference
+    environment: list[str] = field(default_factory=list)  # "torch: 2.13.0 -> 2.14.0", "git_commit: ..."
     report: Path | None = None
 
 
@@ -67,7 +67,10 @@ def environment_changes(a: dict, b: dict) -> list[str]:
         if pa[name] != pb[name]:
             out.append(f"{name}: {pa[name]} -> {pb[name]}")
     # Runs recorded before environment.json listed every installed package hold only the main ones.
-    for names, word in ((set(pb) - set(pa), "now, not recorded then"), (set(pa) - set(pb), "then, not now")):
+    for names, word in (
+        (set(pb) - set(pa), "now, not recorded then"),
+        (set(pa) - set(pb), "then, not now"),
+    ):
         if names:
             shown = ", ".join(sorted(names)[:8]) + (", ..." if len(names) > 8 else "")
             out.append(f"{len(names)} packages installed {word}: {shown}")
@@ -88,14 +91,33 @@ def rerun(store: RunStore, ref: str, quiet: bool = False, report: bool = True) -
     try:
         config = experiment.config(**meta["config"])
     except ValidationError as exc:
-        raise UserError(f"run '{rec.id}': its stored config no longer validates ({describe_error(exc)}); "
-                        "the experiment's fields changed since it ran") from None
-    run_id, report_path = execute(experiment, config, meta.get("preset", rec.preset), store, quiet=quiet, report=report)
+        raise UserError(
+            f"run '{rec.id}': its stored config no longer validates ({describe_error(exc)}); "
+            "the experiment's fields changed since it ran"
+        ) from None
+    run_id, report_path = execute(
+        experiment,
+        config,
+        meta.get("preset", rec.preset),
+        store,
+        quiet=quiet,
+        report=report,
+    )
     new_dir = store.path(store.find(run_id))
     diffs = measurement_differences(_frame(run_dir), _frame(new_dir))
-    env = [json.loads((d / "environment.json").read_text()) if (d / "environment.json").exists() else {}
-           for d in (run_dir, new_dir)]
+    env = [
+        json.loads((d / "environment.json").read_text()) if (d / "environment.json").exists() else {}
+        for d in (run_dir, new_dir)
+    ]
     changes = environment_changes(*env)
     if config.hash() != rec.config_hash:  # a field was added since: its default now enters the identity
         changes.insert(0, f"config identity: {rec.config_hash} -> {config.hash()}")
-    return Rerun(rec.id, run_id, not diffs, len(_frame(new_dir)), diffs, changes, report_path if report else None)
+    return Rerun(
+        rec.id,
+        run_id,
+        not diffs,
+        len(_frame(new_dir)),
+        diffs,
+        changes,
+        report_path if report else None,
+    )

@@ -108,14 +108,18 @@ class TensorBoardTracker(_Scalars):
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
-            raise UserError("--tracker tensorboard needs the tensorboard package: "
-                            "pip install 'goodhartlab[tensorboard]'") from None
+            raise UserError(
+                "--tracker tensorboard needs the tensorboard package: pip install 'goodhartlab[tensorboard]'"
+            ) from None
         self.logdir = Path(logdir)
         self._writer = SummaryWriter(log_dir=str(self.logdir), flush_secs=5)
         if config:
             import json
 
-            self._writer.add_text("config", "```\n" + json.dumps(config, indent=2, sort_keys=True) + "\n```")
+            self._writer.add_text(
+                "config",
+                "```\n" + json.dumps(config, indent=2, sort_keys=True) + "\n```",
+            )
 
     def write(self, scalars: list[tuple[str, float, int]]) -> None:
         for tag, value, step in scalars:
@@ -127,12 +131,28 @@ class TensorBoardTracker(_Scalars):
 
 
 _MLFLOW_KEY = re.compile(r"[^A-Za-z0-9_\-. :/]")
+_MLFLOW_WORDS = {"·": "-", "β": "beta", "=": ":", "√": "sqrt ", "π": "pi", "‖": "||"}
+
+
+def mlflow_key(tag: str) -> str:
+    """MLflow names allow letters, digits and ``_-. :/`` only: ``RL β=0.1 · seed 0/gold`` ->
+    ``RL beta:0.1 - seed 0/gold``."""
+    for a, b in _MLFLOW_WORDS.items():
+        tag = tag.replace(a, b)
+    return _MLFLOW_KEY.sub("_", tag)
 
 
 class MLflowTracker(_Scalars):
     """One MLflow run per goodhartlab run; metrics are sent in batches."""
 
-    def __init__(self, tracking_uri: str, experiment: str, run_name: str, params: dict[str, Any], artifacts: Path):
+    def __init__(
+        self,
+        tracking_uri: str,
+        experiment: str,
+        run_name: str,
+        params: dict[str, Any],
+        artifacts: Path,
+    ):
         super().__init__()
         try:
             from mlflow.tracking import MlflowClient
@@ -146,9 +166,9 @@ class MLflowTracker(_Scalars):
         self.run_id = self._client.create_run(eid, run_name=run_name, tags={"goodhartlab.run_id": run_name}).info.run_id
         from mlflow.entities import Param
 
-        items = [Param(_MLFLOW_KEY.sub("_", k), str(v)[:6000]) for k, v in params.items()]
+        items = [Param(mlflow_key(k), str(v)[:6000]) for k, v in params.items()]
         for i in range(0, len(items), 100):  # MLflow takes at most 100 params per batch
-            self._client.log_batch(self.run_id, params=items[i:i + 100])
+            self._client.log_batch(self.run_id, params=items[i : i + 100])
 
     def write(self, scalars: list[tuple[str, float, int]]) -> None:
         import time
@@ -156,9 +176,9 @@ class MLflowTracker(_Scalars):
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        metrics = [Metric(_MLFLOW_KEY.sub("_", tag), value, now, step) for tag, value, step in scalars]
+        metrics = [Metric(mlflow_key(tag), value, now, step) for tag, value, step in scalars]
         for i in range(0, len(metrics), 1000):
-            self._client.log_batch(self.run_id, metrics=metrics[i:i + 1000])
+            self._client.log_batch(self.run_id, metrics=metrics[i : i + 1000])
 
     def close(self) -> None:
         self._client.set_terminated(self.run_id)
@@ -170,7 +190,10 @@ def require(kind: str) -> None:
         raise UserError(f"--tracker: unknown tracker '{kind}'; trackers are: {', '.join(TRACKERS)}")
     import importlib.util
 
-    module, extra = {"tensorboard": ("tensorboard", "tensorboard"), "mlflow": ("mlflow", "mlflow")}[kind]
+    module, extra = {
+        "tensorboard": ("tensorboard", "tensorboard"),
+        "mlflow": ("mlflow", "mlflow"),
+    }[kind]
     if importlib.util.find_spec(module) is None:
         raise UserError(f"--tracker {kind} needs {module}: pip install 'goodhartlab[{extra}]'")
 
@@ -181,12 +204,24 @@ def mlflow_uri(store_root: Path) -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(store_root).resolve() / 'mlflow.db'}"
 
 
-def open_tracker(kind: str, store_root: Path, run_id: str, experiment: str, config: dict[str, Any],
-                 logdir: Path | None = None) -> Tracker:
+def open_tracker(
+    kind: str,
+    store_root: Path,
+    run_id: str,
+    experiment: str,
+    config: dict[str, Any],
+    logdir: Path | None = None,
+) -> Tracker:
     """A tracker of ``kind`` for run ``run_id`` of a store (``logdir`` overrides TensorBoard's directory)."""
     require(kind)
     if kind == "tensorboard":
         return TensorBoardTracker(logdir or Path(store_root) / "tensorboard" / run_id, config)
     from goodhartlab.api import flatten
 
-    return MLflowTracker(mlflow_uri(store_root), experiment, run_id, flatten(config), Path(store_root) / "mlartifacts")
+    return MLflowTracker(
+        mlflow_uri(store_root),
+        experiment,
+        run_id,
+        flatten(config),
+        Path(store_root) / "mlartifacts",
+    )
