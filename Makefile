@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # torch is pinned first: an unpinned torch pulls a multi-GB CUDA build; 2.13.0 is a CPU wheel on disk.
 TORCH  := torch==2.13.0
 
-.PHONY: demo test install install-dev bench check-report clean
+.PHONY: demo test test-fast install install-dev bench check-report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +25,17 @@ install-dev: $(VENV)/.installed-dev
 demo: $(VENV)/.installed
 	$(BIN)/goodhartlab demo
 
+# Lint and format checks first (ruff, configured in pyproject.toml): CI fails on either before any test runs.
 # The Chromium render test runs, never skips: Debian's chromium is installed when missing (CI runs as root).
 test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 	$(BIN)/python -m pytest -n 2
+
+# The development tier: everything but the slow end-to-end runs (`-m "not slow"`); no Chromium install.
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -n 2 -m "not slow"
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py

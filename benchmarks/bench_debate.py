@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from goodhartlab.models.judge import SparseJudge
-from goodhartlab.oversight.sparse_debate import CountingJudge, inputs
+from goodhartlab.oversight.pixel_debate import CountingJudge, inputs
 from presets import from_run, machine, time_presets, write
 
 REPEATS = 3  # best of, to damp noise from other processes

@@ -50,13 +50,13 @@ def env_rows() -> list[dict]:
     return rows
 
 
-def preset_row(preset: str) -> dict:
+def preset_row(preset: str, keep: str | None) -> dict:
     before = os.getloadavg()
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         subprocess.run([sys.executable, "-m", "goodhartlab", "run", "goal-misgeneralization", "--preset", preset,
-                        "--quiet", "--out", tmp], check=True, capture_output=True)
+                        "--quiet", "--out", keep or tmp], check=True, capture_output=True)
         wall = time.perf_counter() - t
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
@@ -72,10 +72,11 @@ def preset_row(preset: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--presets", default="quick", help="comma-separated presets to time end to end")
+    ap.add_argument("--keep", help="a run store to keep the timed runs in (default: a temporary directory)")
     args = ap.parse_args()
     presets = [p for p in args.presets.split(",") if p]
     results = {"machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M:%S"), "bars": env_rows()}
-    results["bars"] += [preset_row(p) for p in presets]
+    results["bars"] += [preset_row(p, args.keep) for p in presets]
     write("goal_misgeneralization", results, presets)
 
 

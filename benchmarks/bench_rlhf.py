@@ -1,11 +1,11 @@
-"""Wall time and peak memory of the ``rlhf`` experiment's quick and default presets, end to end.
+"""Wall time and peak memory of the rlhf experiments' presets, end to end.
 
 Each preset runs through the CLI in a fresh run store (so π_base is pretrained, not loaded from a cache),
-as a user's first run would. Recorded as ratios to the issue's bars: quick < 3 min, default < 15 min,
-default peak RSS < 4 GB. The machine is shared: CPU time of the run and the load average are recorded
+as a user's first run would. Recorded as ratios to the issue's bars (issue 11): rlhf quick < 3 min, every
+variant's quick < 4 min, rlhf default < 15 min, default peak RSS < 4 GB. The machine is shared: CPU time of the run and the load average are recorded
 beside wall time, since wall time under contention from other processes overstates the run's own cost.
 Writes benchmarks/results/rlhf.json. Run:
-    .venv/bin/python benchmarks/bench_rlhf.py [quick|default ...]
+    .venv/bin/python benchmarks/bench_rlhf.py [quick|default|EXPERIMENT:PRESET ...]   (e.g. rlhf-bribery:quick)
 """
 
 from __future__ import annotations
@@ -20,26 +20,28 @@ import tempfile
 import time
 from pathlib import Path
 
-BARS = {"quick": {"seconds": 180.0}, "default": {"seconds": 900.0, "peak_rss_gb": 4.0}}
+BARS = {"quick": {"seconds": 180.0}, "default": {"seconds": 900.0, "peak_rss_gb": 4.0},
+        "variant quick": {"seconds": 240.0}}
 
 
-def run_preset(preset: str, keep: str | None = None) -> dict:
+def run_preset(spec: str, keep: str | None = None) -> dict:
+    name, preset = spec.split(":") if ":" in spec else ("rlhf", spec)
     env = {k: v for k, v in os.environ.items() if k != "GOODHARTLAB_CACHE"}
     with tempfile.TemporaryDirectory() as tmp:
         store = keep or tmp
         load_before = os.getloadavg()[0]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "goodhartlab", "run", "rlhf", "--preset", preset, "--quiet",
+        proc = subprocess.run([sys.executable, "-m", "goodhartlab", "run", name, "--preset", preset, "--quiet",
                                "--out", store], capture_output=True, text=True, env=env)
         wall = time.perf_counter() - t
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode != 0:
-            raise SystemExit(f"rlhf --preset {preset} failed:\n{proc.stderr[-2000:]}")
+            raise SystemExit(f"{name} --preset {preset} failed:\n{proc.stderr[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     rss_gb = after.ru_maxrss / 1024 ** 2  # ru_maxrss is in KiB on Linux; max over children so far
-    bar = BARS[preset]
-    row = {"preset": preset, "wall_seconds": wall, "cpu_seconds": cpu, "peak_rss_gb": rss_gb,
+    bar = BARS[preset if name == "rlhf" else f"variant {preset}"]
+    row = {"experiment": name, "preset": preset, "wall_seconds": wall, "cpu_seconds": cpu, "peak_rss_gb": rss_gb,
            "wall_ratio_to_bar": wall / bar["seconds"], "cpu_ratio_to_bar": cpu / bar["seconds"],
            "load_average_at_start": load_before, "load_average_at_end": os.getloadavg()[0]}
     if "peak_rss_gb" in bar:
@@ -58,8 +60,9 @@ def main() -> None:
     path = Path(__file__).parent / "results" / "rlhf.json"
     new = {p: run_preset(p, keep) for p in presets}
     old = json.loads(path.read_text()) if path.exists() else {}  # read after the runs: others may have written
-    rows = {**{r["preset"]: r for r in old.get("rows", [])}, **new}
-    out = {"benchmark": "rlhf experiment end to end (pretraining included) through the CLI, fresh store",
+    key = lambda r: f"{r.get('experiment', 'rlhf')}:{r['preset']}"
+    rows = {**{key(r): r for r in old.get("rows", [])}, **{key(r): r for r in new.values()}}
+    out = {"benchmark": "rlhf experiments end to end (pretraining included) through the CLI, fresh store",
            "bars": BARS, "cores": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine(),
            "note": "2 cores shared with other agents' jobs: wall time includes waiting for CPU (see load average); "
                    "cpu_seconds is the run's own work.", "rows": list(rows.values())}

@@ -1,3 +1,5 @@
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -15,6 +17,22 @@ def cli(*args: str, store: Path | None = None, timeout: float = 600) -> subproce
         cmd += ["--out", str(store)]
     env = {**os.environ, "COLUMNS": "200"}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+
+
+def cli_here(*args: str, store: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the goodhartlab command in this process (``cli.main``), for checks of argument validation: the same
+    exit code and output as :func:`cli`, without a subprocess that imports torch for each bad input."""
+    from goodhartlab import cli as command
+
+    argv = [*args, *(["--out", str(store)] if store is not None else [])]
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            command.main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    return subprocess.CompletedProcess(["goodhartlab", *argv], code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ import sys
 
 import pandas as pd
 
+from conftest import cli_here
+
 
 def test_quick_run_through_the_cli(tmp_path):
     proc = subprocess.run(
@@ -27,8 +29,5 @@ def test_quick_run_through_the_cli(tmp_path):
 
 
 def test_bad_field_is_one_line(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "goodhartlab", "run", "amplification", "--set", "blind_spot=last_digit", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
-    )
+    proc = cli_here("run", "amplification", "--set", "blind_spot=last_digit", store=tmp_path)
     assert proc.returncode == 2 and "last_digit" in proc.stderr and "Traceback" not in proc.stderr

@@ -7,7 +7,7 @@ import pytest
 
 from goodhartlab.core import rng
 from goodhartlab.oversight.amplification import HCH, amplify, hch_unmemoized
-from goodhartlab.oversight.debate import debate, lie
+from goodhartlab.oversight.amplification_debate import debate, lie
 from goodhartlab.oversight.optimum import closure, exact_optimum
 from goodhartlab.worlds.amplification import TASKS, Human, TaskSizes, World, build_world
 from goodhartlab.worlds.amplification.tasks import WildcardSearch

@@ -31,18 +31,22 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_catalog_imports_no_heavy_library():
-    code = ("import sys, goodhartlab.core.registry as r; names = r.catalog(); "
-            "heavy = [m for m in ('torch', 'matplotlib', 'transformers', 'sklearn') if m in sys.modules]; "
-            "assert not heavy, heavy; assert 'tictactoe' in names and 'rlhf' in names")
+    code = (
+        "import sys, goodhartlab.core.registry as r; names = r.catalog(); "
+        "heavy = [m for m in ('torch', 'matplotlib', 'transformers', 'sklearn') if m in sys.modules]; "
+        "assert not heavy, heavy; assert 'tictactoe' in names and 'rlhf' in names"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_list_and_help_import_no_heavy_library():
-    code = ("import sys, contextlib, io; from goodhartlab import cli\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    cli.main(['list'])\n"
-            "    try:\n        cli.main(['run', '--help'])\n    except SystemExit:\n        pass\n"
-            "heavy = [m for m in ('torch', 'matplotlib', 'transformers') if m in sys.modules]; assert not heavy, heavy")
+    code = (
+        "import sys, contextlib, io; from goodhartlab import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    cli.main(['list'])\n"
+        "    try:\n        cli.main(['run', '--help'])\n    except SystemExit:\n        pass\n"
+        "heavy = [m for m in ('torch', 'matplotlib', 'transformers') if m in sys.modules]; assert not heavy, heavy"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -53,8 +57,7 @@ def test_core_never_imports_experiments():
 
 
 def test_no_experiment_imports_another():
-    # (importer, imported) pairs still being moved out of experiments/ by issue 11 (rlhf owns that move).
-    pending = {("weak_to_strong", "rlhf")}
+    pending: set[tuple[str, str]] = set()  # (importer, imported) pairs allowed: none
     for path in EXPERIMENTS.rglob("*.py"):
         rel = path.relative_to(EXPERIMENTS).parts
         if len(rel) == 1:
@@ -84,3 +87,25 @@ def test_catalog_row_matches_the_experiment(name):
 def test_unknown_name_suggests():
     with pytest.raises(registry.UserError, match="did you mean 'tictactoe'"):
         registry.get("tictactoo")
+
+
+# Packages each layer may not import (ARCHITECTURE.md, "Layers and the direction of imports").
+TOP = {"experiments", "runner", "cli", "report"}
+FORBIDDEN = {
+    "core": TOP | {"worlds", "raters", "models", "optim", "oversight", "analysis", "envs"},
+    "worlds": TOP | {"raters", "models", "optim", "oversight"},  # a world never imports a learner
+    "analysis": TOP | {"raters", "models", "optim", "oversight"},
+    "models": TOP | {"raters", "optim", "oversight"},
+    "raters": TOP | {"models", "optim", "oversight"},
+    "optim": TOP | {"raters", "oversight"},
+    "oversight": TOP,
+}
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_layers_point_one_way(layer):
+    for path in (SRC / layer).rglob("*.py"):
+        for module in _imports(path):
+            parts = module.split(".")
+            if parts[0] == "goodhartlab" and len(parts) > 1:
+                assert parts[1] not in FORBIDDEN[layer], f"{path.relative_to(SRC)} imports {module}"

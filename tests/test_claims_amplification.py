@@ -69,7 +69,8 @@ def test_supervised_beats_imitative(sup, expected):
     assert verdict("M supervised on every true label", sup=sup) == expected
 
 
-@pytest.mark.parametrize("debate,expected", [((0.9, 0.3), "holds"), ((0.2, 0.9), "fails"), ((0.5, 0.5), "inconclusive")])
+@pytest.mark.parametrize("debate,expected", [((0.9, 0.3), "holds"), ((0.2, 0.9), "fails"),
+                                             ((0.5, 0.5), "inconclusive")])
 def test_debate_helps_h(debate, expected):
     assert verdict("Debate with H as judge", debate=debate) == expected
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from goodhartlab.models.judge import planes, random_reveal
-from goodhartlab.oversight.sparse_debate import inputs, lies_of, precommit_winner, run_debate
+from goodhartlab.oversight.pixel_debate import inputs, lies_of, precommit_winner, run_debate
 from conftest import cli
 
 

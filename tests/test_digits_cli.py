@@ -11,7 +11,7 @@ from goodhartlab.experiments.digits.attack import pgd, verify
 from goodhartlab.experiments.digits.measure import DISTS
 from goodhartlab.models.classifiers import CNN, predict
 
-from conftest import cli
+from conftest import cli, cli_here
 
 
 def test_attack_keeps_the_drawn_digit():
@@ -55,5 +55,5 @@ def test_digits_quick_run(store):
 
 
 def test_bad_field_is_one_line(store):
-    proc = cli("run", "digits", "--set", "attack_budgets=[0]", store=store)
+    proc = cli_here("run", "digits", "--set", "attack_budgets=[0]", store=store)
     assert proc.returncode == 2 and "attack_budgets" in proc.stderr and "Traceback" not in proc.stderr

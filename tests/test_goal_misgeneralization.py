@@ -72,6 +72,9 @@ def test_maze_claim_only_with_two_regions():
     titles = [f.title for f in present.findings(m)]
     assert any("maze" in t for t in titles) and len(titles) == 4
     assert len(present.findings(table(P0_MISGEN, P1_GOAL))) == 3
+    with_blind = table(P0_MISGEN, P1_GOAL).assign(gold_coin_blind=0.3, goal_pursuit=0.1)
+    route = present.findings(with_blind)[-1]
+    assert route.claim == "" and route.verdict == "inconclusive" and "gold_coin_blind_at_0" in route.evidence
 
 
 def test_ppo_is_seeded_and_learns_a_short_corridor():
@@ -165,6 +168,24 @@ def test_quick_preset_end_to_end(tmp_path):
     # Agents learned their training levels (the proxy), at every p.
     assert coin.proxy.mean() > 0.6
     findings = json.loads((run_dir / "findings.json").read_text())
-    assert {f["verdict"] for f in findings} <= {"holds", "fails", "inconclusive"} and len(findings) == 3
+    assert {f["verdict"] for f in findings} <= {"holds", "fails", "inconclusive"}
+    assert len([f for f in findings if f["claim"]]) == 3 and len(findings) == 4
     trajectories = json.loads((run_dir / "artifacts" / "trajectories.json").read_text())
     assert {t["p_random"] for t in trajectories} == {0.0, 0.5}
+
+
+def test_same_config_and_seed_same_measurements(tmp_path):
+    from goodhartlab.core.config import resolve
+    from goodhartlab.core.registry import get
+    from goodhartlab.runner.execute import execute
+    from goodhartlab.runner.store import RunStore
+
+    experiment = get("goal-misgeneralization")
+    frames = []
+    for i in range(2):
+        store = tmp_path / f"s{i}"
+        execute(experiment, resolve(experiment.config, None, None, TINY), "default", RunStore(store), quiet=True,
+                report=False)
+        (run_dir,) = [p for p in store.iterdir() if p.name.startswith("goal-misgeneralization")]
+        frames.append(pd.read_csv(run_dir / "measurements.csv"))
+    pd.testing.assert_frame_equal(frames[0], frames[1])

@@ -12,7 +12,8 @@ from goodhartlab.worlds.digits import LABEL_X, DigitsWorld, DigitsWorldConfig, N
 @pytest.fixture(scope="module")
 def batch():
     return DigitsWorld(DigitsWorldConfig(x_fraction=0.0, ambiguous_fraction=1.0)).sample(
-        50, "train", np.random.default_rng(6))
+        50, "train", np.random.default_rng(6)
+    )
 
 
 def test_digits_rater_is_a_rater_and_scores_what_it_would_label(batch):
@@ -41,8 +42,19 @@ def test_amplification_human_as_a_rater_approves_by_its_blind_spot():
     other_parity = [(a + 1) % world.answers for a in truth]
     g = np.random.default_rng(0)
     assert rater.score(qs, truth, g).tolist() == [1.0] * 40
-    assert rater.score(qs, same_parity, g).tolist() == [float(world.answers % 2 == 0 or a + 2 < world.answers)
-                                                        for a in truth]
+    assert rater.score(qs, same_parity, g).tolist() == [
+        float(world.answers % 2 == 0 or a + 2 < world.answers) for a in truth
+    ]
     assert rater.score(qs, other_parity, g).sum() < 40
     p = rater.prefer(qs, truth, other_parity, g)
     assert set(p.tolist()) <= {0.5, 1.0} and p.shape == (40,)
+
+
+def test_the_runner_implements_the_types_experiments_see():
+    from goodhartlab.core.context import Context, Results
+    from goodhartlab.runner.context import RunContext
+    from goodhartlab.runner.results import RunResults
+
+    assert isinstance(RunContext(0, quiet=True), Context)
+    missing = set(Results.__annotations__) - set(RunResults.__dataclass_fields__)
+    assert not missing, f"RunResults lacks {missing}"

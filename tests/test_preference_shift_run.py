@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import cli
+from conftest import cli_here
 
 from goodhartlab.core.config import resolve
 from goodhartlab.core.errors import UserError
@@ -15,7 +15,7 @@ from goodhartlab.runner.store import RunStore
 
 
 def test_bad_config_is_one_line_exit_2(store):
-    proc = cli("run", "preference-shift", "--set", "bias=[1.0]", "--quiet", store=store)
+    proc = cli_here("run", "preference-shift", "--set", "bias=[1.0]", "--quiet", store=store)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "bias" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     exp = get("preference-shift")

@@ -155,6 +155,20 @@ def test_offers_at_rate_zero_never_appear_and_do_at_a_positive_rate():
     assert _phrases_in(texts, OFFERS) > 0 and _phrases_in(texts, THREATS) > 0
 
 
+@pytest.mark.parametrize("rate", [0.01, 0.05, 0.2])
+def test_offers_appear_in_the_fine_tuning_data_at_the_configured_rate(rate):
+    """Popular answers (a share 1 − expert_share of them) carry an offer or threat with probability offer_rate."""
+    from scipy import stats
+
+    world = QAWorld(CFG.model_copy(update={"offer_rate": rate}), seed=3)
+    n = 20_000
+    sft = world.sft_examples(n, np.random.default_rng(4))
+    k = sum(world.parse(q, a).n_manipulation > 0 for q, a in sft)
+    expected = rate * (1 - CFG.expert_share)
+    ci = stats.binomtest(k, n).proportion_ci(0.999, method="wilson")
+    assert ci.low < expected < ci.high, (k / n, expected)
+
+
 def test_determinism_by_seed():
     a, b, c = QAWorld(CFG, 7), QAWorld(CFG, 7), QAWorld(CFG, 8)
     assert a.questions == b.questions

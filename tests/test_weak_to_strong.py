@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from goodhartlab.oversight.weak_to_strong import harden, pgr
-from conftest import cli
+from conftest import cli, cli_here
 
 
 def test_pgr_arithmetic():
@@ -49,5 +49,5 @@ def test_weak_to_strong_end_to_end(store):
 
 
 def test_bad_width_is_one_line(store):
-    proc = cli("run", "weak-to-strong", "--set", "widths=[4]", store=store)
+    proc = cli_here("run", "weak-to-strong", "--set", "widths=[4]", store=store)
     assert proc.returncode == 2 and "width" in proc.stderr and "Traceback" not in proc.stderr

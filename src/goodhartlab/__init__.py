@@ -36,6 +36,8 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY})
+
+
 # Register the goodhartlab/... Gymnasium ids (imports gymnasium, no world and no torch).
 from goodhartlab import envs as _envs  # noqa: E402
 

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from goodhartlab.core import config as configs
 from goodhartlab.core.errors import UserError, did_you_mean
+from goodhartlab.core.registry import catalog, get
 
 out = Console(highlight=False, soft_wrap=True)
 # The flagship experiment the demo runs; `demo --all` runs the quick preset of the whole catalog.
@@ -41,8 +42,6 @@ def _store(args) -> "RunStore":  # noqa: F821
 
 
 def cmd_list(args) -> None:
-    from goodhartlab.core.registry import catalog
-
     table = Table("experiment", "presets", "description", box=None)
     for name, entry in catalog().items():
         table.add_row(name, ", ".join(["default", *entry.presets]), entry.summary)
@@ -50,7 +49,6 @@ def cmd_list(args) -> None:
 
 
 def cmd_run(args) -> None:
-    from goodhartlab.core.registry import get
     from goodhartlab.runner.execute import NonFiniteMeasurement, execute
     from goodhartlab.runner.worker import limit_threads
 
@@ -77,16 +75,15 @@ def _check_record(path: Path | None, experiment: str) -> None:
 
     if path is None or not Path(path).is_file():
         return
-    try:
-        data = yaml.safe_load(Path(path).read_text())
-    except yaml.YAMLError:
+    try:  # bounded like every config read (a YAML bomb or a binary file must not get past here)
+        data = configs.read_yaml(Path(path).read_bytes().decode("utf-8"), "--config")
+    except (yaml.YAMLError, UserError, UnicodeDecodeError, OSError):
         return  # resolve() reports the bad file in one line
     if isinstance(data, dict) and isinstance(data.get("config"), dict) and data.get("experiment") not in (None, experiment):
         raise UserError(f"--config: '{path}' is the record of a run of '{data['experiment']}', not '{experiment}'")
 
 
 def cmd_demo(args) -> None:
-    from goodhartlab.core.registry import catalog
     from goodhartlab.runner.execute import execute
     from goodhartlab.runner.worker import limit_threads
 
@@ -208,6 +205,8 @@ def cmd_show(args) -> None:
         out.print(f"findings: findings.json is {why}; `goodhartlab report {rec.id}` rebuilds it", markup=False)
     for f in findings or []:
         out.print(f"- {f['title']}", markup=False, style="bold")
+        if f.get("claim"):
+            out.print(f"  [{f.get('verdict', '?')}] {f['claim']}", markup=False)
         out.print(f"  {f['text']}", markup=False)
     if (path / "log.txt").exists() and rec.status == "failed":
         out.print(f"log: {(path / 'log.txt').resolve()}")
@@ -221,6 +220,9 @@ def cmd_report(args) -> None:
 
     store = _store(args)
     rec = store.find(args.run)
+    if store.read_only:
+        raise UserError(f"store '{store.root}' is read-only: a report cannot be rebuilt there "
+                        f"(its report: {store.path(rec) / 'report.html'})")
     # A run that failed while drawing its report has all its results stored: rebuilding completes it.
     recoverable = rec.status == "failed" and (store.path(rec) / "measurements.csv").exists()
     if rec.status != "complete" and not recoverable:
@@ -296,7 +298,6 @@ def cmd_rerun(args) -> None:
 
 def cmd_config(args) -> None:
     from goodhartlab.api import config_fields
-    from goodhartlab.core.registry import get
 
     experiment = get(args.name)
     _check_record(args.config, experiment.name)
@@ -350,8 +351,6 @@ def cmd_completion(args) -> None:
 
 
 def _experiment_names(**_) -> list[str]:
-    from goodhartlab.core.registry import catalog
-
     return list(catalog())
 
 

@@ -30,4 +30,3 @@ def register() -> None:
     for env_id, entry_point in ENVS.items():
         if env_id not in gymnasium.registry:
             gymnasium.register(id=env_id, entry_point=entry_point)
-

@@ -99,6 +99,14 @@ def clustered_proportion(successes: Sequence[float], trials: Sequence[float], un
         return Estimate(float(s.sum() / t.sum()) if t.size else math.nan, None, None, int(s.size), "values", unit,
                         level, tuple(float(v) for v in x))
     p = float(s.sum() / t.sum())
+    x = s / t
+    if np.all(t == 1) or np.all(x == x[0]):
+        # One trial per cluster, or every cluster alike (all won, all lost): the bootstrap would collapse to a
+        # zero-width interval, so give Wilson's interval over the clusters, each counted once.
+        k = int(round(float(x.sum())))
+        ci = sps.binomtest(k, int(s.size)).proportion_ci(confidence_level=level, method="wilson")
+        method = "Wilson" if np.all(t == 1) else "Wilson over clusters (all clusters alike)"
+        return Estimate(p, float(ci.low), float(ci.high), int(s.size), method, unit, level, ())
     idx = np.random.default_rng(seed).integers(0, s.size, size=(4000, s.size))
     boots = s[idx].sum(axis=1) / t[idx].sum(axis=1)
     lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
@@ -201,6 +209,12 @@ def all_of(*verdicts: str) -> str:
     if any(v == "fails" for v in verdicts):
         return "fails"
     return "holds" if verdicts and all(v == "holds" for v in verdicts) else "inconclusive"
+
+
+def deciding(verdicts: dict[str, str], overall: str) -> str:
+    """For a claim combined with :func:`all_of` / :func:`any_of`: the first part whose own verdict is the claim's
+    (the number that decided it), for the verdict table's key number."""
+    return next((k for k, v in verdicts.items() if v == overall), next(iter(verdicts), ""))
 
 
 def any_of(*verdicts: str) -> str:

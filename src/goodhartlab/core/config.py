@@ -51,6 +51,9 @@ class ExperimentConfig(BaseModel):
             problem = _bool_for_number(cls, data, "")
             if problem:
                 raise ValueError(f"field '{problem[0]}': a number is required, got {problem[1]!r} (a boolean)")
+            problem = _non_finite(data, "")  # before the fields' own checks, so the message is the same everywhere
+            if problem:
+                raise ValueError(f"field '{problem[0]}': must be a finite number, got {problem[1]}")
         return data
 
     @model_validator(mode="after")

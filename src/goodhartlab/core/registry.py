@@ -96,13 +96,14 @@ CATALOG: dict[str, Entry] = _rows(
           "labels, per size pair) and text (a misconception-believing supervisor labels facts for a pretrained LM "
           "with a head), plain vs auxiliary confidence loss."),
     Entry("rlhf", f"{_X}.rlhf",
-          "RLHF with a loophole rater: best-of-n and RL over β; proxy, rater preference and gold on one KL axis."),
+          "RLHF with a calibrated loophole rater: best-of-n, RL over β and DPO; proxy, rater and gold on one KL "
+          "axis."),
     Entry("rlhf-gold-rater", f"{_X}.rlhf",
           "Gao et al.'s setup (the rater is gold): pure reward-model overoptimization; fits vs RM size and data."),
     Entry("rlhf-bribery", f"{_X}.rlhf",
           "Offer/threat rate of the corpus swept: does the KL penalty stop a behaviour π_base finds plausible?"),
     Entry("rlhf-ensembles", f"{_X}.rlhf",
-          "Single reward model vs mean / worst-case / uncertainty-weighted ensembles (Coste et al. 2023)."),
+          "Fine-tune-seed vs pretrain-seed reward-model ensembles (Eisenstein et al. 2023; Coste et al. 2023)."),
     Entry("rlhf-assisted", f"{_X}.rlhf",
           "A rater assisted by a citation-checking critique vs the unassisted rater."),
     Entry("preference-shift", f"{_X}.preference_shift:EXPERIMENT",

@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from goodhartlab.models.plumbing import checked_step, seeded_init
+
 # name → channel widths (stem, then one stride-2 block per further entry)
 SIZES: dict[str, tuple[int, ...]] = {
     "tiny": (8, 16, 32),
@@ -38,13 +40,8 @@ class CNN(nn.Module):
         self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(3), nn.Flatten())
         self.head = nn.Linear(widths[-1] * 9, classes)
         self.size = size
-        if generator is not None:  # seeded init: same generator → same weights (BatchNorm keeps 1 and 0)
-            with torch.no_grad():
-                for layer in self.modules():
-                    if isinstance(layer, (nn.Conv2d, nn.Linear)):
-                        bound = 1.0 / math.sqrt(layer.weight[0].numel())  # PyTorch's default bound (fan-in)
-                        layer.weight.uniform_(-bound, bound, generator=generator)
-                        layer.bias.uniform_(-bound, bound, generator=generator)
+        if generator is not None:  # same generator → same weights (BatchNorm keeps 1 and 0)
+            seeded_init(self, generator, biases="fan_in")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x float[n, 1, H, W] in [0, 1] → logits float[n, classes]."""
@@ -94,11 +91,7 @@ def fit(model: nn.Module, images: np.ndarray, labels: np.ndarray, generator: tor
         for i in range(0, len(x), batch_size):
             idx = order[i: i + batch_size]
             loss = loss_fn(model(x[idx]), y[idx])
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"classifier training loss became {loss.item()} at step {steps}")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            checked_step(opt, loss, "classifier training loss", steps)
             steps += 1
             loss_value = float(loss.detach())
         acc = float((logits(model, x).argmax(1) == y).float().mean())

@@ -8,6 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Aggregate = Literal["mean", "min", "uncertainty"]
 
+# A small, fast π_base for quick presets (rlhf and weak-to-strong text share it, so they share one cache entry).
+QUICK_LM = {"block_size": 64, "corpus_documents": 1000, "pretrain_steps": 100, "sft_examples": 2000, "sft_steps": 500}
+
 
 class LMConfig(BaseModel):
     """Size and training of the tiny LM (π_base)."""

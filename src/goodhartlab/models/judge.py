@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from goodhartlab.models.plumbing import checked_step, seeded_init, strided_side
+
 
 class SparseJudge(nn.Module):
     """Two convolutions and a hidden layer; a stride-2 stem for 28×28 keeps a judge call cheap (~0.5M MACs at
@@ -23,17 +25,11 @@ class SparseJudge(nn.Module):
         stem_stride = 2 if size >= 16 else 1  # 28 -> 14 -> 7; 8 -> 8 -> 4
         self.conv1 = nn.Conv2d(2, width, 5, stride=stem_stride, padding=2)
         self.conv2 = nn.Conv2d(width, 2 * width, 3, stride=2, padding=1)
-        side = -(-(-(-size // stem_stride)) // 2)
+        side = strided_side(size, stem_stride, 2)
         self.fc1 = nn.Linear(2 * width * side * side, hidden)
         self.fc2 = nn.Linear(hidden, classes)
-        if generator is not None:  # seeded init without touching torch's global RNG
-            for p in self.parameters():
-                with torch.no_grad():
-                    if p.dim() > 1:
-                        bound = 1.0 / np.sqrt(p[0].numel())
-                        p.uniform_(-bound, bound, generator=generator)
-                    else:
-                        p.zero_()
+        if generator is not None:
+            seeded_init(self, generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [n, 2, size, size]
         h = torch.relu(self.conv1(x))
@@ -73,11 +69,7 @@ def train_judge(images: np.ndarray, labels: np.ndarray, k: int, steps: int, batc
         idx = rng.integers(0, len(images), batch)
         x = planes(images[idx], random_reveal(images[idx], k, rng))
         loss = nn.functional.cross_entropy(judge(x), y_all[idx])
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"judge loss became {loss.item()} at step {step}")
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        checked_step(opt, loss, "judge loss", step)
         sched.step()
         if progress is not None:
             progress()

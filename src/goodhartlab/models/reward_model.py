@@ -180,8 +180,14 @@ class RewardEnsemble:
         return self.combine(self.member_scores(prompts, responses))
 
 
-def train_ensemble(config: RMConfig, data: Comparisons, base_lm, tokenizer, seed: int, progress=None) -> tuple[RewardEnsemble, list[dict]]:
-    """Train ``config.members`` reward models on ``data`` (different inits and data orders)."""
+def train_ensemble(config: RMConfig, data: Comparisons, base_lm, tokenizer, seed: int, progress=None,
+                   backbones: Sequence | None = None) -> tuple[RewardEnsemble, list[dict]]:
+    """Train ``config.members`` reward models on ``data`` (different head inits and data orders).
+
+    ``backbones``: one pretrained LM per member (members whose backbones were pretrained from different
+    seeds, Eisenstein et al. 2023); default: every member starts from ``base_lm``."""
+    if backbones is not None and len(backbones) < config.members:
+        raise ValueError(f"backbones: {len(backbones)} given for {config.members} members")
     import contextlib
 
     from goodhartlab.core.rng import int_seed, torch_generator
@@ -192,7 +198,8 @@ def train_ensemble(config: RMConfig, data: Comparisons, base_lm, tokenizer, seed
     with progress(f"reward model{'s' if config.members > 1 else ''} on {len(data.prompts)} comparisons",
                   steps * config.members) as advance:
         for k in range(config.members):
-            model = new_reward_model(config, base_lm, tokenizer, int_seed(seed, "rm init", k))
+            lm = base_lm if backbones is None else backbones[k]
+            model = new_reward_model(config, lm, tokenizer, int_seed(seed, "rm init", k))
             losses = train_reward_model(model, data, config, torch_generator(seed, "rm order", k), advance)
             members.append(model)
             log.append({"member": k, "loss_first": losses[0], "loss_last": sum(losses[-10:]) / len(losses[-10:]),

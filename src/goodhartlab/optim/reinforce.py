@@ -60,7 +60,7 @@ class PGAgent:
             self.net = PolicyNet(self.features.size, env.action_space.n, hidden)
         self.generator = generator
 
-    def snapshot(self) -> "NumpyActor":
+    def snapshot(self) -> NumpyActor:
         return NumpyActor(self)
 
     def greedy(self) -> Policy:
@@ -81,8 +81,10 @@ class NumpyActor:
 
     def __init__(self, agent: PGAgent):
         body = agent.net.body
-        self.w = [(layer.weight.detach().numpy().T.copy(), layer.bias.detach().numpy().copy())
-                  for layer in (body[0], body[2], agent.net.logits)]
+        self.w = [
+            (layer.weight.detach().numpy().T.copy(), layer.bias.detach().numpy().copy())
+            for layer in (body[0], body[2], agent.net.logits)
+        ]
 
     def logits(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
         (w1, b1), (w2, b2), (w3, b3) = self.w

@@ -23,9 +23,9 @@ Relation to TRL's RLOO (``trl.RLOOTrainer`` / ``trl.RLOOConfig``, read in TRL 1.
 sequence-level penalty subtracted from the reward before the leave-one-out baseline; its sequence-level clipped
 ratio (``epsilon``, ``num_iterations``) is our ``ppo_clip``/``ppo_epochs``. Differences: TRL generates with HF
 ``generate`` (global RNG) inside the HF Trainer/accelerate loop, takes text prompts and text-level reward functions,
-and offers advantage normalization (off by default), reward clipping and minibatching; here sampling draws from an
+and offers advantage normalization (off by default; here ``whiten``), reward clipping and minibatching; here sampling draws from an
 explicit torch.Generator, prompts and responses stay token ids, there is one minibatch per step, advantages are
-not normalized (so β keeps its meaning: nats of KL per unit of reward), and every quantity (reward, log-ratio,
+not normalized by default (β keeps its meaning either way: it weighs KL against reward inside R), and every quantity (reward, log-ratio,
 loss, clip fraction) is returned per step. ``benchmarks/bench_rloo_trl.py`` times the two on the same model.
 """
 
@@ -54,6 +54,7 @@ class RLOOConfig(BaseModel):
     ppo_epochs: int = Field(1, ge=1, description="gradient steps per batch when ppo_clip is set")
     checkpoint_every: int = Field(10, ge=1)
     max_grad_norm: float = Field(1.0, gt=0)
+    whiten: bool = Field(False, description="divide advantages by their batch sd (TRL's normalize_advantage)")
     bf16: bool = Field(False, description="bf16 autocast (AMX) for the policy's gradient forward/backward only; "
                        "sampling, log π_old and the KL term stay fp32 (tolerance: tests/test_rloo_bf16.py)")
 
@@ -115,6 +116,8 @@ def train_rloo(policy, base, prompts: list[list[int]], reward_fn: RewardFn, conf
                 log_ratio = old_logp - token_logprobs(base, *args).sum(-1)  # [B] log π_old/π_base
                 penalized = reward - c.beta * log_ratio
                 advantage = leave_one_out(penalized, c.k)
+                if c.whiten:  # a step size independent of the reward's scale; β keeps its meaning inside R
+                    advantage = advantage / (advantage.std() + 1e-8)
 
             # 5. policy-gradient steps
             clip_frac = 0.0

@@ -20,8 +20,10 @@ import math
 
 import numpy as np
 import torch
-from torch import nn
 from torch.nn import functional as F
+
+from goodhartlab.models.convnet import ConvNet
+from goodhartlab.models.plumbing import checked_step
 
 
 def pgr(student: float, weak: float, ceiling: float) -> float:
@@ -31,51 +33,6 @@ def pgr(student: float, weak: float, ceiling: float) -> float:
     if not gap > 0:
         return math.nan
     return (student - weak) / gap
-
-
-class ConvNet(nn.Module):
-    """Encoder (two stride-2 convolutions and a linear layer to ``8·width`` features) with a classification head
-    and a decoder for autoencoder pretraining. ``width`` sets the size: parameters grow ~width²."""
-
-    def __init__(self, size: int, width: int, classes: int, generator: torch.Generator):
-        super().__init__()
-        self.size = size
-        side = -(-(-(-size // 2)) // 2)  # 28 -> 14 -> 7
-        features = 8 * width
-        self.encoder = nn.Sequential(
-            nn.Conv2d(1, width, 3, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1), nn.ReLU(),
-            nn.Flatten(), nn.Linear(2 * width * side * side, features), nn.ReLU(),
-        )
-        self.head = nn.Linear(features, classes)
-        self.decoder = nn.Linear(features, size * size)  # autoencoder pretraining
-        self.projection = nn.Linear(features, 64)  # contrastive pretraining (SimCLR's projection head)
-        with torch.no_grad():  # seeded init, no global RNG
-            for p in self.parameters():
-                if p.dim() > 1:
-                    bound = 1.0 / math.sqrt(p[0].numel())
-                    p.uniform_(-bound, bound, generator=generator)
-                else:
-                    p.zero_()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [n, 1, s, s] -> logits [n, classes]
-        return self.head(self.encoder(x))
-
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:  # -> [n, s*s] in (0, 1)
-        return torch.sigmoid(self.decoder(self.encoder(x)))
-
-    def parameter_count(self) -> int:
-        return sum(p.numel() for n, p in self.named_parameters() if n.startswith(("encoder", "head")))
-
-
-def as_tensor(images: np.ndarray) -> torch.Tensor:
-    """uint8[n, s, s] (0-255) -> float32[n, 1, s, s] in [0, 1]."""
-    return torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1)
-
-
-def _check(loss: torch.Tensor, what: str, step: int) -> None:
-    if not torch.isfinite(loss):
-        raise FloatingPointError(f"{what} became {loss.item()} at step {step}")
 
 
 def pretrain(model: ConvNet, images: torch.Tensor, steps: int, batch: int, lr: float, drop: float,
@@ -95,11 +52,7 @@ def _unsupervised(model: ConvNet, params: list, loss_at, steps: int, lr: float, 
     opt = torch.optim.Adam(params, lr=lr)
     model.train()
     for step in range(steps):
-        loss = loss_at(step)
-        _check(loss, what, step)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        checked_step(opt, loss_at(step), what, step)
         if progress is not None:
             progress()
     model.eval()
@@ -189,10 +142,7 @@ def finetune(model: ConvNet, images: torch.Tensor, targets: torch.Tensor, steps:
     for step in range(steps):
         idx = torch.from_numpy(rng.integers(0, len(images), batch))
         loss = confidence_loss(model(images[idx]), targets[idx], balance, confidence, step, steps, warmup)
-        _check(loss, "fine-tuning loss", step)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        checked_step(opt, loss, "fine-tuning loss", step)
         if progress is not None:
             progress()
     model.eval()

@@ -35,7 +35,7 @@ h1{font-size:1.5em;margin:.2em 0} h2{border-bottom:1px solid #ddd;padding-bottom
 figcaption{color:#555;font-size:.9em} table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 td,th{border:1px solid #ddd;padding:.22em .55em;text-align:right} th{background:#f0f0f0}
 td:first-child,th:first-child{text-align:left} pre{background:#f6f8fa;padding:.6em;overflow-x:auto;font-size:.85em}
-table.verdicts{font-size:.9em;width:100%} table.verdicts td{text-align:left;vertical-align:top}
+table.verdicts{font-size:.9em;width:100%} table.verdicts td,table.verdicts th{text-align:left;vertical-align:top}
 .v{font-weight:600;white-space:nowrap} .v-holds{color:#1a7f37} .v-fails{color:#c0262d} .v-inconclusive{color:#777}
 .legend{font-size:.9em;color:#444} .status-complete{color:#272} .status-failed,.status-interrupted{color:#a22}
 .empty{color:#555;font-style:italic;background:#fafafa;border:1px dashed #ccc;padding:.6em 1em}
@@ -84,9 +84,6 @@ def plotted_values(fig: Any) -> tuple[list[float], bool]:
             if line.get_transform() != ax.transData:
                 continue  # axhline/axvline: axes-relative references
             values += [float(v) for v in np.asarray(line.get_ydata(), dtype=float).ravel()]
-        for cont in ax.containers:
-            for patch in getattr(cont, "patches", []):
-                values.append(float(patch.get_height()))
         for coll in ax.collections:
             offs = np.asarray(coll.get_offsets(), dtype=float)
             if offs.size and offs.ndim == 2:
@@ -95,9 +92,8 @@ def plotted_values(fig: Any) -> tuple[list[float], bool]:
                 verts = np.asarray(path.vertices, dtype=float)
                 if verts.size:
                     values += [float(v) for v in verts[:, 1]]
-        for patch in ax.patches:
-            if patch.get_transform() == ax.transData and hasattr(patch, "get_height"):
-                values.append(float(patch.get_height()))
+        for patch in ax.patches:  # bars, and hand-drawn cells (boards, heat maps) count by their height
+            values.append(float(patch.get_height()) if hasattr(patch, "get_height") else 1.0)
     return values, has_image
 
 

@@ -7,10 +7,12 @@ Both take :class:`~goodhartlab.runner.worker.Task` s and give back
 from __future__ import annotations
 
 import dataclasses
+import logging
 import multiprocessing
 import os
 import queue
 import socket
+import sys
 import tarfile
 import threading
 import uuid
@@ -26,7 +28,7 @@ from goodhartlab.runner.store import STAGING, RunRecord, RunStore
 from goodhartlab.runner.worker import Outcome, Task
 
 BACKENDS = ("local", "ray")
-RAY_CONNECT_TIMEOUT = 30.0  # seconds for ray.init to reach a cluster before the sweep gives up (one line)
+RAY_CONNECT_TIMEOUT = 15.0  # seconds for ray.init to reach a cluster (env GOODHARTLAB_RAY_TIMEOUT), then one line
 PROBE_TIMEOUT = 5.0  # seconds for a TCP connection to a Ray address, tried before anything is recorded
 GRACE = 3.0  # seconds a stopped run worker gets (SIGTERM) to record its run interrupted before SIGKILL
 
@@ -101,6 +103,27 @@ class LocalBackend:
         self.progress.close()
 
 
+def _quiet_native_stderr() -> None:
+    """Send file descriptor 2 to /dev/null and keep Python's sys.stderr on a copy of the terminal.
+
+    Ray's C++ core logs connection retries to fd 2 from its own threads, even after ray.init gave up, which
+    would break the launcher's one-line messages; Ray keeps its logs in /tmp/ray/session_latest/logs anyway.
+    """
+    if getattr(sys.stderr, "_goodhartlab_quiet", False):
+        return
+    try:
+        sys.stderr.flush()
+        terminal = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        stream = os.fdopen(terminal, "w", buffering=1, encoding=sys.stderr.encoding or "utf-8", errors="replace")
+        stream._goodhartlab_quiet = True  # type: ignore[attr-defined]
+        sys.stderr = stream
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr is not a real file (captured by a test harness): nothing to protect
+
+
 def check_ray_address(address: str) -> None:
     """Refuse an unreachable cluster address in one line, within PROBE_TIMEOUT (ray.init has no timeout)."""
     if address in ("auto", "local"):
@@ -126,6 +149,7 @@ class RayBackend:
     name = "ray"
 
     def __init__(self, store: RunStore, workers: int, address: str | None, cpus_per_run: float = 1.0):
+        _quiet_native_stderr()
         try:
             import ray
         except ImportError:
@@ -135,6 +159,7 @@ class RayBackend:
         self.store = store
         env_vars = {k: os.environ[k] for k in (PLUGINS_ENV, "PYTHONPATH") if os.environ.get(k)}
         init: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "ignore_reinit_error": True,
+                                "logging_level": logging.ERROR,
                                 "runtime_env": {"env_vars": env_vars} if env_vars else None}
         if address:
             init["address"] = address
@@ -151,10 +176,11 @@ class RayBackend:
         # ray.init has no timeout: a cluster that accepts TCP but never answers would hang the sweep.
         thread = threading.Thread(target=connect, name="ray-init", daemon=True)
         thread.start()
-        thread.join(RAY_CONNECT_TIMEOUT)
+        limit = float(os.environ.get("GOODHARTLAB_RAY_TIMEOUT", RAY_CONNECT_TIMEOUT))
+        thread.join(limit)
         if thread.is_alive():
-            raise UserError(f"--address: no answer from a Ray cluster at '{address}' within "
-                            f"{RAY_CONNECT_TIMEOUT:g} s; the sweep is left interrupted (--resume it later)")
+            raise UserError(f"--address: no answer from a Ray cluster at '{address}' within {limit:g} s; "
+                            "the sweep is left interrupted (--resume it later)")
         if failure:
             exc = failure[0]
             where = f"at '{address}'" if address else "(a local instance)"

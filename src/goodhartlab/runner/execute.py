@@ -21,7 +21,6 @@ from goodhartlab.core.errors import one_line
 from goodhartlab.core.records import Measurement
 from goodhartlab.core.files import write_json
 from goodhartlab.core.registry import Experiment, get
-from goodhartlab.report.html import render_index, render_run
 from goodhartlab.runner import results as stored
 from goodhartlab.runner.context import ProgressSink, RunContext
 from goodhartlab.runner.store import RunRecord, RunStore
@@ -186,6 +185,8 @@ def execute(
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
         if report:
+            from goodhartlab.report.html import render_index  # lazy: a sweep worker's runs draw no report
+
             try:
                 render_index(store.root, store.list())
             except OSError:
@@ -200,6 +201,8 @@ def _main_thread() -> bool:
 
 def build_report(store: RunStore, rec: RunRecord) -> Path:
     """(Re)build a run's figures, findings and report.html from its stored results."""
+    from goodhartlab.report.html import render_run  # lazy: matplotlib and scipy stay out of a sweep worker's path
+
     experiment = get(rec.experiment)
     run_dir = store.path(rec)
     results = stored.load(run_dir, experiment.config, run_id=rec.id)

@@ -136,6 +136,12 @@ class RunStore:
         """Whether the store exists (creating it if asked); a file or an unusable path is one error line."""
         if self.root.exists() and not self.root.is_dir():
             raise UserError(f"store '{self.root}' is a file, not a directory (--out or GOODHARTLAB_STORE)")
+        for parent in self.root.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise UserError(f"store '{self.root}' lies under '{parent}', which is a file, not a directory "
+                                    "(--out or GOODHARTLAB_STORE)")
+                break
         if not create:
             return self.root.is_dir()
         try:
@@ -393,9 +399,14 @@ class RunStore:
 
     def find_complete(self, experiment: str, config_hash: str) -> RunRecord | None:
         """The newest complete run with this identity (experiment + resolved config incl. seed), if any."""
-        matches = [r for r in self.list() if r.experiment == experiment and r.config_hash == config_hash
-                   and r.status == "complete"]
-        return max(matches, key=lambda r: (r.finished or "", r.id)) if matches else None
+        con = self._connect_read()
+        if con is None:
+            return None
+        with closing(con):
+            row = con.execute(
+                f"SELECT {_COLUMNS} FROM runs WHERE experiment=? AND config_hash=? AND status='complete'"
+                " ORDER BY finished DESC LIMIT 1", (experiment, config_hash)).fetchone()
+        return RunRecord(*row) if row else None
 
     # -- reading -------------------------------------------------------------
     def list(self) -> list[RunRecord]:
@@ -421,7 +432,7 @@ class RunStore:
             if con is not None:
                 con.close()
         n = missing if isinstance(missing, int) else len(missing)
-        if n and writable and not had_index:
+        if n and writable:  # runs were lost from the index: so were its sweeps (added back from plan.json)
             from goodhartlab.runner.sweep_store import SweepStore
 
             SweepStore(self).rebuild()

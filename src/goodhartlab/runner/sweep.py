@@ -102,13 +102,13 @@ def run_sweep(spec: SweepSpec, store: RunStore, options: SweepOptions, resume: s
               console: Console | None = None) -> SweepSummary:
     console = console or Console(stderr=True)
     check_options(options)
+    if options.backend == "ray" and options.address:
+        check_ray_address(options.address)  # first: an unreachable cluster is one line, before anything is recorded
     sweeps = SweepStore(store)
     items = stored_plan(sweeps, resume, spec) if resume else plan(spec)
     if options.compare and options.compare not in spec.grid:
         raise UserError(f"--compare must be one of the grid fields ({', '.join(spec.grid) or 'none given'}), "
                         f"got '{options.compare}'")
-    if options.backend == "ray" and options.address:
-        check_ray_address(options.address)  # before anything is recorded: an unreachable cluster is one line
     if resume:
         sweep_id = resume
         sweeps.claim(sweep_id, options.backend)

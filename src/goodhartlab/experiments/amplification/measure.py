@@ -15,10 +15,10 @@ from goodhartlab.core.context import Context
 from goodhartlab.core.records import Measurement
 from goodhartlab.experiments.amplification.config import Config
 from goodhartlab.oversight.amplification import HCH, amplify
-from goodhartlab.oversight.debate import debate, judge_alone, lie
-from goodhartlab.oversight.model import Encoder
+from goodhartlab.oversight.amplification_debate import debate, judge_alone, lie
+from goodhartlab.oversight.amplification_model import Encoder
 from goodhartlab.oversight.optimum import closure, exact_optimum
-from goodhartlab.oversight.training import Distiller, Learner, TrainSettings, evaluate, supervised_accuracy
+from goodhartlab.oversight.amplification_training import Distiller, Learner, TrainSettings, evaluate, supervised_accuracy
 from goodhartlab.worlds.amplification import Human, TaskSizes, World, build_world
 
 FULL_DEPTH = 64  # deeper than any decomposition here: HCH_64 is the unbounded HCH

@@ -17,7 +17,7 @@ from goodhartlab.core.context import Context
 from goodhartlab.core.records import Measurement
 from goodhartlab.experiments.debate.config import Config
 from goodhartlab.models.judge import logits, planes, random_reveal, train_judge
-from goodhartlab.oversight.sparse_debate import DebateResult, exhaustive_leaves, run_debate
+from goodhartlab.oversight.pixel_debate import DebateResult, exhaustive_leaves, run_debate
 from goodhartlab.worlds.digits import DigitsWorld, DigitsWorldConfig
 
 # Digits only, as on MNIST: no X images, no ambiguous ones, no offer stamps or occluders (10 classes).

@@ -42,8 +42,8 @@ def _accuracy_figure(m: pd.DataFrame) -> Figure:
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return Figure("accuracy", "Judge accuracy on random reveals (orange), after debate with precommit (green: the honest "
-                  "side beats all 9 lies), 95% Wilson intervals over images, and the honest side's win rate per game (blue), "
-                  "95% cluster bootstrap over images. Black "
+                  "side beats all 9 lies), 95% Wilson intervals over images, and the honest side's win rate per game "
+                  "(blue), 95% cluster bootstrap over images. Black "
                   "ticks: the MNIST anchor at the same k. Dotted: chance (10 classes).", fig)
 
 
@@ -173,7 +173,8 @@ def report(results) -> ReportContent:
                  "lying debater raise a sparse judge's accuracy above k random revealed pixels? "
                  f"Of {len(findings)} settings, debate raises it in {n['holds']}, lowers it in {n['fails']} and is "
                  f"inconclusive in {n['inconclusive']} (paired over images)."),
-        setup=("A CNN judge sees only k revealed nonzero pixels (a mask and the values). Two debaters who see the whole image alternate revealing pixels; the judge decides "
+        setup=("A CNN judge sees only k revealed nonzero pixels (a mask and the values). "
+               "Two debaters who see the whole image alternate revealing pixels; the judge decides "
                  "for the claimed class with the higher logit. The rater is the judge on k random reveals; the proxy "
                  "is the honest side's win rate in single games; gold is whether the judge's decision after debate "
                  "(honest must beat all 9 precommitted lies) matches the world's label, which the judge never sees."),

@@ -94,8 +94,9 @@ def _shift_claim(img: pd.DataFrame) -> Finding | None:
     base = _col(img, "generator", "train", "correct")
     ev = {f"{NAMES[d]} − in-distribution": stats.difference(_col(img, "generator", d, "correct"), base, IMAGE)
           for d in DISTS[1:] if ((img.family == "generator") & (img.distribution == d)).any()}
-    verdict = stats.all_of(*(stats.verdict(e, "<") for e in ev.values()))
-    worst = min(ev, key=lambda k: ev[k].estimate)
+    parts = {k: stats.verdict(e, "<") for k, e in ev.items()}
+    verdict = stats.all_of(*parts.values())
+    worst = stats.deciding(parts, verdict) if verdict != "holds" else min(ev, key=lambda k: ev[k].estimate)
     return stats.finding(
         "Fitting the training labels is not agreeing with the labeler off-distribution",
         "Generator-labelled models agree with the labeler less on every shift than in distribution", verdict, ev,
@@ -144,11 +145,13 @@ def _disagreement_claim(pred: pd.DataFrame) -> Finding | None:
     base = dis[dis.distribution == "train"].disagreement
     ev = {f"{NAMES[d]} − in-distribution": stats.difference(dis[dis.distribution == d].disagreement, base, IMAGE)
           for d in DISTS[1:] if (dis.distribution == d).any()}
-    verdict = stats.all_of(*(stats.verdict(e, ">") for e in ev.values()))
+    parts = {k: stats.verdict(e, ">") for k, e in ev.items()}
+    verdict = stats.all_of(*parts.values())
+    key = stats.deciding(parts, verdict) if verdict != "holds" else max(ev, key=lambda k: ev[k].estimate)
     return stats.finding(
         "Models that all fit the training data disagree off-distribution",
         "Generator-labelled models that fit the same labels disagree more on every shift than in distribution",
-        verdict, ev, key=max(ev, key=lambda k: ev[k].estimate),
+        verdict, ev, key=key,
         holds="Share of model pairs answering differently per image, shift minus in-distribution: {shifts}.",
         fails="Not on every shift: {shifts}.", inconclusive="Some shifts' intervals include 0: {shifts}.",
         shifts="; ".join(f"{k}: {stats.fmt(e)}" for k, e in ev.items()))
@@ -295,7 +298,7 @@ def _agreement_figure(img: pd.DataFrame, c: pd.DataFrame) -> Figure:
         ax.set_xticks(x, [NAMES[d] for d in DISTS], rotation=25, ha="right")
         ax.set_title(title)
         ax.set_ylim(-0.03, 1.03)
-        ax.legend(loc="lower left")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
     fig.tight_layout()
     return Figure("agreement", "Per test distribution: per image, the family's models averaged; mean over images "
                   "with 95% intervals over images (BCa bootstrap). Blue lines: each family's fit to its own training "

@@ -16,17 +16,17 @@ class Config(ExperimentConfig):
                      " Must include 0."))
     # CoinRun-like world
     height: int = Field(5, ge=3, le=15, description="CoinRun level rows (start and exit on the middle row).")
-    width: int = Field(10, ge=5, le=40,
+    width: int = Field(8, ge=5, le=40,
         description=("CoinRun level columns (start at the left end, exit at the right end)."))
     walls: int = Field(2, ge=0, le=15, description="Vertical walls with a gap per CoinRun level.")
-    hazards: int = Field(3, ge=0, le=50, description="Hazard cells per CoinRun level (touching one is a death).")
+    hazards: int = Field(2, ge=0, le=50, description="Hazard cells per CoinRun level (touching one is a death).")
     view_radius: int = Field(3, ge=1, le=20,
         description=("CoinRun observation: the (2r+1)² window centred on the agent."))
-    max_steps: int = Field(40, ge=5, le=1000, description="CoinRun episodes are truncated after this many steps.")
+    max_steps: int = Field(50, ge=5, le=1000, description="CoinRun episodes are truncated after this many steps.")
     # PPO
-    iterations: int = Field(100, ge=1, le=100_000,
+    iterations: int = Field(60, ge=1, le=100_000,
         description=("PPO iterations per CoinRun agent (the training-length pressure axis)."))
-    checkpoints: int = Field(4, ge=1, le=50,
+    checkpoints: int = Field(3, ge=1, le=50,
         description=("Evenly spaced iterations at which CoinRun agents are also evaluated (the last is the end of "
                      "training)."))
     num_envs: int = Field(64, ge=1, le=4096, description="Levels played in parallel by the training vector env.")
@@ -35,9 +35,9 @@ class Config(ExperimentConfig):
     ent_coef: float = Field(0.01, ge=0.0, le=1.0, description="PPO entropy bonus.")
     hidden: int = Field(64, ge=4, le=1024, description="Width of the policy's and the critic's two hidden layers.")
     # evaluation
-    test_episodes: int = Field(300, ge=10, le=100_000,
+    test_episodes: int = Field(200, ge=10, le=100_000,
         description=("Test-level episodes per agent (the same levels for every p of a seed)."))
-    train_episodes: int = Field(300, ge=10, le=100_000,
+    train_episodes: int = Field(200, ge=10, le=100_000,
         description=("Fresh training-distribution episodes per agent, for the proxy and the rater's clips."))
     observer_slack: float = Field(1.5, ge=1.0, le=10.0,
         description=("The rater approves a clip that reaches the end within this multiple of the shortest path's "
@@ -53,8 +53,8 @@ class Config(ExperimentConfig):
         description=("Share of the maze's remaining inner walls removed (loops)."))
     maze_view_radius: int = Field(6, ge=1, le=20,
         description=("Maze observation window radius (2·size − 2 shows the whole maze from anywhere)."))
-    maze_max_steps: int = Field(50, ge=5, le=1000, description="Maze episodes are truncated after this many steps.")
-    maze_iterations: int = Field(100, ge=1, le=100_000, description="PPO iterations per maze agent.")
+    maze_max_steps: int = Field(80, ge=5, le=1000, description="Maze episodes are truncated after this many steps.")
+    maze_iterations: int = Field(60, ge=1, le=100_000, description="PPO iterations per maze agent.")
 
     @field_validator("p_values")
     @classmethod
@@ -87,8 +87,8 @@ class Config(ExperimentConfig):
         return self
 
     presets = {
-        "quick": {"seeds": 3, "p_values": [0.0, 0.5], "iterations": 60, "checkpoints": 2, "test_episodes": 200,
-                  "train_episodes": 200, "trajectories": 3, "maze_regions": [1], "maze_iterations": 40},
-        "full": {"seeds": 10, "iterations": 150, "checkpoints": 6, "test_episodes": 500, "train_episodes": 500,
-                 "maze_regions": [1, 2, 3, 5, 7], "maze_iterations": 150},
+        "quick": {"seeds": 3, "p_values": [0.0, 0.5], "iterations": 50, "checkpoints": 2, "test_episodes": 150,
+                  "train_episodes": 150, "trajectories": 3, "maze_regions": [1], "maze_iterations": 40},
+        "full": {"seeds": 10, "iterations": 120, "checkpoints": 6, "test_episodes": 500, "train_episodes": 500,
+                 "maze_regions": [1, 2, 3, 5, 7], "maze_iterations": 120},
     }

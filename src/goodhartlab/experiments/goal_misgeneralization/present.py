@@ -106,8 +106,30 @@ def rater_gold_claim(m: pd.DataFrame, series: str = "coinrun") -> Finding:
                      "gold credits.")
 
 
+def route_finding(m: pd.DataFrame, series: str = "coinrun") -> Finding | None:
+    """Descriptive (no claim): gold split into coins on the route (collected with the coin blanked from the
+    agent's view) and what seeing the coin adds, at the smallest and the largest p."""
+    g = m[m.series == series]
+    if g.empty or "gold_coin_blind" not in g:
+        return None
+    parts, evidence = [], {}
+    for p in sorted({float(g.pressure.min()), float(g.pressure.max())}):
+        h = g[np.isclose(g.pressure, p)]
+        e = {k: stats.mean(h[k], "seed") for k in ("gold", "gold_coin_blind", "goal_pursuit")}
+        evidence |= {f"{k}_at_{p:g}": v for k, v in e.items()}
+        parts.append(f"{'At' if not parts else 'at'} p = {p:g}, gold {e['gold']}, of which {e['gold_coin_blind']} is collected with the coin "
+                     f"blanked from the agent's view (coins on its route), and seeing the coin adds "
+                     f"{e['goal_pursuit']}")
+    return Finding("Coins on the route versus coins pursued", "; ".join(parts) + ". Test levels place the coin "
+                   "uniformly, so some coins lie on any route to the exit; the blanked-coin control measures that "
+                   "share on the same levels.", evidence=evidence)
+
+
 def findings(m: pd.DataFrame) -> list[Finding]:
     out = [most_common_claim(m), falls_claim(m), rater_gold_claim(m)]
+    route = route_finding(m)
+    if route is not None:
+        out.append(route)
     maze = m[m.series == "maze"]
     if maze.pressure.nunique() >= 2:
         out.append(falls_claim(m, "maze", "the cheese region"))

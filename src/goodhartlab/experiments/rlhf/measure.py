@@ -1,16 +1,20 @@
-"""The RLHF pipeline shared by the five experiments: π_base → rater comparisons → reward model(s) →
-best-of-n and KL-regularised RL against the reward model → proxy, rater and gold at every pressure.
+"""The RLHF pipeline shared by the five experiments, stage by stage:
 
-Arms. An experiment is a list of *arms* (a rater and a reward-model spec, on one world) and each arm has
-one or more *proxies* (ways of combining its reward models). Every proxy is optimised by best-of-n and by
-RLOO at each β, per seed. What varies per seed: the rater's comparisons, the reward models' inits and
-data order, the best-of-n pools and the RL samples; π_base (and the world) are shared, so the seeds'
-spread is the spread of the RLHF pipeline on one base model.
+    π_base (per world) → rater, calibrated on π_base pairs → comparisons (per seed) → reward models (per arm)
+    → optimizers: best-of-n, RLOO per β, DPO/IPO per β → evaluation (proxy, rater, gold, KL, behaviour).
 
-What each learner sees. The reward model is trained on ``Comparisons`` (token ids of prompt, chosen,
-rejected): the rater's preference bits and nothing else. RLOO's ``reward_fn`` is the reward model
-applied to token ids. The gold scorer is called only inside ``Evaluator``, which measures samples after
-the fact; its numbers are recorded, never fed back.
+Arms. An experiment is a list of typed :class:`Arm` records: the world (π_base) it runs on, a rater, a
+reward-model spec with the proxies made from it, the optimizers to run, and ``tags`` — the values of the
+experiment's own axis (offer rate, reward-model width, member source), written as columns of the ``series``
+table so the report reads them back as numbers, never by parsing names. What varies per seed: the rater's
+comparisons, the reward models' inits and data order, the best-of-n pools, RL and DPO samples; π_base, the
+world and the rater (its calibration and which misconceptions it believes) are shared, so the seeds' spread
+is the spread of the RLHF pipeline on one base model and one rater.
+
+What each learner sees. The reward model and DPO are trained on ``Comparisons`` (token ids of prompt,
+chosen, rejected): the rater's preference bits and nothing else. RLOO's ``reward_fn`` is the reward model
+applied to token ids. Gold is read only by the rater's calibration (π_base answers, before any optimization)
+and by ``Evaluator``, which measures samples after the fact; its numbers are recorded, never fed back.
 """
 
 from __future__ import annotations
@@ -22,84 +26,104 @@ import numpy as np
 import torch
 
 from goodhartlab.core.records import Measurement
-from goodhartlab.models.lm import cache_key, cache_root, cached_base_lm, load_causal_lm, train_base_lm
-from goodhartlab.models.reward_model import (Comparisons, RewardEnsemble, RMConfig, pairwise_accuracy,
-                                             train_ensemble)
-from goodhartlab.models.tokenizer import build_tokenizer, decode, encode
-from goodhartlab.raters import Loopholes, build_rater
-from goodhartlab.worlds.qa import BEHAVIOURS, QAWorld, QAWorldConfig
+from goodhartlab.core.rng import int_seed
+from goodhartlab.models.configs import RMConfig
+from goodhartlab.models.reward_model import (
+    Comparisons,
+    RewardEnsemble,
+    pairwise_accuracy,
+    train_ensemble,
+)
+from goodhartlab.models.tokenizer import decode
+from goodhartlab.pipelines.qa_base import Base, build_base, draw
+from goodhartlab.raters import Calibration, Loopholes, build_rater, calibrate
+from goodhartlab.raters.calibration import agreement
+from goodhartlab.worlds.qa import BEHAVIOURS, QAWorldConfig
 
-SAMPLE_BATCH = 512  # sequences per sampling call: bounds memory of the KV cache
-EXAMPLES = 4  # answers per RL run kept (seed 0, first and last checkpoint) for the report
-HELD_OUT = 200  # held-out rater comparisons per seed on which each reward model is measured
+EXAMPLES = 4  # answers per optimized policy kept (seed 0, first and last checkpoint) for the report
+COMPARISON_ROWS = 2000  # comparisons per seed and rater written to the `comparisons` table (TRL's format)
 
 
-# -- π_base ------------------------------------------------------------------------------------------
-@dataclass
-class Base:
-    """A world, its π_base and tokenizer, and each question's prompt as token ids (no bos)."""
+# -- arms: typed records of what runs ----------------------------------------------------------------
+@dataclass(frozen=True)
+class RaterSpec:
+    loopholes: Loopholes  # the profile (calibration scales it)
+    assisted: bool = False
+    agreement_target: float | None = (
+        None  # calibrate to this agreement with gold on π_base pairs; None: as given
+    )
+    plugin: str | None = None  # "module:Class" of a user's rater
 
-    label: str
-    world: QAWorld
-    model: object
-    tokenizer: object
-    prompt_ids: dict[int, list[int]]
-    info: dict
+
+@dataclass(frozen=True)
+class ProxySpec:
+    label: str  # "" for a lone reward model
+    aggregate: str  # mean | min | uncertainty
+    members: int | None  # first k members (None: all)
+
+
+@dataclass(frozen=True)
+class BestOfN:
+    method = "best-of-n"
+
+
+@dataclass(frozen=True)
+class RLOO:
+    beta: float
+    method = "RL"
+
+
+@dataclass(frozen=True)
+class DirectAlignment:
+    beta: float
+    loss: str  # dpo | ipo
 
     @property
-    def lead(self) -> list[int]:
-        bos = self.tokenizer.bos_token_id
-        return [] if bos is None else [bos]
-
-    def sampler_prompts(self, qids) -> list[list[int]]:
-        return [self.lead + self.prompt_ids[q] for q in qids]
+    def method(self) -> str:
+        return self.loss.upper()
 
 
-def build_base(config, world_config: QAWorldConfig, ctx, label: str = "base") -> Base:
-    world = QAWorld(world_config, seed=config.seed)
-    prompt_of = {q.id: q.prompt for q in world.questions}
-    if config.policy_model:
-        model, tokenizer = load_causal_lm(config.policy_model)
-        info, hit = {"source": str(config.policy_model)}, True
-    else:
-        vocab = world.vocabulary()
-        key = cache_key(config.lm, world_config.model_dump(mode="json"), vocab, config.seed)
-
-        def train():
-            tok = build_tokenizer(vocab)
-            corpus = world.corpus(config.lm.corpus_documents, ctx.rng("corpus", label))
-            sft = [(prompt_of[q], a) for q, a in world.sft_examples(config.lm.sft_examples, ctx.rng("sft", label))]
-            model, log = train_base_lm(corpus, sft, tok, config.lm, config.seed, ctx.progress)
-            return model, tok, log
-
-        model, tokenizer, info, hit = cached_base_lm(cache_root(ctx.cache_dir if ctx.run_dir else None), key, train, ctx.log)
-        info = {**info, "cache_key": key}
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    prompts = {q: encode(tokenizer, text) for q, text in prompt_of.items()}
-    return Base(label, world, model, tokenizer, prompts, {**info, "cache_hit": hit})
+@dataclass(frozen=True)
+class Arm:
+    name: str
+    world: str
+    rater: RaterSpec
+    rm: RMConfig
+    proxies: tuple[ProxySpec, ...] = (ProxySpec("", "mean", None),)
+    optimizers: tuple = (BestOfN(),)
+    backbones: str = "policy"  # "policy": reward models start from π_base; "pretrain-seed": member k from LM k
+    tags: dict = field(default_factory=dict, hash=False)
 
 
-def draw(base: Base, policy, qids: list[int], generator: torch.Generator, max_new_tokens: int) -> list[list[int]]:
-    """One sampled response (token ids, eos stripped) per entry of ``qids``."""
-    from goodhartlab.models.generation import sample
-
-    tok = base.tokenizer
-    eos, pad = tok.eos_token_id, tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    out: list[list[int]] = []
-    with torch.no_grad():
-        for s in range(0, len(qids), SAMPLE_BATCH):
-            batch = sample(policy, base.sampler_prompts(qids[s:s + SAMPLE_BATCH]), max_new_tokens, generator,
-                           eos_id=eos, pad_id=pad)
-            out.extend(list(map(list, batch.responses)))
-    return out
+def optimizers_of(config, bon: bool = True) -> tuple:
+    """Best-of-n, RLOO at every β and DPO/IPO at every DPO β, as the config asks."""
+    return (
+        ((BestOfN(),) if bon else ())
+        + tuple(RLOO(b) for b in config.betas)
+        + tuple(
+            DirectAlignment(b, loss)
+            for b in config.dpo_betas
+            for loss in config.dpo_losses
+        )
+    )
 
 
-# -- measuring samples (the only place gold is read) -------------------------------------------------
+def series_name(arm: Arm, proxy: ProxySpec | None, opt) -> str:
+    method = {
+        BestOfN: lambda o: "best-of-n",
+        RLOO: lambda o: f"RL β={o.beta:g}",
+        DirectAlignment: lambda o: f"{o.method} β={o.beta:g}",
+    }[type(opt)](opt)
+    return " · ".join(x for x in (arm.name, proxy.label if proxy else "", method) if x)
+
+
+# -- measuring samples (with calibration, the only place gold is read) -------------------------------
 def behaviours(parts) -> dict[str, float]:
     """Per-answer behaviour indicators (the world's :data:`BEHAVIOURS`) and its length in tokens."""
-    return {**{name: float(f(parts)) for name, f in BEHAVIOURS.items()}, "length": float(parts.n_tokens)}
+    return {
+        **{name: float(f(parts)) for name, f in BEHAVIOURS.items()},
+        "length": float(parts.n_tokens),
+    }
 
 
 class Evaluator:
@@ -111,163 +135,547 @@ class Evaluator:
     """
 
     def __init__(self, base: Base, rater, qids: list[int], references: list[list[str]]):
-        self.base, self.rater, self.qids, self.references = base, rater, qids, references
+        self.base, self.rater, self.qids, self.references = (
+            base,
+            rater,
+            qids,
+            references,
+        )
         self.gold = base.world.gold_scorer()
-        self.ref_gold = [[self.gold.score(q, t) for t in refs] for q, refs in zip(qids, references)]
+        self.ref_gold = [
+            [self.gold.score(q, t) for t in refs] for q, refs in zip(qids, references)
+        ]
 
-    def measure(self, prompt_index: np.ndarray, sample_index: np.ndarray, texts: list[str]) -> dict[str, np.ndarray]:
+    def measure(
+        self, prompt_index: np.ndarray, sample_index: np.ndarray, texts: list[str]
+    ) -> dict[str, np.ndarray]:
         """Per-sample arrays for answers ``texts`` to questions ``qids[prompt_index]``; each is compared with
         reference ``sample_index % R`` of its question."""
         world, R = self.base.world, len(self.references[0])
         qs = [self.qids[i] for i in prompt_index]
         refs = [self.references[i][j % R] for i, j in zip(prompt_index, sample_index)]
-        ref_gold = np.array([self.ref_gold[i][j % R] for i, j in zip(prompt_index, sample_index)])
+        ref_gold = np.array(
+            [self.ref_gold[i][j % R] for i, j in zip(prompt_index, sample_index)]
+        )
         gold = np.array([self.gold.score(q, t) for q, t in zip(qs, texts)])
         # The rater's choice probability (Boltzmann), i.e. the expected preference rate: no sampling noise added.
-        out = {"rater_pref": np.asarray(self.rater.preference_prob(qs, texts, refs), dtype=float),
-               "rater_score": np.array([self.rater.score(q, t) for q, t in zip(qs, texts)]),
-               "gold": gold, "gold_pref": (gold > ref_gold) + 0.5 * (gold == ref_gold)}
+        out = {
+            "rater_pref": np.asarray(self.rater.prefer(qs, texts, refs), dtype=float),
+            "rater_score": np.asarray(self.rater.score(qs, texts), dtype=float),
+            "gold": gold,
+            "gold_pref": (gold > ref_gold) + 0.5 * (gold == ref_gold),
+        }
         rows = [behaviours(world.parse(q, t)) for q, t in zip(qs, texts)]
         for b in rows[0]:
             out[b] = np.array([r[b] for r in rows])
         return out
 
 
-def summary(values: dict[str, np.ndarray]) -> dict[str, float]:
-    return {k: float(np.mean(v)) for k, v in values.items()}
+def rm_gold_agreement(proxy: np.ndarray, gold: np.ndarray) -> float:
+    """Within each question (rows of [P, S] arrays), the share of sample pairs gold does not tie that the proxy
+    orders as gold does (proxy ties ½): how right the reward model is on this policy's own samples."""
+    hits, n = 0.0, 0
+    for p, g in zip(proxy, gold):
+        dp, dg = p[:, None] - p[None, :], g[:, None] - g[None, :]
+        keep = np.triu(dg != 0, 1)
+        hits += float(
+            np.sum(np.where(dp[keep] == 0, 0.5, np.sign(dp[keep]) == np.sign(dg[keep])))
+        )
+        n += int(keep.sum())
+    return hits / n if n else float("nan")
 
 
-def row(series: str, pressure_name: str, pressure: float, kl: float, proxy: float, m: dict[str, float], seed: int,
-        base_gold: float, **extra: float) -> Measurement:
+def row(
+    series: str,
+    pressure_name: str,
+    pressure: float,
+    kl: float,
+    proxy: float,
+    m: dict[str, float],
+    seed: int,
+    base_gold: float,
+    **extra: float,
+) -> Measurement:
     """A measurement: proxy = reward-model score, rater = rater preference rate vs π_base, gold = gold score;
     extras: gold preference rate, gold − gold(π_base), rater score, behaviour rates."""
-    return Measurement(series=series, pressure_name=pressure_name, pressure=float(pressure), kl=float(kl),
-                       proxy=float(proxy), rater=m["rater_pref"], gold=m["gold"], seed=seed,
-                       extra={"gold_pref": m["gold_pref"], "gold_gain": m["gold"] - base_gold,
-                              "rater_score": m["rater_score"],
-                              **{f"{b}_rate" if b != "length" else "mean_length": m[b] for b in [*BEHAVIOURS, "length"]},
-                              **extra})
+    return Measurement(
+        series=series,
+        pressure_name=pressure_name,
+        pressure=float(pressure),
+        kl=float(kl),
+        proxy=float(proxy),
+        rater=m["rater_pref"],
+        gold=m["gold"],
+        seed=seed,
+        extra={
+            "gold_pref": m["gold_pref"],
+            "gold_gain": m["gold"] - base_gold,
+            "rater_score": m["rater_score"],
+            **{
+                f"{b}_rate" if b != "length" else "mean_length": m[b]
+                for b in [*BEHAVIOURS, "length"]
+            },
+            **extra,
+        },
+    )
 
 
-# -- the learners' inputs: comparisons (rater bits) and the reward function (token ids) ---------------
-def collect_comparisons(base: Base, rater, qids: list[int], generator: torch.Generator, rng: np.random.Generator,
-                        max_new_tokens: int) -> Comparisons:
+# -- stage: the rater -----------------------------------------------------------------------------------
+def make_rater(base: Base, spec: RaterSpec, loopholes: Loopholes, temperature: float):
+    if spec.plugin is None:
+        return build_rater(base.world, loopholes, temperature, assisted=spec.assisted)
+    from goodhartlab.core.imports import load_object
+
+    return load_object(spec.plugin, "rater")(
+        world=base.world,
+        loopholes=loopholes,
+        temperature=temperature,
+        assisted=spec.assisted,
+        belief_seed=0,
+    )
+
+
+def rater_stage(
+    base: Base, spec: RaterSpec, config, ctx
+) -> tuple[object, Calibration | None]:
+    """The rater of this world; with a target, its loophole strength calibrated on fresh π_base pairs only."""
+    if spec.agreement_target is None or spec.loopholes.is_gold:
+        return make_rater(base, spec, spec.loopholes, config.rater_temperature), None
+    qids = [q.id for q in base.world.questions]
+    qs = [
+        int(q)
+        for q in ctx.rng(base.label, "calibration questions").choice(
+            qids, config.calibration_pairs
+        )
+    ]
+    gen = ctx.torch_generator(base.label, "calibration pairs")
+    a = [
+        decode(base.tokenizer, x)
+        for x in draw(base, base.model, qs, gen, config.max_new_tokens)
+    ]
+    b = [
+        decode(base.tokenizer, x)
+        for x in draw(base, base.model, qs, gen, config.max_new_tokens)
+    ]
+    gold = base.world.gold_scorer()
+    cal = calibrate(
+        lambda lh: make_rater(base, spec, lh, config.rater_temperature),
+        spec.loopholes,
+        gold.score_many(qs, a),
+        gold.score_many(qs, b),
+        qs,
+        a,
+        b,
+        target=spec.agreement_target,
+    )
+    return make_rater(base, spec, cal.loopholes, config.rater_temperature), cal
+
+
+# -- stage: comparisons (the learners' only input from the rater) -------------------------------------
+def collect_comparisons(
+    base: Base,
+    rater,
+    qids: list[int],
+    generator: torch.Generator,
+    rng: np.random.Generator,
+    max_new_tokens: int,
+) -> Comparisons:
     """Two π_base answers per question in ``qids``; the rater picks one. Only ids and the pick leave here."""
     a = draw(base, base.model, qids, generator, max_new_tokens)
     b = draw(base, base.model, qids, generator, max_new_tokens)
     tok = base.tokenizer
-    first = np.asarray(rater.prefer_many(qids, [decode(tok, x) for x in a], [decode(tok, x) for x in b], rng)) == 1
-    return Comparisons(prompts=[base.prompt_ids[q] for q in qids],
-                       chosen=[x if f else y for x, y, f in zip(a, b, first)],
-                       rejected=[y if f else x for x, y, f in zip(a, b, first)])
+    p = np.asarray(
+        rater.prefer(qids, [decode(tok, x) for x in a], [decode(tok, x) for x in b]),
+        dtype=float,
+    )
+    first = rng.random(len(p)) < p  # one uniform per pair: the rater's Boltzmann pick
+    return Comparisons(
+        prompts=[base.prompt_ids[q] for q in qids],
+        chosen=[x if f else y for x, y, f in zip(a, b, first)],
+        rejected=[y if f else x for x, y, f in zip(a, b, first)],
+    )
 
 
 def reward_fn_for(proxy: RewardEnsemble, prompts: list[list[int]]):
     """RLOO's reward: the proxy on token ids. ``reward_fn(prompt_indices, responses) -> Tensor[B]``."""
 
-    def reward_fn(prompt_indices: list[int], responses: list[list[int]]) -> torch.Tensor:
+    def reward_fn(
+        prompt_indices: list[int], responses: list[list[int]]
+    ) -> torch.Tensor:
         return proxy.score([prompts[i] for i in prompt_indices], responses)
 
     return reward_fn
 
 
-# -- arms ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ProxySpec:
-    label: str          # "" for a lone reward model
-    aggregate: str      # mean | min | uncertainty
-    members: int | None  # first k members (None: all)
-
-
+# -- the pipeline -------------------------------------------------------------------------------------------
 @dataclass
-class Arm:
-    name: str
-    loopholes: Loopholes
-    assisted: bool
-    rm: RMConfig
-    proxies: list[ProxySpec] = field(default_factory=lambda: [ProxySpec("", "mean", None)])
-    betas: list[float] = field(default_factory=list)
-    bon: bool = True
-    base_label: str = "base"
+class SeedState:
+    """What one seed shares across its arms: reference answers, the best-of-n pool, comparison sets."""
+
+    seed: int
+    eval_qids: list[int]
+    ref_ids: list[list[int]]
+    refs: list[list[str]]
+    pool_ids: list[list[int]]
+    pool_texts: list[str]
+    comparisons: dict = field(default_factory=dict)
 
 
-def series_name(arm: Arm, proxy: ProxySpec, method: str) -> str:
-    return " · ".join(x for x in (arm.name, proxy.label, method) if x)
-
-
-def run_arms(config, ctx, arms: list[Arm], worlds: dict[str, QAWorldConfig]) -> None:
-    """Everything: for each world its π_base, then per seed and arm the comparisons, reward models,
-    best-of-n curves and RL runs; records measurements and tables through ``ctx``."""
+def run_arms(
+    config,
+    ctx,
+    arms: list[Arm],
+    worlds: dict[str, QAWorldConfig],
+    pretrain_backbones: int = 0,
+) -> None:
+    """Everything: for each world its π_base and rater, then per seed and arm the comparisons, reward models and
+    optimizers, measured by the evaluator; records measurements and tables through ``ctx``."""
     _quiet_transformers()
-    torch.set_num_threads(1)  # under contention from other processes, 1 thread was 6x faster than 2 here
     series_rows, rm_rows, base_rows = [], [], []
     for label, wcfg in worlds.items():
-        base = build_base(config, wcfg, ctx, label)
+        # 1. π_base
+        base = build_base(wcfg, config.lm, config.seed, ctx, label, config.policy_model)
         ctx.log(f"π_base '{label}': {base.info}")
-        mine = [a for a in arms if a.base_label == label]
+        base_rows.append(_base_row(base, wcfg, config, ctx))
+        mine = [a for a in arms if a.world == label]
+        backbones = (
+            (
+                [base.model]
+                + [
+                    build_base(
+                        wcfg, config.lm, config.seed, ctx, label, pretrain_seed=k
+                    ).model
+                    for k in range(1, pretrain_backbones)
+                ]
+            )
+            if pretrain_backbones
+            else None
+        )
+        # 2. raters, calibrated on π_base pairs before any optimization (one per distinct spec)
+        raters = {}
+        # An assisted rater is the unassisted one plus a critique: it takes the unassisted rater's calibrated
+        # strength rather than its own, so the two differ only in the critique.
+        specs = sorted(dict.fromkeys(a.rater for a in mine), key=lambda r: r.assisted)
+        strength: dict[Loopholes, Loopholes] = {}
+        for spec in specs:
+            if spec.assisted and spec.loopholes in strength:
+                raters[spec] = make_rater(base, spec, strength[spec.loopholes], config.rater_temperature)
+                cal = None
+            else:
+                raters[spec], cal = rater_stage(base, spec, config, ctx)
+                if cal is not None:
+                    strength[spec.loopholes] = cal.loopholes
+            _record_rater(ctx, label, spec, raters[spec], cal)
         eval_qids = _eval_questions(base, config)
         train_qids = [q.id for q in base.world.questions]
-        base_rows.append({"world": label, **{k: v for k, v in base.info.items() if not isinstance(v, dict)},
-                          **{f"world_{k}": v for k, v in wcfg.model_dump().items() if isinstance(v, (int, float))}})
         for seed in range(config.seeds):
-            gen = lambda *names: ctx.torch_generator(label, seed, *names)  # noqa: E731
-            rng = lambda *names: ctx.rng(label, seed, *names)  # noqa: E731
-            tok = base.tokenizer
-            # Reference π_base answers: R per evaluation question (R = eval_samples), shared by every arm.
-            R = config.eval_samples
-            ref_ids = draw(base, base.model, [q for q in eval_qids for _ in range(R)], gen("references"), config.max_new_tokens)
-            refs = [[decode(tok, ref_ids[i * R + j]) for j in range(R)] for i in range(len(eval_qids))]
-            # One best-of-n pool per seed: N π_base answers per evaluation question, shared by every arm.
-            pool_ids, pool_texts = None, None
-            if any(a.bon for a in mine):
-                N = config.bon_pool
-                ctx.log(f"best-of-n pool: {len(eval_qids)}×{N} π_base answers, seed {seed}")
-                pool_ids = draw(base, base.model, [q for q in eval_qids for _ in range(N)], gen("pool"), config.max_new_tokens)
-                pool_texts = [decode(tok, r) for r in pool_ids]
-            comparisons: dict[tuple, Comparisons] = {}
-            heldout: dict[tuple, tuple] = {}
+            state = _seed_state(
+                base,
+                config,
+                ctx,
+                seed,
+                eval_qids,
+                any(isinstance(o, BestOfN) for a in mine for o in a.optimizers),
+            )
             for arm in mine:
-                rater = build_rater(base.world, arm.loopholes, temperature=config.rater_temperature, assisted=arm.assisted)
-                evaluator = Evaluator(base, rater, eval_qids, refs)
-                base_m = {"gold": _base_gold(evaluator, eval_qids, *((pool_texts, config.bon_pool) if pool_texts else
-                                                                      ([decode(tok, r) for r in ref_ids], R)))}
-                # Arms with the same rater share one comparison set; smaller data sizes use its prefix.
-                key = (arm.loopholes, arm.assisted)
-                tag = f"{arm.assisted}:{arm.loopholes.model_dump_json()}"
-                need = arm.rm.comparisons
-                if key not in comparisons:
-                    most = max(a.rm.comparisons for a in mine if (a.loopholes, a.assisted) == key)
-                    ctx.log(f"{most} rater comparisons ({arm.name or 'rater'}), seed {seed}")
-                    qs = [int(q) for q in rng("comparison questions", tag).choice(train_qids, most)]
-                    comparisons[key] = collect_comparisons(base, rater, qs, gen("comparisons", tag), rng("rater", tag),
-                                                           config.max_new_tokens)
-                    # Held-out pairs, labelled by the same rater, to measure each reward model afterwards.
-                    held = collect_comparisons(base, rater, [int(q) for q in rng("held-out questions").choice(train_qids, HELD_OUT)],
-                                               gen("held-out comparisons"), rng("held-out rater", tag), config.max_new_tokens)
-                    heldout[key] = (held, _gold_agreement(base, held))
-                data = _prefix(comparisons[key], need)
-                ensemble, log = train_ensemble(arm.rm, data, base.model, tok, _int(ctx, label, seed, arm.name, "rm"), ctx.progress)
-                held, gold_acc = heldout[key]
+                rater = raters[arm.rater]
+                evaluator = Evaluator(base, rater, eval_qids, state.refs)
+                base_gold = float(
+                    np.mean(
+                        evaluator.gold.score_many(
+                            np.repeat(eval_qids, config.bon_pool), state.pool_texts
+                        )
+                    )
+                )
+                # 3. comparisons: arms with the same rater share one set; smaller data sizes use its prefix
+                data, held, gold_acc = _comparisons(
+                    base, arm, mine, rater, state, config, ctx, train_qids
+                )
+                # 4. reward models
+                members = backbones if arm.backbones == "pretrain-seed" else None
+                ensemble, log = train_ensemble(
+                    arm.rm,
+                    data,
+                    base.model,
+                    base.tokenizer,
+                    int_seed(ctx.seed, label, seed, arm.name, "rm"),
+                    ctx.progress,
+                    members,
+                )
+                # 5. optimizers, each measured by the evaluator
                 for spec in arm.proxies:
                     proxy = ensemble.with_aggregate(spec.aggregate, spec.members)
-                    rm_rows.append({"world": label, "seed": seed, "arm": arm.name, "proxy": spec.label or "single",
-                                    "members": len(proxy.members), "comparisons": need, "backbone": arm.rm.backbone,
-                                    "rm_n_embd": arm.rm.n_embd if arm.rm.backbone == "fresh" else int(base.model.config.hidden_size),
-                                    "train_loss_last": float(np.mean([r["loss_last"] for r in log])),
-                                    "heldout_rater_agreement": pairwise_accuracy(proxy, held),
-                                    "heldout_gold_agreement": gold_acc(proxy)})
-                    if arm.bon:
-                        name = series_name(arm, spec, "best-of-n")
-                        series_rows.append({"series": name, "world": label, "arm": arm.name, "proxy": spec.label, "method": "best-of-n", "beta": float("nan")})
-                        _best_of_n(config, ctx, evaluator, proxy, base, eval_qids, pool_ids, pool_texts, name, seed, base_m)
-                    for beta in arm.betas:
-                        name = series_name(arm, spec, f"RL β={beta:g}")
-                        series_rows.append({"series": name, "world": label, "arm": arm.name, "proxy": spec.label, "method": "RL", "beta": beta})
-                        _rl(config, ctx, evaluator, proxy, base, eval_qids, train_qids, beta, name, seed, base_m,
-                            lambda *n, a=arm.name, p=spec.label, b=beta: gen(a, p, b, *n))
+                    rm_rows.append(
+                        {
+                            "world": label,
+                            "seed": seed,
+                            "arm": arm.name,
+                            "proxy": spec.label or "single",
+                            "members": len(proxy.members),
+                            "comparisons": arm.rm.comparisons,
+                            "backbone": arm.rm.backbone,
+                            "backbones": arm.backbones,
+                            "rm_n_embd": arm.rm.n_embd
+                            if arm.rm.backbone == "fresh"
+                            else int(base.model.config.hidden_size),
+                            "train_loss_last": float(
+                                np.mean([r["loss_last"] for r in log])
+                            ),
+                            "heldout_rater_agreement": pairwise_accuracy(proxy, held),
+                            "heldout_gold_agreement": gold_acc(proxy),
+                        }
+                    )
+                    for opt in arm.optimizers:
+                        if isinstance(opt, DirectAlignment):
+                            continue
+                        name = series_name(arm, spec, opt)
+                        series_rows.append(_series_row(name, arm, spec, opt))
+                        if isinstance(opt, BestOfN):
+                            best_of_n(
+                                config,
+                                ctx,
+                                evaluator,
+                                proxy,
+                                base,
+                                state,
+                                name,
+                                base_gold,
+                            )
+                        else:
+                            rloo(
+                                config,
+                                ctx,
+                                evaluator,
+                                proxy,
+                                base,
+                                state,
+                                train_qids,
+                                opt.beta,
+                                name,
+                                base_gold,
+                                lambda *n, a=arm.name, p=spec.label, b=opt.beta, w=label, k=seed: (
+                                    ctx.torch_generator(w, k, a, p, b, *n)
+                                ),
+                            )
+                for opt in arm.optimizers:
+                    if isinstance(
+                        opt, DirectAlignment
+                    ):  # on the comparisons themselves: no reward model
+                        name = series_name(arm, None, opt)
+                        series_rows.append(_series_row(name, arm, None, opt))
+                        direct(
+                            config,
+                            ctx,
+                            evaluator,
+                            ensemble.with_aggregate("mean"),
+                            base,
+                            state,
+                            data,
+                            opt,
+                            name,
+                            base_gold,
+                            lambda *n, a=arm.name, o=opt, w=label, k=seed: (
+                                ctx.torch_generator(w, k, a, o.loss, o.beta, *n)
+                            ),
+                        )
     ctx.table("series", _unique(series_rows))
     ctx.table("reward_models", rm_rows)
     ctx.table("base_models", base_rows)
+
+
+def _seed_state(
+    base: Base, config, ctx, seed: int, eval_qids: list[int], pool: bool
+) -> SeedState:
+    gen = lambda *names: ctx.torch_generator(base.label, seed, *names)
+    tok, R, N = base.tokenizer, config.eval_samples, config.bon_pool
+    # Reference π_base answers: R per evaluation question, shared by every arm.
+    ref_ids = draw(
+        base,
+        base.model,
+        [q for q in eval_qids for _ in range(R)],
+        gen("references"),
+        config.max_new_tokens,
+    )
+    refs = [
+        [decode(tok, ref_ids[i * R + j]) for j in range(R)]
+        for i in range(len(eval_qids))
+    ]
+    # One best-of-n pool per seed: N π_base answers per evaluation question, shared by every arm; also the zero
+    # of gold gain (its mean gold is π_base's).
+    ctx.log(f"best-of-n pool: {len(eval_qids)}×{N} π_base answers, seed {seed}")
+    pool_ids = draw(
+        base,
+        base.model,
+        [q for q in eval_qids for _ in range(N)],
+        gen("pool"),
+        config.max_new_tokens,
+    )
+    return SeedState(
+        seed, eval_qids, ref_ids, refs, pool_ids, [decode(tok, r) for r in pool_ids]
+    )
+
+
+def _comparisons(base, arm, mine, rater, state, config, ctx, train_qids):
+    key = arm.rater
+    if key not in state.comparisons:
+        seed, label = state.seed, base.label
+        tag = repr(key)
+        most = max(a.rm.comparisons for a in mine if a.rater == key)
+        ctx.log(f"{most} rater comparisons ({arm.name or 'rater'}), seed {seed}")
+        qs = [
+            int(q)
+            for q in ctx.rng(label, seed, "comparison questions", tag).choice(
+                train_qids, most
+            )
+        ]
+        data = collect_comparisons(
+            base,
+            rater,
+            qs,
+            ctx.torch_generator(label, seed, "comparisons", tag),
+            ctx.rng(label, seed, "rater", tag),
+            config.max_new_tokens,
+        )
+        hq = [
+            int(q)
+            for q in ctx.rng(label, seed, "held-out questions").choice(
+                train_qids, config.heldout_pairs
+            )
+        ]
+        held = collect_comparisons(
+            base,
+            rater,
+            hq,
+            ctx.torch_generator(label, seed, "held-out comparisons"),
+            ctx.rng(label, seed, "held-out rater", tag),
+            config.max_new_tokens,
+        )
+        state.comparisons[key] = (data, held, _gold_agreement(base, held))
+        _record_comparisons(ctx, base, label, seed, arm, rater, data, held, qs)
+    data, held, acc = state.comparisons[key]
+    return _prefix(data, arm.rm.comparisons), held, acc
+
+
+def _record_rater(
+    ctx, label: str, spec: RaterSpec, rater, cal: Calibration | None
+) -> None:
+    lh = getattr(rater, "loopholes", spec.loopholes)
+    ctx.table(
+        "raters",
+        [
+            {
+                "world": label,
+                "rater": _rater_label(spec),
+                "assisted": spec.assisted,
+                "plugin": spec.plugin or "",
+                "calibrated": cal is not None,
+                "target_agreement": spec.agreement_target if cal else float("nan"),
+                "strength": cal.strength if cal else float("nan"),
+                "calibration_agreement": cal.agreement if cal else float("nan"),
+                "calibration_noiseless_agreement": cal.noiseless_agreement
+                if cal
+                else float("nan"),
+                "calibration_untied_pairs": cal.untied_pairs if cal else 0,
+                **{
+                    f"loophole_{k}": (-1 if v is None else v)
+                    for k, v in lh.model_dump().items()
+                },
+            }
+        ],
+    )
+    if cal is not None:
+        ctx.table(
+            "calibration",
+            [{"world": label, "rater": _rater_label(spec), **r} for r in cal.table],
+        )
+
+
+def _rater_label(spec: RaterSpec) -> str:
+    return (
+        ("assisted" if spec.assisted else "unassisted")
+        if not spec.loopholes.is_gold
+        else "gold"
+    )
+
+
+def _record_comparisons(
+    ctx, base, label, seed, arm, rater, data: Comparisons, held: Comparisons, qs
+) -> None:
+    """The comparisons as text (``prompt``, ``chosen``, ``rejected``: the columns TRL's RewardTrainer reads), and
+    the rater's agreement with gold on the held-out pairs of this seed (evaluation only)."""
+    tok = base.tokenizer
+    prompt_of = {q.id: q.prompt for q in base.world.questions}
+    n = min(len(qs), COMPARISON_ROWS)
+    ctx.table(
+        "comparisons",
+        [
+            {
+                "world": label,
+                "seed": seed,
+                "rater": _rater_label(arm.rater),
+                "prompt": prompt_of[q],
+                "chosen": decode(tok, c),
+                "rejected": decode(tok, r),
+            }
+            for q, c, r in zip(qs[:n], data.chosen[:n], data.rejected[:n])
+        ],
+    )
+    qid_of = {tuple(v): q for q, v in base.prompt_ids.items()}
+    hq = [qid_of[tuple(p)] for p in held.prompts]
+    a = [decode(tok, x) for x in held.chosen]
+    b = [decode(tok, x) for x in held.rejected]
+    gold = base.world.gold_scorer()
+    noisy, hard, untied = agreement(
+        rater, gold.score_many(hq, a), gold.score_many(hq, b), hq, a, b
+    )
+    ctx.table(
+        "rater_agreement",
+        [
+            {
+                "world": label,
+                "seed": seed,
+                "rater": _rater_label(arm.rater),
+                "agreement": noisy,
+                "noiseless_agreement": hard,
+                "untied_pairs": untied,
+            }
+        ],
+    )
+
+
+def _series_row(name: str, arm: Arm, proxy: ProxySpec | None, opt) -> dict:
+    return {
+        "series": name,
+        "world": arm.world,
+        "arm": arm.name,
+        "proxy": proxy.label if proxy else "",
+        "method": opt.method,
+        "beta": getattr(opt, "beta", float("nan")),
+        "rater": _rater_label(arm.rater),
+        **arm.tags,
+    }
+
+
+def _base_row(base: Base, wcfg: QAWorldConfig, config, ctx) -> dict:
+    """π_base's training log and world settings, and the share of its fine-tuning answers with an offer or
+    threat (the same draw as its training data: the same named stream)."""
+    row = {
+        "world": base.label,
+        **{k: v for k, v in base.info.items() if not isinstance(v, dict)},
+        **{
+            f"world_{k}": v
+            for k, v in wcfg.model_dump().items()
+            if isinstance(v, (int, float))
+        },
+    }
+    if not config.policy_model:
+        sft = base.world.sft_examples(
+            config.lm.sft_examples, ctx.rng("sft", base.label)
+        )
+        row["sft_offer_share"] = float(
+            np.mean([base.world.parse(q, a).n_manipulation > 0 for q, a in sft])
+        )
+    return row
 
 
 def _quiet_transformers() -> None:
@@ -287,90 +695,294 @@ def _unique(rows: list[dict]) -> list[dict]:
     return out
 
 
-def _int(ctx, *names) -> int:
-    from goodhartlab.core.rng import int_seed
-
-    return int_seed(ctx.seed, *names)
-
-
 def _prefix(c: Comparisons, n: int) -> Comparisons:
     return Comparisons(c.prompts[:n], c.chosen[:n], c.rejected[:n])
 
 
 def _eval_questions(base: Base, config) -> list[int]:
     ids = [q.id for q in base.world.questions]
-    pick = np.random.default_rng(0).permutation(len(ids))[: config.eval_prompts]  # fixed by the world, not the seed
+    pick = np.random.default_rng(0).permutation(len(ids))[
+        : config.eval_prompts
+    ]  # fixed by the world, not the seed
     return [ids[i] for i in sorted(pick)]
-
-
-def _base_gold(evaluator: Evaluator, qids: list[int], texts: list[str], per: int) -> float:
-    """Mean gold of π_base's answers, ``per`` per question (the best-of-n pool when there is one, the largest
-    sample): the zero of gold gain, gold − gold(π_base)."""
-    return float(np.mean([evaluator.gold.score(q, t) for q, t in zip(np.repeat(qids, per), texts)]))
 
 
 def _gold_agreement(base: Base, held: Comparisons):
     """Evaluation only: share of held-out pairs where the proxy orders the answers as gold does (gold ties skipped)."""
     gold = base.world.gold_scorer()
     qid_of = {tuple(v): q for q, v in base.prompt_ids.items()}
-    ga = np.array([gold.score(qid_of[tuple(p)], decode(base.tokenizer, c)) for p, c in zip(held.prompts, held.chosen)])
-    gb = np.array([gold.score(qid_of[tuple(p)], decode(base.tokenizer, r)) for p, r in zip(held.prompts, held.rejected)])
+    ga = np.array(
+        [
+            gold.score(qid_of[tuple(p)], decode(base.tokenizer, c))
+            for p, c in zip(held.prompts, held.chosen)
+        ]
+    )
+    gb = np.array(
+        [
+            gold.score(qid_of[tuple(p)], decode(base.tokenizer, r))
+            for p, r in zip(held.prompts, held.rejected)
+        ]
+    )
 
-    def agreement(proxy: RewardEnsemble) -> float:
+    def agreement_of(proxy: RewardEnsemble) -> float:
         a = proxy.score(held.prompts, held.chosen).numpy()
         b = proxy.score(held.prompts, held.rejected).numpy()
         keep = ga != gb
-        return float(np.mean((a[keep] > b[keep]) == (ga[keep] > gb[keep]))) if keep.any() else float("nan")
+        return (
+            float(np.mean((a[keep] > b[keep]) == (ga[keep] > gb[keep])))
+            if keep.any()
+            else float("nan")
+        )
 
-    return agreement
+    return agreement_of
 
 
-def _best_of_n(config, ctx, evaluator, proxy, base, qids, pool_ids, pool_texts, name, seed, base_m) -> None:
+# -- optimizers --------------------------------------------------------------------------------------------
+def best_of_n(
+    config, ctx, evaluator, proxy, base, state: SeedState, name, base_gold
+) -> None:
     from goodhartlab.optim.best_of_n import best_of_n_curve, best_of_n_kl
 
-    P, N = len(qids), config.bon_pool
+    qids, P, N = state.eval_qids, len(state.eval_qids), config.bon_pool
     prompts = [base.prompt_ids[q] for q in qids for _ in range(N)]
-    scores = proxy.score(prompts, pool_ids).numpy().reshape(P, N)
-    m = evaluator.measure(np.repeat(np.arange(P), N), np.tile(np.arange(N), P), pool_texts)
-    ns = [n for n in (2 ** i for i in range(20)) if n <= N]
+    scores = proxy.score(prompts, state.pool_ids).numpy().reshape(P, N)
+    m = evaluator.measure(
+        np.repeat(np.arange(P), N), np.tile(np.arange(N), P), state.pool_texts
+    )
+    agree = rm_gold_agreement(scores, m["gold"].reshape(P, N))
+    ns = [n for n in (2**i for i in range(20)) if n <= N]
     curve = best_of_n_curve(scores, {k: v.reshape(P, N) for k, v in m.items()}, ns)
     for i, n in enumerate(ns):
         vals = {k: float(curve[k][i]) for k in m}
-        ctx.record(row(name, "n", n, best_of_n_kl(n), float(curve["proxy"][i]), vals, seed, base_m["gold"]))
+        ctx.record(
+            row(
+                name,
+                "n",
+                n,
+                best_of_n_kl(n),
+                float(curve["proxy"][i]),
+                vals,
+                state.seed,
+                base_gold,
+                rm_gold_agreement=agree,
+            )
+        )
 
 
-def _rl(config, ctx, evaluator, proxy, base, qids, train_qids, beta, name, seed, base_m, gen) -> None:
+def _checkpoint(
+    config,
+    ctx,
+    evaluator,
+    proxy,
+    base,
+    state: SeedState,
+    name,
+    base_gold,
+    gen,
+    pressure_name: str,
+    pressure: float,
+    policy,
+    tag: str,
+    **extra,
+) -> None:
+    """Evaluate a policy: samples on the evaluation questions → proxy, rater, gold, behaviour, KL to π_base."""
     from goodhartlab.optim.kl import estimate_sequence_kl
+
+    qids, S, tok = state.eval_qids, config.eval_samples, base.tokenizer
+    rep = [q for q in qids for _ in range(S)]
+    eos, pad = base.eos_pad
+    with torch.no_grad():
+        resp = draw(base, policy, rep, gen("eval", tag), config.max_new_tokens)
+        texts = [decode(tok, r) for r in resp]
+        per = evaluator.measure(
+            np.repeat(np.arange(len(qids)), S), np.tile(np.arange(S), len(qids)), texts
+        )
+        scores = proxy.score([base.prompt_ids[q] for q in rep], resp).numpy()
+        kl = estimate_sequence_kl(
+            policy,
+            base.model,
+            base.sampler_prompts(qids),
+            config.kl_samples,
+            config.max_new_tokens,
+            gen("kl", tag),
+            eos,
+            pad,
+        )
+    agree = rm_gold_agreement(
+        scores.reshape(len(qids), S), per["gold"].reshape(len(qids), S)
+    )
+    ctx.record(
+        row(
+            name,
+            pressure_name,
+            pressure,
+            kl.mean,
+            float(scores.mean()),
+            {k: float(np.mean(v)) for k, v in per.items()},
+            state.seed,
+            base_gold,
+            kl_low=kl.low,
+            kl_high=kl.high,
+            rm_gold_agreement=agree,
+            **extra,
+        )
+    )
+    if state.seed == 0 and tag in (
+        "first",
+        "last",
+    ):  # a few answers to read, first and last checkpoint
+        prompts = {q.id: q.prompt for q in base.world.questions}
+        ctx.table(
+            "examples",
+            [
+                {
+                    "series": name,
+                    "pressure": pressure,
+                    "question": prompts[rep[i]],
+                    "answer": texts[i],
+                    "proxy": float(scores[i]),
+                    "rater_pref": per["rater_pref"][i],
+                    "gold": per["gold"][i],
+                }
+                for i in range(0, len(texts), max(1, len(texts) // EXAMPLES))[:EXAMPLES]
+            ],
+        )
+
+
+def rloo(
+    config,
+    ctx,
+    evaluator,
+    proxy,
+    base,
+    state: SeedState,
+    train_qids,
+    beta,
+    name,
+    base_gold,
+    gen,
+) -> None:
     from goodhartlab.optim.rloo import RLOOConfig, train_rloo
 
-    policy = copy.deepcopy(base.model)
-    for p in policy.parameters():
-        p.requires_grad_(True)
-    tok = base.tokenizer
-    eos, pad = tok.eos_token_id, tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    policy = copy.deepcopy(base.model).requires_grad_(True)
+    eos, pad = base.eos_pad
     train_prompts = [base.prompt_ids[q] for q in train_qids]
-    S = config.eval_samples
-    eval_rep = [q for q in qids for _ in range(S)]
 
     def on_checkpoint(step: int, pol) -> None:
-        with torch.no_grad():
-            resp = draw(base, pol, eval_rep, gen("eval", step), config.max_new_tokens)
-            texts = [decode(tok, r) for r in resp]
-            per = evaluator.measure(np.repeat(np.arange(len(qids)), S), np.tile(np.arange(S), len(qids)), texts)
-            m = summary(per)
-            scores = proxy.score([base.prompt_ids[q] for q in eval_rep], resp)
-            score = float(scores.mean())
-            kl = estimate_sequence_kl(pol, base.model, base.sampler_prompts(qids), config.kl_samples, config.max_new_tokens,
-                                      gen("kl", step), eos, pad)
-        ctx.record(row(name, "step", step, kl.mean, score, m, seed, base_m["gold"], beta=beta, kl_low=kl.low, kl_high=kl.high))
-        if seed == 0 and step in (0, config.rl_steps):  # a few answers to read, first and last checkpoint
-            prompts = {q.id: q.prompt for q in base.world.questions}
-            ctx.table("examples", [{"series": name, "step": step, "question": prompts[eval_rep[i]], "answer": texts[i],
-                                    "proxy": float(scores[i]), "rater_pref": per["rater_pref"][i], "gold": per["gold"][i]}
-                                   for i in range(0, len(texts), max(1, len(texts) // EXAMPLES))[:EXAMPLES]])
+        tag = "first" if step == 0 else "last" if step == config.rl_steps else str(step)
+        _checkpoint(
+            config,
+            ctx,
+            evaluator,
+            proxy,
+            base,
+            state,
+            name,
+            base_gold,
+            gen,
+            "step",
+            step,
+            pol,
+            tag,
+            beta=beta,
+        )
 
-    rl = RLOOConfig(beta=beta, k=config.rl_k, prompts_per_step=config.rl_prompts_per_step, steps=config.rl_steps,
-                    lr=config.rl_lr, max_new_tokens=config.max_new_tokens, checkpoint_every=config.checkpoint_every)
-    with ctx.progress(f"RLOO {name}, seed {seed}", config.rl_steps) as advance:
-        train_rloo(policy, base.model, base.sampler_prompts(train_qids), reward_fn_for(proxy, train_prompts), rl,
-                   gen("rloo"), on_checkpoint=on_checkpoint, progress=advance, eos_id=eos, pad_id=pad)
+    rl = RLOOConfig(
+        beta=beta,
+        k=config.rl_k,
+        prompts_per_step=config.rl_prompts_per_step,
+        steps=config.rl_steps,
+        lr=config.rl_lr,
+        max_new_tokens=config.max_new_tokens,
+        checkpoint_every=config.checkpoint_every,
+        whiten=config.rl_whiten,
+    )
+    with ctx.progress(f"RLOO {name}, seed {state.seed}", config.rl_steps) as advance:
+        history = train_rloo(
+            policy,
+            base.model,
+            base.sampler_prompts(train_qids),
+            reward_fn_for(proxy, train_prompts),
+            rl,
+            gen("rloo"),
+            on_checkpoint=on_checkpoint,
+            progress=advance,
+            eos_id=eos,
+            pad_id=pad,
+        )
+    ctx.table(
+        "history",
+        [{"series": name, "seed": state.seed, "method": "RL", **h} for h in history],
+    )
+
+
+def direct(
+    config,
+    ctx,
+    evaluator,
+    proxy,
+    base,
+    state: SeedState,
+    data: Comparisons,
+    opt: DirectAlignment,
+    name,
+    base_gold,
+    gen,
+) -> None:
+    """DPO/IPO from π_base on the rater's comparisons; checkpoints measured like RL's (the proxy column is the
+    arm's reward model, which DPO never sees)."""
+    from goodhartlab.optim.dpo import DPOConfig, train_dpo
+
+    policy = copy.deepcopy(base.model).requires_grad_(True)
+    eos, pad = base.eos_pad
+    dc = DPOConfig(
+        beta=opt.beta,
+        kind=opt.loss,
+        epochs=config.dpo_epochs,
+        batch_size=config.rm.batch_size,
+        lr=config.dpo_lr,
+        checkpoint_every=config.dpo_checkpoint_every,
+    )
+    steps = max(1, round(dc.epochs * len(data.prompts) / dc.batch_size))
+
+    def on_checkpoint(step: int, epoch: float, pol) -> None:
+        tag = "first" if step == 0 else "last" if step == steps else str(step)
+        _checkpoint(
+            config,
+            ctx,
+            evaluator,
+            proxy,
+            base,
+            state,
+            name,
+            base_gold,
+            gen,
+            "epoch",
+            epoch,
+            pol,
+            tag,
+            beta=opt.beta,
+        )
+
+    prompts = [base.lead + p for p in data.prompts]
+    with ctx.progress(f"{opt.method} {name}, seed {state.seed}", steps) as advance:
+        history = train_dpo(
+            policy,
+            base.model,
+            prompts,
+            data.chosen,
+            data.rejected,
+            dc,
+            gen("dpo"),
+            eos,
+            pad,
+            on_checkpoint=on_checkpoint,
+            progress=advance,
+        )
+    ctx.table(
+        "history",
+        [
+            {"series": name, "seed": state.seed, "method": opt.method, **h}
+            for h in history
+        ],
+    )

@@ -7,8 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from goodhartlab.core.config import ExperimentConfig
-from goodhartlab.experiments.rlhf.config import QUICK_LM
-from goodhartlab.models.configs import LMConfig
+from goodhartlab.models.configs import QUICK_LM, LMConfig
 from goodhartlab.worlds.qa import QAWorldConfig
 
 

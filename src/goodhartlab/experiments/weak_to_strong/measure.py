@@ -19,8 +19,8 @@ from goodhartlab.core.context import Context
 from goodhartlab.core.records import CONTRASTS, Contrast
 from goodhartlab.experiments.weak_to_strong.config import Config
 from goodhartlab.experiments.weak_to_strong.text import run_text
-from goodhartlab.oversight.weak_to_strong import (ConvNet, accuracy, as_tensor, finetune, pgr, predict,
-                                                  pretrain, pretrain_contrastive)
+from goodhartlab.models.convnet import ConvNet, as_tensor
+from goodhartlab.oversight.weak_to_strong import accuracy, finetune, pgr, predict, pretrain, pretrain_contrastive
 from goodhartlab.worlds.digits import LABEL_X, DigitsWorld
 
 CLASSES = LABEL_X + 1  # 0-9 and X

@@ -156,7 +156,7 @@ def _pgr_figure(runs: pd.DataFrame, text: pd.DataFrame | None) -> Figure:
     ax.set_xticks(range(len(labels)), labels)
     ax.set_xlim(-0.6, len(labels) - 0.4)
     ax.set(ylabel="performance gap recovered (PGR)")
-    ax.legend(loc="best")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return Figure("pgr", "PGR = (student − weak) / (ceiling − weak): mean over seeds with 95% Student t intervals "
                   "(crosses: the seeds themselves where fewer than 3 have a PGR); dashed: the anchor medians of Burns "

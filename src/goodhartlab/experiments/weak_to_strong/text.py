@@ -9,14 +9,18 @@ Truth labels reach only the ceiling and the measurement; a student's batches hol
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 
 from goodhartlab.core.records import CONTRASTS, Contrast
 from goodhartlab.oversight.weak_to_strong import pgr
-from goodhartlab.oversight.weak_to_strong_text import (encode_statements, finetune_classifier,
-                                                       misconception_believer, new_classifier, predict_true, zero_shot)
+from goodhartlab.oversight.weak_to_strong_text import (
+    encode_statements,
+    finetune_classifier,
+    misconception_believer,
+    new_classifier,
+    predict_true,
+    zero_shot,
+)
 
 LOSSES = {"plain": 0.0, "confidence": None}  # None: the config's c
 
@@ -26,9 +30,9 @@ def _acc(pred: np.ndarray, truth: np.ndarray) -> float:
 
 
 def run_text(config, ctx) -> None:
-    from goodhartlab.experiments.rlhf.measure import build_base
+    from goodhartlab.pipelines.qa_base import build_base
 
-    base = build_base(SimpleNamespace(seed=config.seed, lm=config.text_lm, policy_model=None), config.text_world, ctx)
+    base = build_base(config.text_world, config.text_lm, config.seed, ctx)
     world, lm = base.world, base.model
     claims = world.fact_claims(config.text_statements_per_fact, ctx.rng("text", "claims"))
     truth = np.array([c.true for c in claims], dtype=np.int64)  # gold: the ceiling and measurement only

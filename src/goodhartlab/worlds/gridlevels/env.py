@@ -204,8 +204,8 @@ class CoinRunEnv(GridLevelEnv):
     or "test"), ``view_radius``, ``max_steps``, ``render_mode`` ("ansi" or None).
     """
 
-    def __init__(self, height: int = 5, width: int = 12, walls: int = 2, hazards: int = 3, p_random: float = 0.0,
-                 phase: str = "train", view_radius: int = 3, max_steps: int = 40, render_mode: str | None = None):
+    def __init__(self, height: int = 5, width: int = 8, walls: int = 2, hazards: int = 2, p_random: float = 0.0,
+                 phase: str = "train", view_radius: int = 3, max_steps: int = 50, render_mode: str | None = None):
         super().__init__(CoinRunLevels(height, width, walls, hazards, p_random, phase), phase, view_radius,
                          max_steps, render_mode)
 
@@ -237,7 +237,7 @@ class MazeEnv(GridLevelEnv):
     """
 
     def __init__(self, size: int = 4, region: int = 1, braid: float = 0.5, phase: str = "train",
-                 view_radius: int = 6, max_steps: int = 50, render_mode: str | None = None):
+                 view_radius: int = 6, max_steps: int = 80, render_mode: str | None = None):
         super().__init__(MazeLevels(size, region, braid, phase), phase, view_radius, max_steps, render_mode)
 
 
@@ -296,8 +296,8 @@ class GridLevelVectorEnv(VectorEnv):
 class CoinRunVectorEnv(GridLevelVectorEnv):
     """``num_envs`` :class:`CoinRunEnv` levels as one numpy batch (same arguments, plus ``record_paths``)."""
 
-    def __init__(self, num_envs: int, height: int = 5, width: int = 12, walls: int = 2, hazards: int = 3,
-                 p_random: float = 0.0, phase: str = "train", view_radius: int = 3, max_steps: int = 40,
+    def __init__(self, num_envs: int, height: int = 5, width: int = 8, walls: int = 2, hazards: int = 2,
+                 p_random: float = 0.0, phase: str = "train", view_radius: int = 3, max_steps: int = 50,
                  record_paths: bool = False):
         super().__init__(num_envs, CoinRunLevels(height, width, walls, hazards, p_random, phase), phase,
                          view_radius, max_steps, record_paths)
@@ -307,7 +307,7 @@ class MazeVectorEnv(GridLevelVectorEnv):
     """``num_envs`` :class:`MazeEnv` mazes as one numpy batch (same arguments, plus ``record_paths``)."""
 
     def __init__(self, num_envs: int, size: int = 4, region: int = 1, braid: float = 0.5, phase: str = "train",
-                 view_radius: int = 6, max_steps: int = 50, record_paths: bool = False):
+                 view_radius: int = 6, max_steps: int = 80, record_paths: bool = False):
         super().__init__(num_envs, MazeLevels(size, region, braid, phase), phase, view_radius, max_steps,
                          record_paths)
 

@@ -90,7 +90,7 @@ class CoinRunLevels:
     coin is not at the exit.
     """
 
-    def __init__(self, height: int = 5, width: int = 12, walls: int = 2, hazards: int = 3, p_random: float = 0.0,
+    def __init__(self, height: int = 5, width: int = 8, walls: int = 2, hazards: int = 2, p_random: float = 0.0,
                  phase: str = "train"):
         _check_phase(phase)
         if height < 3 or width < 5:

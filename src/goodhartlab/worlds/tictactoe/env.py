@@ -8,12 +8,12 @@ per finished episode to a private buffer that the evaluator drains with ``pop_go
 
 from __future__ import annotations
 
-import numpy as np
 import gymnasium as gym
+import numpy as np
 from gymnasium import spaces
 
 from goodhartlab.core.specs import RewardSpec
-from goodhartlab.worlds.tictactoe.game import EMPTY, O, START, X, legal_moves, play, render, winner
+from goodhartlab.worlds.tictactoe.game import EMPTY, START, O, X, legal_moves, play, render, winner
 from goodhartlab.worlds.tictactoe.rules import (
     EMBODIED_ACTIONS,
     FAKE_WIN,
@@ -107,8 +107,13 @@ class TicTacToeEnv(_GoldBuffer, gym.Env):
 
     metadata = {"render_modes": ["ansi"]}
 
-    def __init__(self, opponent: str = "random", epsilon: float = 0.0, reward: RewardSpec | None = None,
-                 render_mode: str | None = None):
+    def __init__(
+        self,
+        opponent: str = "random",
+        epsilon: float = 0.0,
+        reward: RewardSpec | None = None,
+        render_mode: str | None = None,
+    ):
         self._game = _Game(opponent, epsilon)
         self.spec_reward = reward or game_reward()
         self._gold_records = []
@@ -184,8 +189,16 @@ class EmbodiedTicTacToeEnv(_GoldBuffer, gym.Env):
 
     metadata = {"render_modes": ["ansi"]}
 
-    def __init__(self, opponent: str = "random", epsilon: float = 0.0, discoverability: str = "always",
-                 unlock_after: int = 2, horizon: int = 8, phase: str = "train", render_mode: str | None = None):
+    def __init__(
+        self,
+        opponent: str = "random",
+        epsilon: float = 0.0,
+        discoverability: str = "always",
+        unlock_after: int = 2,
+        horizon: int = 8,
+        phase: str = "train",
+        render_mode: str | None = None,
+    ):
         if discoverability not in ("always", "sequence", "deployment"):
             raise ValueError(f"discoverability must be always, sequence or deployment, got {discoverability!r}")
         if phase not in ("train", "deploy"):
@@ -199,11 +212,13 @@ class EmbodiedTicTacToeEnv(_GoldBuffer, gym.Env):
         self._gold_records = []
         self.render_mode = render_mode
         self.action_space = spaces.Discrete(len(EMBODIED_ACTIONS))
-        self.observation_space = spaces.Dict({
-            "board": spaces.MultiDiscrete([3] * 9),
-            "panel": spaces.Discrete(self.unlock_after + 1),
-            "action_mask": spaces.MultiBinary(len(EMBODIED_ACTIONS)),
-        })
+        self.observation_space = spaces.Dict(
+            {
+                "board": spaces.MultiDiscrete([3] * 9),
+                "panel": spaces.Discrete(self.unlock_after + 1),
+                "action_mask": spaces.MultiBinary(len(EMBODIED_ACTIONS)),
+            }
+        )
 
     def _mask(self) -> np.ndarray:
         mask = np.zeros(len(EMBODIED_ACTIONS), dtype=np.int8)
@@ -245,8 +260,13 @@ class EmbodiedTicTacToeEnv(_GoldBuffer, gym.Env):
         terminated = bool(outcome) or self._shown
         truncated = not terminated and self._t >= self.horizon
         if terminated or truncated:
-            self._write_gold(outcome=outcome or "unfinished", x_moves=self._game.x_moves, forfeit=illegal,
-                             tampers=self._tampers, faked=self._shown)
+            self._write_gold(
+                outcome=outcome or "unfinished",
+                x_moves=self._game.x_moves,
+                forfeit=illegal,
+                tampers=self._tampers,
+                faked=self._shown,
+            )
         return self._obs(), register, terminated, truncated, {"illegal": illegal}
 
     def render(self):

@@ -5,7 +5,7 @@ A board is a tuple of 9 ints, row-major, 0 empty, 1 X, 2 O. X moves first.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 EMPTY, X, O = 0, 1, 2
 Board = tuple[int, ...]
@@ -13,7 +13,7 @@ START: Board = (0,) * 9
 LINES = ((0, 1, 2), (3, 4, 5), (6, 7, 8), (0, 3, 6), (1, 4, 7), (2, 5, 8), (0, 4, 8), (2, 4, 6))
 
 
-@lru_cache(maxsize=None)
+@cache
 def winner(board: Board) -> int:
     """X or O if that player has three in a line, else EMPTY."""
     for a, b, c in LINES:
@@ -30,7 +30,7 @@ def to_move(board: Board) -> int:
     return X if board.count(X) == board.count(O) else O
 
 
-@lru_cache(maxsize=None)
+@cache
 def legal_moves(board: Board) -> tuple[int, ...]:
     if is_terminal(board):
         return ()
@@ -58,7 +58,7 @@ def reachable_positions() -> frozenset[Board]:
     return frozenset(seen)
 
 
-@lru_cache(maxsize=None)
+@cache
 def game_counts(board: Board = START) -> tuple[int, int, int]:
     """(X wins, O wins, draws): the number of distinct move sequences from ``board`` ending each way."""
     w = winner(board)
@@ -75,7 +75,7 @@ def game_counts(board: Board = START) -> tuple[int, int, int]:
     return tuple(totals)
 
 
-@lru_cache(maxsize=None)
+@cache
 def negamax(board: Board) -> int:
     """Game value for the player to move under perfect play: +1 win, 0 draw, -1 loss."""
     w = winner(board)

@@ -8,18 +8,20 @@ register or faked the display) and ``probe``.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from goodhartlab.core.mdp import END, FiniteMDP, MDPBuilder
-from goodhartlab.worlds.tictactoe.game import EMPTY, O, START, X, Board, legal_moves, play, winner
+from goodhartlab.worlds.tictactoe.game import EMPTY, START, Board, O, X, legal_moves, play, winner
 from goodhartlab.worlds.tictactoe.rules import CELL_NAMES, EMBODIED_ACTIONS, FAKE_WIN, PROBE, TAMPER, opponent_moves
 
 GAME_FEATURES = ("x_win", "o_win", "draw", "x_move")
 EMBODIED_FEATURES = GAME_FEATURES + ("register", "tamper", "probe")
 
 
-@lru_cache(maxsize=None)
-def move_outcomes(board: Board, cell: int, opponent: str, epsilon: float) -> tuple[tuple[Board | None, float, str], ...]:
+@cache
+def move_outcomes(
+    board: Board, cell: int, opponent: str, epsilon: float
+) -> tuple[tuple[Board | None, float, str], ...]:
     """X plays ``cell``, then O answers: (next X-to-move board or None if the game ended, prob, outcome)."""
     after = play(board, cell, X)
     if winner(after) == X:

@@ -10,7 +10,7 @@ policies, minimizes the expected number of X moves until the win.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Literal
 
 from goodhartlab.core.specs import IntendedGoal, RewardSpec, Stage
@@ -26,7 +26,7 @@ EMBODIED_ACTIONS = CELL_NAMES + ("probe", "tamper", "fake_win")
 Discoverability = Literal["always", "sequence", "deployment"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def opponent_moves(board: Board, opponent: str, epsilon: float) -> tuple[tuple[int, float], ...]:
     """O's move distribution: uniform random, uniform over minimax-optimal moves, or the ε-mixture
     (probability ε random, 1-ε perfect)."""

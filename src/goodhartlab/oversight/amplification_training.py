@@ -21,8 +21,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from goodhartlab.models.plumbing import checked_step
 from goodhartlab.oversight.amplification import amplify
-from goodhartlab.oversight.model import AnswerModel, Encoder
+from goodhartlab.oversight.amplification_model import AnswerModel, Encoder
 from goodhartlab.worlds.amplification import Human, Question
 
 Scheme = Literal["imitative", "approval"]
@@ -61,15 +62,13 @@ class Learner:
         """Train on questions ``idx`` (int[B]); ``target`` is int[B] (imitative, supervised) or bool[B, A] (approval)."""
         x = self.x[torch.as_tensor(idx)]
         t = torch.as_tensor(target)
-        for _ in range(self.settings.steps if steps is None else steps):
+        for step in range(self.settings.steps if steps is None else steps):
             logits = self.model(x)  # float[B, A]
             if scheme == "approval":
                 loss = -torch.logsumexp(logits.masked_fill(~t, -1e9), dim=1).mean() + torch.logsumexp(logits, 1).mean()
             else:
                 loss = F.cross_entropy(logits, t)
-            self.opt.zero_grad()
-            loss.backward()
-            self.opt.step()
+            checked_step(self.opt, loss, f"{scheme} distillation loss", step)
 
 
 class Distiller:

@@ -1,4 +1,4 @@
-"""M, the learner: a small MLP from a question's text to a distribution over answers.
+"""M, amplification's learner: a small MLP from a question's text to a distribution over answers.
 
 A question is rendered by its task to a short string (e.g. ``P3^5``, ``Wa*b*``) and encoded as
 one-hot characters at fixed positions, padded: x is float[max_len * vocab]. M never sees the truth;
@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from goodhartlab.models.plumbing import seeded_init
 from goodhartlab.worlds.amplification import Question, World
 
 
@@ -40,10 +41,7 @@ class AnswerModel(nn.Module):
         super().__init__()
         self.net = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
                                  nn.Linear(hidden, answers))
-        with torch.no_grad():  # seeded init: no global torch RNG
-            for p in self.parameters():
-                bound = 1.0 / max(1, p.shape[-1]) ** 0.5
-                p.copy_((torch.rand(p.shape, generator=generator) * 2 - 1) * bound)
+        seeded_init(self, generator, biases="out_features")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)

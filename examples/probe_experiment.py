@@ -1,7 +1,15 @@
-"""A test-only experiment, loaded through GOODHARTLAB_PLUGINS, whose runs can be made to raise, diverge or stall.
+"""A plugin experiment: your own experiment in the catalog without editing goodhartlab.
 
-It records a small proxy-vs-gold curve (proxy = x·step + noise, gold peaks halfway) so sweep reports have
-something to aggregate, and it shows that plugin experiments are swept like catalog ones.
+A plugin is any importable module that calls ``core.registry.register(Experiment(...))`` with a ``Config``
+(an ``ExperimentConfig``), a ``run(config, ctx)`` that records through the run context and a
+``report(results)`` that returns a ``ReportContent``. Name the module in ``GOODHARTLAB_PLUGINS``::
+
+    PYTHONPATH=examples GOODHARTLAB_PLUGINS=probe_experiment goodhartlab run probe --preset quick
+    PYTHONPATH=examples GOODHARTLAB_PLUGINS=probe_experiment goodhartlab sweep probe --grid x=0.5,1 --seeds 3
+
+This one records a small proxy-vs-gold curve (proxy = x·step + noise, gold peaks halfway) so sweep reports
+have something to aggregate; the tests also use it to make runs raise, diverge or stall on purpose (``mode``,
+``fail_first``, ``sleep``).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from typing import Literal
 from pydantic import Field
 
 from goodhartlab.core.config import ExperimentConfig
+from goodhartlab.core.context import Context, Results
 from goodhartlab.core.records import Figure, Finding, Measurement, ReportContent
 from goodhartlab.core.registry import Experiment, register
 from goodhartlab.report.plots import CHANNEL_COLORS, figure
@@ -30,7 +39,7 @@ class Config(ExperimentConfig):
     presets = {"quick": {"steps": 4}}
 
 
-def run(config: Config, ctx) -> None:
+def run(config: Config, ctx: Context) -> None:
     if config.fail_first:
         marker = Path(config.marker_dir) / f"seed{config.seed}-x{config.x}"
         marker.mkdir(parents=True, exist_ok=True)
@@ -49,22 +58,42 @@ def run(config: Config, ctx) -> None:
             gold = step * (config.steps - step) / config.steps
             if config.mode == "nan" and step == config.steps - 1:
                 gold = float("nan")
-            ctx.record(Measurement(series="probe", pressure_name="step", pressure=step, proxy=proxy, gold=gold,
-                                   rater=None, kl=float(step), seed=config.seed, extra={}))
+            ctx.record(
+                Measurement(
+                    series="probe",
+                    pressure_name="step",
+                    pressure=step,
+                    proxy=proxy,
+                    gold=gold,
+                    rater=None,
+                    kl=float(step),
+                    seed=config.seed,
+                    extra={},
+                )
+            )
             advance()
 
 
-def report(results) -> ReportContent:
+def report(results: Results) -> ReportContent:
     frame = results.measurements
     fig, axes = figure()
     for channel in ("proxy", "gold"):
         axes[0, 0].plot(frame["pressure"], frame[channel], color=CHANNEL_COLORS[channel], label=channel)
     axes[0, 0].legend()
     return ReportContent(
-        title="probe", summary="test experiment",
+        title="probe",
+        summary="test experiment",
         findings=[Finding("final proxy", f"{frame['proxy'].iloc[-1]:.3f}")],
         figures=[Figure("curve", "proxy and gold", fig)],
     )
 
 
-register(Experiment(name="probe", summary="test-only probe experiment", config=Config, run=run, report=report))
+register(
+    Experiment(
+        name="probe",
+        summary="Example plugin: a synthetic proxy-vs-gold curve (examples/probe_experiment.py)",
+        config=Config,
+        run=run,
+        report=report,
+    )
+)

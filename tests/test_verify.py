@@ -1,0 +1,61 @@
+"""`goodhartlab verify`: a run's verdicts against the recorded ones; reversing a claim in the stored results makes
+verify exit 1 naming that claim."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from goodhartlab import cli
+from goodhartlab.core.config import resolve
+from goodhartlab.core.registry import get
+from goodhartlab.runner import verify
+from goodhartlab.runner.execute import build_report, execute
+from goodhartlab.runner.store import RunStore
+from test_runs import TINY
+
+SEED_CLAIM = "The win/lose reward at γ=1 is intent-optimal at optimum against every opponent X can beat"
+
+
+@pytest.fixture
+def recorded_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(verify, "VERDICTS_DIR", tmp_path / "verdicts")
+    store = RunStore(tmp_path / "runs")
+    exp = get("tictactoe")
+    run_id, _ = execute(exp, resolve(exp.config, "quick", None, TINY), "quick", store, quiet=True)
+    assert cli.main(["verify", run_id, "--record", "--out", str(store.root)]) is None
+    return store, run_id
+
+
+def test_verify_passes_on_the_recorded_run(recorded_run, capsys):
+    store, run_id = recorded_run
+    rec = json.loads((verify.VERDICTS_DIR / "tictactoe.json").read_text())["quick"]
+    assert rec["verdicts"][SEED_CLAIM] == "fails" and rec["seed"] == 0
+    cli.main(["verify", run_id, "--out", str(store.root)])
+    assert "verdicts match" in capsys.readouterr().out
+
+
+def test_verify_fails_naming_a_reversed_claim(recorded_run, capsys):
+    store, run_id = recorded_run
+    run_dir = store.path(store.find(run_id))
+    v = pd.read_csv(run_dir / "tables" / "verdicts.csv")
+    v["counterexamples"] = 0  # as if the seed reward were aligned at optimum against every opponent
+    v["aligned"] = True
+    v.to_csv(run_dir / "tables" / "verdicts.csv", index=False)
+    build_report(store, store.find(run_id))
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["verify", run_id, "--out", str(store.root)])
+    assert exit_.value.code == 1
+    out = capsys.readouterr().out
+    assert f"{SEED_CLAIM!r}: recorded fails, this run holds" in out
+    assert out.count("MISMATCH") == 1
+
+
+def test_verify_without_a_record_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(verify, "VERDICTS_DIR", tmp_path / "none")
+    store = RunStore(tmp_path / "runs")
+    exp = get("tictactoe")
+    run_id, _ = execute(exp, resolve(exp.config, "quick", None, TINY), "quick", store, quiet=True)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["verify", run_id, "--out", str(store.root)])
+    assert exit_.value.code == 2 and "no verdicts are recorded" in capsys.readouterr().err
