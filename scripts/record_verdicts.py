@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from goodhartlab.core.config import resolve
-from goodhartlab.core.registry import catalog
+from goodhartlab.core.registry import catalog, get
 from goodhartlab.runner import verify
 from goodhartlab.runner.execute import execute
 from goodhartlab.runner.store import RunStore
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         store = RunStore(args.keep or Path(tmp))
         for name in names:
-            experiment = catalog()[name]
+            experiment = get(name)
             preset = args.preset if args.preset in experiment.config.presets else "default"
             t0 = time.perf_counter()
             run_id, _ = execute(experiment, resolve(experiment.config, preset), preset, store, quiet=True)

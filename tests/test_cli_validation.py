@@ -13,8 +13,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from goodhartlab import cli
 
 
@@ -202,8 +202,9 @@ def test_plugins_that_fail_to_load(capsys, store, tmp_path, monkeypatch, module,
 
 
 def test_presets_are_not_changed_by_a_dotted_set():
-    from goodhartlab.core.config import ExperimentConfig, resolve
     from pydantic import BaseModel
+
+    from goodhartlab.core.config import ExperimentConfig, resolve
 
     class Inner(BaseModel):
         a: int = 1

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 ENV = {**os.environ, "COLUMNS": "200", "OMP_NUM_THREADS": "1",
@@ -335,3 +334,26 @@ def test_corrupt_run_files_are_one_line_each(two_runs, tmp_path):
     assert "config.json is unreadable" in shown.stdout and "findings.json is unreadable" in shown.stdout
     res = gl("run", "probe", "--quiet", store=store)
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+
+
+# -- tictactoe's learners on the runner's pool ---------------------------------------------------------------------
+
+def test_tictactoe_learners_give_the_same_measurements_serially_and_on_the_pool(tmp_path):
+    """ctx.map is the only parallelism an experiment has; its results must not depend on the process count."""
+    import pandas as pd
+
+    from goodhartlab.core.config import resolve
+    from goodhartlab.core.registry import get
+    from goodhartlab.runner.execute import execute
+    from goodhartlab.runner.store import RunStore
+
+    exp = get("tictactoe")
+    cfg = resolve(exp.config, "quick", None, ["q_episodes=60", "pg_episodes=32", "seeds=2", "eval_episodes=10",
+                                              "checkpoints=2", "discoverabilities=[always]", "q_epsilons=[0.1]",
+                                              "pg_entropies=[0.0]", "workers=2"], seed=3)
+    frames = []
+    for processes in (1, 2):
+        store = RunStore(tmp_path / f"p{processes}")
+        execute(exp, cfg, "quick", store, quiet=True, report=False, processes=processes)
+        frames.append(pd.read_csv(store.path(store.list()[0]) / "measurements.csv"))
+    pd.testing.assert_frame_equal(frames[0], frames[1])

@@ -35,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(message)
 
 
-def _store(args) -> "RunStore":  # noqa: F821
+def _store(args) -> RunStore:  # noqa: F821
     from goodhartlab.runner.store import RunStore
 
     return RunStore(args.out)

@@ -194,20 +194,6 @@ CONTRASTS = "contrasts"  # the run table that holds Contrast rows
 
 
 @dataclass(frozen=True)
-class Interval:
-    """A point estimate with a two-sided confidence interval (superseded by :class:`Estimate`, which carries its
-    method and n; kept while experiments migrate)."""
-
-    estimate: float
-    low: float
-    high: float
-    level: float = 0.95
-
-    def __str__(self) -> str:
-        return f"{self.estimate:.3g} [{self.low:.3g}, {self.high:.3g}]"
-
-
-@dataclass(frozen=True)
 class Figure:
     """A matplotlib figure with a file name (no extension) and a caption."""
 

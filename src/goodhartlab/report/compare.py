@@ -219,7 +219,7 @@ def curves_figure(entries: list[Entry], series: str, agg: pd.DataFrame) -> Figur
         ax.set_xlabel(axis_name(entries, series))
         if j == 0:
             ax.legend(fontsize=7)
-    fig.suptitle(series, fontsize=10)
+    fig.suptitle(series, fontsize=10, y=1.03)
     return Figure(
         f"compare-{_slug(series)}",
         f"{series}: mean over seeds; bands are 95% intervals over seeds "

@@ -176,7 +176,8 @@ class RayBackend:
         # ray.init has no timeout: a cluster that accepts TCP but never answers would hang the sweep.
         thread = threading.Thread(target=connect, name="ray-init", daemon=True)
         thread.start()
-        limit = float(os.environ.get("GOODHARTLAB_RAY_TIMEOUT", RAY_CONNECT_TIMEOUT))
+        # Only a remote cluster gets the timeout: starting a local instance on a loaded machine can take longer.
+        limit = float(os.environ.get("GOODHARTLAB_RAY_TIMEOUT", RAY_CONNECT_TIMEOUT)) if address else None
         thread.join(limit)
         if thread.is_alive():
             raise UserError(f"--address: no answer from a Ray cluster at '{address}' within {limit:g} s; "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from goodhartlab.core import rng
 from goodhartlab.core.records import Measurement
-
 
 # Receives progress from a run executed by a sweep worker: (description, completed, total).
 ProgressSink = Callable[[str, int, int], None]
@@ -162,7 +161,7 @@ class RunContext:
         if self.log_file is not None:
             try:
                 with open(self.log_file, "a", encoding="utf-8") as fh:
-                    fh.write(f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} {message}\n")
+                    fh.write(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {message}\n")
             except OSError:
                 pass  # the log is a convenience; a full disk must not turn a run's message into its failure
         if not self.quiet:

@@ -12,18 +12,19 @@ import sys
 import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 from goodhartlab.core.config import ExperimentConfig
 from goodhartlab.core.errors import one_line
-from goodhartlab.core.records import Measurement
 from goodhartlab.core.files import write_json
+from goodhartlab.core.records import Measurement
 from goodhartlab.core.registry import Experiment, get
 from goodhartlab.runner import results as stored
 from goodhartlab.runner.context import ProgressSink, RunContext
 from goodhartlab.runner.store import RunRecord, RunStore
+
 
 def _git(*args: str) -> str | None:
     try:
@@ -99,7 +100,7 @@ def _log(path: Path, text: str) -> None:
     """Append to the run's log.txt; best effort (on a full disk the status line matters more)."""
     try:
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} {text.rstrip()}\n")
+            fh.write(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {text.rstrip()}\n")
     except OSError:
         pass
 

@@ -44,7 +44,7 @@ class SweepSpec:
                 "base_seed": self.base_seed, "assignments": list(self.assignments), "config_file": self.config_file}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "SweepSpec":
+    def from_json(cls, data: dict[str, Any]) -> SweepSpec:
         return cls(data["experiment"], data["preset"], data["grid"], data["seeds"], data["base_seed"],
                    tuple(data.get("assignments", ())), data.get("config_file"))
 

@@ -199,7 +199,7 @@ class WorkerPool:
         self._workers.clear()
         self._finalizer.detach()
 
-    def __enter__(self) -> "WorkerPool":
+    def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc: object) -> None:

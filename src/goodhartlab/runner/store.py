@@ -41,7 +41,7 @@ import sys
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -74,7 +74,7 @@ _COLUMNS = "id, experiment, preset, seed, config_hash, status, created, finished
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _stderr_notice(message: str) -> None:
@@ -209,7 +209,7 @@ class RunStore:
             except sqlite3.DatabaseError as exc:
                 if not _corrupt(exc):
                     raise
-            kept = f"{INDEX}.corrupt-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+            kept = f"{INDEX}.corrupt-{datetime.now(UTC):%Y%m%d-%H%M%S}"
             os.replace(self.root / INDEX, self.root / kept)
             for suffix in ("-wal", "-shm"):
                 (self.root / f"{INDEX}{suffix}").unlink(missing_ok=True)
@@ -232,7 +232,7 @@ class RunStore:
         with open(self.root / ".index.lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if (self.root / INDEX).exists():
-                kept = f"{INDEX}.old-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+                kept = f"{INDEX}.old-{datetime.now(UTC):%Y%m%d-%H%M%S}"
                 os.replace(self.root / INDEX, self.root / kept)
                 for suffix in ("-wal", "-shm"):
                     (self.root / f"{INDEX}{suffix}").unlink(missing_ok=True)
@@ -302,7 +302,7 @@ class RunStore:
     def create(self, experiment: str, preset: str, seed: int, config_hash: str) -> tuple[str, Path]:
         if "/" in experiment or experiment.startswith(".") or not experiment:
             raise UserError(f"experiment name {experiment!r:.80} cannot name a run directory")
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         base = f"{experiment}-{stamp}-{config_hash[:6]}"
         host, pid = socket.gethostname(), os.getpid()
         with closing(self._connect()) as con:
@@ -375,7 +375,7 @@ class RunStore:
             raise StoreError(f"could not record run {run_id} as {status}: {problem}")
         return self.root / rel
 
-    def adopt(self, record: "RunRecord", source: Path) -> "RunRecord":
+    def adopt(self, record: RunRecord, source: Path) -> RunRecord:
         """Index a finished run directory made elsewhere (e.g. on a Ray worker) and move it into the root."""
         with closing(self._connect()) as con:
             for n in range(1000):

@@ -18,7 +18,7 @@ import os
 import socket
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from goodhartlab.core.errors import UserError, did_you_mean
@@ -128,7 +128,7 @@ class SweepStore:
         return added
 
     def create(self, spec: SweepSpec, items: list[SweepItem], backend: str) -> str:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         base = f"sweep-{spec.experiment}-{stamp}-{spec.digest()}"
         with closing(self._connect()) as con:
             con.execute("BEGIN IMMEDIATE")

@@ -925,16 +925,15 @@ def _bribery_specific(results, m, s) -> tuple[list[Finding], list[Figure]]:
             capsize=2,
             label=f"after {method}",
         )
-    ax.plot([1e-4, 1], [1e-4, 1], color="black", linewidth=0.5, linestyle=":")
+    top = 1.25 * max(0.01, float(np.nanmax([bt[c].astype(float).max() for c in bt.columns if c.endswith("_high")])))
+    ax.plot([0, top], [0, top], color="black", linewidth=0.5, linestyle=":")
     ax.set(
-        xscale="symlog",
-        yscale="symlog",
         xlabel="π_base's measured offer rate (its best-of-n pool)",
         ylabel="offer rate of the policy",
         title="Bribery: before and after optimization",
+        xlim=(-0.02 * top, top),
+        ylim=(-0.02 * top, top),
     )
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
     for xi, r in zip(x, bt.corpus_offer_rate):
         ax.annotate(f"corpus {r:g}", (xi, 0), fontsize=5, rotation=90, va="bottom")
     ax.legend(fontsize=6)
