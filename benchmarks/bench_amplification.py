@@ -29,8 +29,15 @@ def best_time(fn) -> tuple[float, object]:
     return best, out
 
 
-LARGER = {"perm_elements": 16, "perm_max_power": 64, "wildcard_length": 6, "graph_nodes": 6, "path_max_edges": 6,
-          "arith_depth": 5, "answers": 16}  # a deeper space, to show how the saving scales with depth
+LARGER = {
+    "perm_elements": 16,
+    "perm_max_power": 64,
+    "wildcard_length": 6,
+    "graph_nodes": 6,
+    "path_max_edges": 6,
+    "arith_depth": 5,
+    "answers": 16,
+}  # a deeper space, to show how the saving scales with depth
 
 
 def bench(config: Config, depths: list[int] | None = None) -> list[dict]:
@@ -40,6 +47,7 @@ def bench(config: Config, depths: list[int] | None = None) -> list[dict]:
     height = max(HCH(human).height(q, FULL_DEPTH) for q in questions)
     rows = []
     for depth in depths if depths is not None else range(height + 2):
+
         def memo():
             hch = HCH(human)
             answers = [hch.answer(q, depth) for q in questions]
@@ -52,9 +60,17 @@ def bench(config: Config, depths: list[int] | None = None) -> list[dict]:
         t_memo, (a_memo, evaluations, tree_calls) = best_time(memo)
         t_plain, (a_plain, plain_calls) = best_time(plain)
         assert a_memo == a_plain and tree_calls == plain_calls
-        rows.append({"depth": depth, "questions": len(questions), "h_calls_unmemoized": plain_calls,
-                     "h_simulations_memoized": evaluations, "seconds_unmemoized": t_plain,
-                     "seconds_memoized": t_memo, "time_ratio": t_plain / t_memo})
+        rows.append(
+            {
+                "depth": depth,
+                "questions": len(questions),
+                "h_calls_unmemoized": plain_calls,
+                "h_simulations_memoized": evaluations,
+                "seconds_unmemoized": t_plain,
+                "seconds_memoized": t_memo,
+                "time_ratio": t_plain / t_memo,
+            }
+        )
         print(rows[-1])
     return rows
 
@@ -62,14 +78,35 @@ def bench(config: Config, depths: list[int] | None = None) -> list[dict]:
 def main() -> None:
     config = Config()  # the default task space
     larger = Config(**LARGER)
-    height = max(HCH(make_human(larger, make_world(larger))).height(q, FULL_DEPTH)
-                 for q in make_world(larger).questions())
-    out = {"benchmark": "HCH over the default amplification task space, memoized vs unmemoized",
-           "config": {k: v for k, v in config.model_dump().items() if k in (
-               "tasks", "answers", "perm_elements", "perm_max_power", "wildcard_length", "graph_nodes",
-               "path_max_edges", "arith_depth", "arith_roots", "error_rate", "seed")},
-           "repeats": REPEATS, "python": platform.python_version(), "machine": platform.machine(), "rows": bench(config),
-           "larger_space": {"overrides": LARGER, "rows": bench(larger, [height])}}
+    height = max(
+        HCH(make_human(larger, make_world(larger))).height(q, FULL_DEPTH) for q in make_world(larger).questions()
+    )
+    out = {
+        "benchmark": "HCH over the default amplification task space, memoized vs unmemoized",
+        "config": {
+            k: v
+            for k, v in config.model_dump().items()
+            if k
+            in (
+                "tasks",
+                "answers",
+                "perm_elements",
+                "perm_max_power",
+                "wildcard_length",
+                "graph_nodes",
+                "path_max_edges",
+                "arith_depth",
+                "arith_roots",
+                "error_rate",
+                "seed",
+            )
+        },
+        "repeats": REPEATS,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "rows": bench(config),
+        "larger_space": {"overrides": LARGER, "rows": bench(larger, [height])},
+    }
     path = Path(__file__).parent / "results" / "amplification.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2) + "\n")

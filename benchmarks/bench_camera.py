@@ -26,17 +26,28 @@ def time_preset(preset: str, keep: str | None = None) -> dict:
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "goodhartlab", "run", "camera", "--preset", preset, "--quiet",
-                        "--out", keep or tmp], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "goodhartlab", "run", "camera", "--preset", preset, "--quiet", "--out", keep or tmp],
+            check=True,
+            capture_output=True,
+        )
         wall = time.perf_counter() - t
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    row = {"what": f"camera --preset {preset} end to end", "seconds": wall, "cpu_seconds": cpu,
-           "bar_seconds": BARS[preset], "ratio_to_bar": wall / BARS[preset],
-           "cpu_ratio_to_bar": cpu / BARS[preset], "load_average_at_start": list(before),
-           "load_average_at_end": list(os.getloadavg())}
-    print(f"{row['what']:<40} wall {wall:7.1f} s  cpu {cpu:7.1f} s  bar {BARS[preset]:5.0f} s  "
-          f"load {before[0]:.1f} -> {row['load_average_at_end'][0]:.1f}")
+    row = {
+        "what": f"camera --preset {preset} end to end",
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "bar_seconds": BARS[preset],
+        "ratio_to_bar": wall / BARS[preset],
+        "cpu_ratio_to_bar": cpu / BARS[preset],
+        "load_average_at_start": list(before),
+        "load_average_at_end": list(os.getloadavg()),
+    }
+    print(
+        f"{row['what']:<40} wall {wall:7.1f} s  cpu {cpu:7.1f} s  bar {BARS[preset]:5.0f} s  "
+        f"load {before[0]:.1f} -> {row['load_average_at_end'][0]:.1f}"
+    )
     return row
 
 
@@ -46,8 +57,11 @@ def main() -> None:
     ap.add_argument("--keep", help="a run store to keep the timed runs in (default: a temporary directory)")
     args = ap.parse_args()
     presets = [p for p in args.presets.split(",") if p]
-    results = {"machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
-               "bars": [time_preset(p, args.keep) for p in presets]}
+    results = {
+        "machine": machine(),
+        "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "bars": [time_preset(p, args.keep) for p in presets],
+    }
     write("camera", results, presets)
 
 

@@ -13,10 +13,10 @@ import time
 
 import numpy as np
 import torch
+from presets import from_run, machine, time_presets, write
 
 from goodhartlab.models.judge import SparseJudge
 from goodhartlab.oversight.pixel_debate import CountingJudge, inputs
-from presets import from_run, machine, time_presets, write
 
 REPEATS = 3  # best of, to damp noise from other processes
 
@@ -28,7 +28,7 @@ def positions_per_second(judge: CountingJudge, x: torch.Tensor, batch: int) -> f
         t = time.perf_counter()
         if batch == 1:
             for i in range(len(x)):
-                judge(x[i:i + 1])
+                judge(x[i : i + 1])
         else:
             judge(x)
         best = min(best, time.perf_counter() - t)
@@ -43,11 +43,22 @@ def judge_rows(size: int, width: int, k: int) -> list[dict]:
     judge = CountingJudge(SparseJudge(size, width=width, generator=torch.Generator().manual_seed(0)).eval())
     single = positions_per_second(judge, x[:400], 1)
     rows = []
-    for batch in (256, 1024, 4096):  # the quick preset steps 720 games (80 images × 9 lies) per simulation; the judge chunks by 1024
+    for batch in (
+        256,
+        1024,
+        4096,
+    ):  # the quick preset steps 720 games (80 images × 9 lies) per simulation; the judge chunks by 1024
         pps = positions_per_second(judge, x[:batch], batch)
-        rows.append({"what": f"judge {size}×{size} (width {width}), batch {batch} vs one position per call",
-                     "positions_per_second_batched": pps, "positions_per_second_single": single,
-                     "speedup": pps / single, "bar_speedup": 10.0, "ratio_to_bar": (pps / single) / 10.0})
+        rows.append(
+            {
+                "what": f"judge {size}×{size} (width {width}), batch {batch} vs one position per call",
+                "positions_per_second_batched": pps,
+                "positions_per_second_single": single,
+                "speedup": pps / single,
+                "bar_speedup": 10.0,
+                "ratio_to_bar": (pps / single) / 10.0,
+            }
+        )
         print(f"{rows[-1]['what']:<60} {pps:9.0f}/s vs {single:7.0f}/s  speed-up {pps / single:6.1f}")
     return rows
 
@@ -59,8 +70,11 @@ def main() -> None:
     args = ap.parse_args()
     presets = [p for p in args.presets.split(",") if p]
     torch.set_num_threads(1)  # as the experiment runs
-    results = {"machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
-               "bars": judge_rows(28, 16, 6) + judge_rows(8, 16, 2)}
+    results = {
+        "machine": machine(),
+        "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "bars": judge_rows(28, 16, 6) + judge_rows(8, 16, 2),
+    }
     results["bars"] += time_presets("debate", {"quick": 120.0, "full": 1200.0}, presets)
     if args.full_from:
         results["bars"].append(from_run("debate", "full", args.full_from, 1200.0))

@@ -46,8 +46,11 @@ def generator_rate(distribution: str) -> tuple[float, float]:
 def run_seconds(preset: str) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "goodhartlab", "run", "digits", "--preset", preset, "--quiet",
-                        "--out", tmp], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "goodhartlab", "run", "digits", "--preset", preset, "--quiet", "--out", tmp],
+            check=True,
+            capture_output=True,
+        )
         return time.perf_counter() - t
 
 
@@ -62,19 +65,36 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--full", action="store_true", help="also time the full preset (up to 20 minutes)")
     args = ap.parse_args()
-    results = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-               "measured": time.strftime("%Y-%m-%d %H:%M:%S"), "load_average_at_start": load_average(), "bars": []}
+    results = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "load_average_at_start": load_average(),
+        "bars": [],
+    }
     for distribution in ("train", "strong_transforms", "handwritten"):
         wall, cpu = generator_rate(distribution)
-        results["bars"].append({"what": f"generator images/s at 96x96, {distribution} (wall)", "per_second": wall,
-                                "bar_per_second": 2000.0, "ratio_to_bar": wall / 2000.0})
-        results["bars"].append({"what": f"generator images/s at 96x96, {distribution} (CPU time)", "per_second": cpu,
-                                "bar_per_second": 2000.0, "ratio_to_bar": cpu / 2000.0})
+        results["bars"].append(
+            {
+                "what": f"generator images/s at 96x96, {distribution} (wall)",
+                "per_second": wall,
+                "bar_per_second": 2000.0,
+                "ratio_to_bar": wall / 2000.0,
+            }
+        )
+        results["bars"].append(
+            {
+                "what": f"generator images/s at 96x96, {distribution} (CPU time)",
+                "per_second": cpu,
+                "bar_per_second": 2000.0,
+                "ratio_to_bar": cpu / 2000.0,
+            }
+        )
     presets = [("quick", 120.0)] + ([("full", 1200.0)] if args.full else [])
     for preset, bar in presets:
         s = run_seconds(preset)
-        results["bars"].append({"what": f"digits --preset {preset} end to end", "seconds": s, "bar_seconds": bar,
-                                "ratio_to_bar": s / bar})
+        results["bars"].append(
+            {"what": f"digits --preset {preset} end to end", "seconds": s, "bar_seconds": bar, "ratio_to_bar": s / bar}
+        )
     results["load_average_at_end"] = load_average()
     out = HERE / "results" / "digits.json"
     previous = json.loads(out.read_text()) if out.exists() else {}

@@ -43,9 +43,14 @@ def env_rows() -> list[dict]:
         sync = gym.vector.SyncVectorEnv([CoinRunEnv for _ in range(n)])
         single = steps_per_second(sync, n)
         sync.close()
-        rows.append({"what": f"CoinRun env steps/s, {n} levels: batched numpy vs SyncVectorEnv of single envs",
-                     "batched_steps_per_second": batched, "sync_steps_per_second": single,
-                     "speedup": batched / single})
+        rows.append(
+            {
+                "what": f"CoinRun env steps/s, {n} levels: batched numpy vs SyncVectorEnv of single envs",
+                "batched_steps_per_second": batched,
+                "sync_steps_per_second": single,
+                "speedup": batched / single,
+            }
+        )
         print(f"{rows[-1]['what']:<80} {batched:9.0f}/s vs {single:8.0f}/s  ×{batched / single:.1f}")
     return rows
 
@@ -55,17 +60,39 @@ def preset_row(preset: str, keep: str | None) -> dict:
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "goodhartlab", "run", "goal-misgeneralization", "--preset", preset,
-                        "--quiet", "--out", keep or tmp], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "goodhartlab",
+                "run",
+                "goal-misgeneralization",
+                "--preset",
+                preset,
+                "--quiet",
+                "--out",
+                keep or tmp,
+            ],
+            check=True,
+            capture_output=True,
+        )
         wall = time.perf_counter() - t
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    row = {"what": f"goal-misgeneralization --preset {preset} end to end", "seconds": wall,
-           "cpu_seconds": cpu, "bar_seconds": BARS[preset], "ratio_to_bar": wall / BARS[preset],
-           "cpu_ratio_to_bar": cpu / BARS[preset], "load_average_at_start": list(before),
-           "load_average_at_end": list(os.getloadavg())}
-    print(f"{row['what']:<60} wall {wall:7.1f} s  cpu {cpu:7.1f} s  bar {BARS[preset]:5.0f} s  "
-          f"load {before[0]:.1f} → {row['load_average_at_end'][0]:.1f}")
+    row = {
+        "what": f"goal-misgeneralization --preset {preset} end to end",
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "bar_seconds": BARS[preset],
+        "ratio_to_bar": wall / BARS[preset],
+        "cpu_ratio_to_bar": cpu / BARS[preset],
+        "load_average_at_start": list(before),
+        "load_average_at_end": list(os.getloadavg()),
+    }
+    print(
+        f"{row['what']:<60} wall {wall:7.1f} s  cpu {cpu:7.1f} s  bar {BARS[preset]:5.0f} s  "
+        f"load {before[0]:.1f} → {row['load_average_at_end'][0]:.1f}"
+    )
     return row
 
 

@@ -32,8 +32,13 @@ BARS = {("rlhf", "default"): {"peak_rss_gb": 4.0}}
 
 def experiments() -> list[str]:
     """Catalog names, from ``goodhartlab list`` (the CLI is the catalog's public face)."""
-    proc = subprocess.run([sys.executable, "-m", "goodhartlab", "list"], capture_output=True, text=True, check=True,
-                          env={**os.environ, "COLUMNS": "200"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "goodhartlab", "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     names = []
     for line in proc.stdout.splitlines()[1:]:
         parts = line.split()
@@ -52,9 +57,24 @@ class Run:
         env = {k: v for k, v in os.environ.items() if k != "GOODHARTLAB_CACHE"}
         self.load_start = os.getloadavg()[0]
         self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, "-m", "goodhartlab", "run", name, "--preset", preset, "--quiet",
-                                      "--out", str(Path(self.tmp.name) / "store")], stdout=self.log,
-                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "goodhartlab",
+                "run",
+                name,
+                "--preset",
+                preset,
+                "--quiet",
+                "--out",
+                str(Path(self.tmp.name) / "store"),
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
 
     def poll(self) -> dict | None:
         pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
@@ -77,10 +97,16 @@ class Run:
         tail = self.log.read()[-600:]
         self.log.close()
         self.tmp.cleanup()
-        row = {"experiment": self.name, "preset": self.preset, "status": "ok",
-               "peak_rss_gb": usage.ru_maxrss / 1024 ** 2,  # KiB on Linux
-               "wall_seconds": wall, "cpu_seconds": usage.ru_utime + usage.ru_stime,
-               "load_average_at_start": self.load_start, "load_average_at_end": os.getloadavg()[0]}
+        row = {
+            "experiment": self.name,
+            "preset": self.preset,
+            "status": "ok",
+            "peak_rss_gb": usage.ru_maxrss / 1024**2,  # KiB on Linux
+            "wall_seconds": wall,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "load_average_at_start": self.load_start,
+            "load_average_at_end": os.getloadavg()[0],
+        }
         if ok and self.proc.returncode != 0:
             row["status"] = f"failed: exit {self.proc.returncode}"
             row["log_tail"] = tail
@@ -112,19 +138,26 @@ def write(rows: list[dict], pending: list[tuple[str, str]] | None, args) -> None
     if pending is None:  # --merge: the recorded list of presets never started stands
         not_started = [r for r in old.get("not_started", []) if _key(r) not in done]
     else:
-        not_started = [{"experiment": n, "preset": p, "status": f"not measured: not started by {args.deadline} UTC"}
-                       for n, p in pending if (n, p) not in done]
-    out = {"benchmark": "peak RSS of every catalog experiment's quick and default preset, end to end through the CLI",
-           "method": "one subprocess per preset, fresh run store, no GOODHARTLAB_CACHE; peak RSS = the child's "
-                     "ru_maxrss from os.wait4; 1 torch thread (the CLI default)",
-           "jobs_in_parallel": old.get("jobs_in_parallel", args.jobs) if pending is None else args.jobs,
-           "note": "2 cores shared with ~8 other agents' jobs plus this script's parallel runs: wall time is inflated "
-                   "(see load average; cpu_seconds is the run's own work), peak RSS is not",
-           "bars": {f"{n} {p}": b for (n, p), b in BARS.items()},
-           "rows": sorted(rows, key=lambda r: (r["preset"] != "quick", r["experiment"])),
-           "not_started": not_started,
-           "python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine(),
-           "written": datetime.now(UTC).isoformat(timespec="seconds")}
+        not_started = [
+            {"experiment": n, "preset": p, "status": f"not measured: not started by {args.deadline} UTC"}
+            for n, p in pending
+            if (n, p) not in done
+        ]
+    out = {
+        "benchmark": "peak RSS of every catalog experiment's quick and default preset, end to end through the CLI",
+        "method": "one subprocess per preset, fresh run store, no GOODHARTLAB_CACHE; peak RSS = the child's "
+        "ru_maxrss from os.wait4; 1 torch thread (the CLI default)",
+        "jobs_in_parallel": old.get("jobs_in_parallel", args.jobs) if pending is None else args.jobs,
+        "note": "2 cores shared with ~8 other agents' jobs plus this script's parallel runs: wall time is inflated "
+        "(see load average; cpu_seconds is the run's own work), peak RSS is not",
+        "bars": {f"{n} {p}": b for (n, p), b in BARS.items()},
+        "rows": sorted(rows, key=lambda r: (r["preset"] != "quick", r["experiment"])),
+        "not_started": not_started,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(out, indent=2) + "\n")
 
@@ -162,8 +195,10 @@ def main() -> None:
             if row is not None:
                 running.remove(run)
                 rows.append(row)
-                print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items() if k != "log_tail"},
-                      flush=True)
+                print(
+                    {k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items() if k != "log_tail"},
+                    flush=True,
+                )
                 write(rows, queue, args)
         if past:
             break

@@ -27,9 +27,13 @@ def planner_rows(cfg: Config) -> list[dict]:
     grid = Grid(len(cfg.bias), cfg.resolution)
     u0 = np.full(len(cfg.bias), 1.0 / len(cfg.bias))
     rows = []
-    for name, make in (("engagement maximizer value tables", lambda: EngagementPlanner(model, grid, None)),
-                       ("shift-penalty backward induction (one user, one λ)",
-                        lambda: ShiftPenalty(model, grid, model.natural_step, 1.0))):
+    for name, make in (
+        ("engagement maximizer value tables", lambda: EngagementPlanner(model, grid, None)),
+        (
+            "shift-penalty backward induction (one user, one λ)",
+            lambda: ShiftPenalty(model, grid, model.natural_step, 1.0),
+        ),
+    ):
         best = float("inf")
         for _ in range(REPEATS):
             agent = make()

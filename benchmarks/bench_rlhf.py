@@ -20,8 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-BARS = {"quick": {"seconds": 180.0}, "default": {"seconds": 900.0, "peak_rss_gb": 4.0},
-        "variant quick": {"seconds": 240.0}}
+BARS = {
+    "quick": {"seconds": 180.0},
+    "default": {"seconds": 900.0, "peak_rss_gb": 4.0},
+    "variant quick": {"seconds": 240.0},
+}
 
 
 def run_preset(spec: str, keep: str | None = None) -> dict:
@@ -32,18 +35,30 @@ def run_preset(spec: str, keep: str | None = None) -> dict:
         load_before = os.getloadavg()[0]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "goodhartlab", "run", name, "--preset", preset, "--quiet",
-                               "--out", store], capture_output=True, text=True, env=env)
+        proc = subprocess.run(
+            [sys.executable, "-m", "goodhartlab", "run", name, "--preset", preset, "--quiet", "--out", store],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         wall = time.perf_counter() - t
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode != 0:
             raise SystemExit(f"{name} --preset {preset} failed:\n{proc.stderr[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    rss_gb = after.ru_maxrss / 1024 ** 2  # ru_maxrss is in KiB on Linux; max over children so far
+    rss_gb = after.ru_maxrss / 1024**2  # ru_maxrss is in KiB on Linux; max over children so far
     bar = BARS[preset if name == "rlhf" else f"variant {preset}"]
-    row = {"experiment": name, "preset": preset, "wall_seconds": wall, "cpu_seconds": cpu, "peak_rss_gb": rss_gb,
-           "wall_ratio_to_bar": wall / bar["seconds"], "cpu_ratio_to_bar": cpu / bar["seconds"],
-           "load_average_at_start": load_before, "load_average_at_end": os.getloadavg()[0]}
+    row = {
+        "experiment": name,
+        "preset": preset,
+        "wall_seconds": wall,
+        "cpu_seconds": cpu,
+        "peak_rss_gb": rss_gb,
+        "wall_ratio_to_bar": wall / bar["seconds"],
+        "cpu_ratio_to_bar": cpu / bar["seconds"],
+        "load_average_at_start": load_before,
+        "load_average_at_end": os.getloadavg()[0],
+    }
     if "peak_rss_gb" in bar:
         row["rss_ratio_to_bar"] = rss_gb / bar["peak_rss_gb"]
     print(row, flush=True)
@@ -55,17 +70,23 @@ def main() -> None:
     keep = None
     if "--keep" in args:  # keep the run store (e.g. to read the run's findings); it must be new or empty
         i = args.index("--keep")
-        keep, args = args[i + 1], args[:i] + args[i + 2:]
+        keep, args = args[i + 1], args[:i] + args[i + 2 :]
     presets = args or ["quick", "default"]
     path = Path(__file__).parent / "results" / "rlhf.json"
     new = {p: run_preset(p, keep) for p in presets}
     old = json.loads(path.read_text()) if path.exists() else {}  # read after the runs: others may have written
     key = lambda r: f"{r.get('experiment', 'rlhf')}:{r['preset']}"
     rows = {**{key(r): r for r in old.get("rows", [])}, **{key(r): r for r in new.values()}}
-    out = {"benchmark": "rlhf experiments end to end (pretraining included) through the CLI, fresh store",
-           "bars": BARS, "cores": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine(),
-           "note": "2 cores shared with other agents' jobs: wall time includes waiting for CPU (see load average); "
-                   "cpu_seconds is the run's own work.", "rows": list(rows.values())}
+    out = {
+        "benchmark": "rlhf experiments end to end (pretraining included) through the CLI, fresh store",
+        "bars": BARS,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "note": "2 cores shared with other agents' jobs: wall time includes waiting for CPU (see load average); "
+        "cpu_seconds is the run's own work.",
+        "rows": list(rows.values()),
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {path}")

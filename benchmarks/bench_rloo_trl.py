@@ -76,12 +76,21 @@ def bench_ours(m, ref, prompts, bf16: bool = False) -> list[float]:
         times.append(now - last[0])
         last[0] = now
 
-    cfg = RLOOConfig(beta=BETA, k=K, prompts_per_step=PROMPTS_PER_STEP, steps=STEPS, lr=LR,
-                     max_new_tokens=NEW_TOKENS, checkpoint_every=10**6, bf16=bf16)
+    cfg = RLOOConfig(
+        beta=BETA,
+        k=K,
+        prompts_per_step=PROMPTS_PER_STEP,
+        steps=STEPS,
+        lr=LR,
+        max_new_tokens=NEW_TOKENS,
+        checkpoint_every=10**6,
+        bf16=bf16,
+    )
     reward = lambda idx, responses: torch.tensor([reward_of_ids(r) for r in responses])  # noqa: E731
     last[0] = time.perf_counter()
-    history = train_rloo(m, ref, prompts, reward, cfg, torch.Generator().manual_seed(0), progress=tick,
-                         eos_id=EOS, pad_id=PAD)
+    history = train_rloo(
+        m, ref, prompts, reward, cfg, torch.Generator().manual_seed(0), progress=tick, eos_id=EOS, pad_id=PAD
+    )
     assert len(history) == STEPS
     return times
 
@@ -117,17 +126,40 @@ def bench_trl(m, prompts, steps: int = STEPS, trl_defaults: bool = False) -> lis
         # TRL loads its reference model from the policy's path, so hand it a saved directory (same weights).
         m.save_pretrained(f"{out}/model")
         tok.save_pretrained(f"{out}/model")
-        args = TRLConfig(output_dir=out, per_device_train_batch_size=K * PROMPTS_PER_STEP, num_generations=K,
-                         max_completion_length=NEW_TOKENS, beta=BETA, num_iterations=1, learning_rate=LR,
-                         lr_scheduler_type="constant", weight_decay=0.0, max_steps=steps, logging_steps=10**6,
-                         save_strategy="no", report_to="none", use_cpu=True, disable_dropout=True, temperature=1.0,
-                         top_k=0, top_p=1.0, seed=0, dataloader_num_workers=0, log_completions=False,
-                         # TRL's defaults are bf16 autocast and gradient checkpointing (GPU memory savers); on this
-                         # CPU both slow it several-fold, so they are off: fp32 like ours, a like-for-like loop.
-                         **({} if trl_defaults else dict(bf16=False, fp16=False, gradient_checkpointing=False)))
-        trainer = RLOOTrainer(model=f"{out}/model", reward_funcs=reward_fn, args=args,
-                              train_dataset=Dataset.from_dict({"prompt": text}), processing_class=tok,
-                              callbacks=[timer])
+        args = TRLConfig(
+            output_dir=out,
+            per_device_train_batch_size=K * PROMPTS_PER_STEP,
+            num_generations=K,
+            max_completion_length=NEW_TOKENS,
+            beta=BETA,
+            num_iterations=1,
+            learning_rate=LR,
+            lr_scheduler_type="constant",
+            weight_decay=0.0,
+            max_steps=steps,
+            logging_steps=10**6,
+            save_strategy="no",
+            report_to="none",
+            use_cpu=True,
+            disable_dropout=True,
+            temperature=1.0,
+            top_k=0,
+            top_p=1.0,
+            seed=0,
+            dataloader_num_workers=0,
+            log_completions=False,
+            # TRL's defaults are bf16 autocast and gradient checkpointing (GPU memory savers); on this
+            # CPU both slow it several-fold, so they are off: fp32 like ours, a like-for-like loop.
+            **({} if trl_defaults else dict(bf16=False, fp16=False, gradient_checkpointing=False)),
+        )
+        trainer = RLOOTrainer(
+            model=f"{out}/model",
+            reward_funcs=reward_fn,
+            args=args,
+            train_dataset=Dataset.from_dict({"prompt": text}),
+            processing_class=tok,
+            callbacks=[timer],
+        )
         trainer.train()
     assert set(threads) == {THREADS}, threads  # TRL/accelerate must not have changed torch's thread count
     return timer.times
@@ -144,11 +176,16 @@ def flops_per_step(prompt_len: int = 24, new_tokens: int = NEW_TOKENS) -> dict[s
     T = prompt_len + new_tokens
     block = lambda tokens, ctx: L * tokens * (2 * 12 * C * C + 4 * C * ctx)  # noqa: E731
     head = lambda tokens: tokens * 2 * C * V  # noqa: E731
-    sampling = B * (block(prompt_len, prompt_len / 2) + sum(block(1, prompt_len + g) for g in range(new_tokens))
-                    + head(new_tokens))
+    sampling = B * (
+        block(prompt_len, prompt_len / 2) + sum(block(1, prompt_len + g) for g in range(new_tokens)) + head(new_tokens)
+    )
     forward = B * (block(T, T / 2) + head(new_tokens))
-    return {"sampling": sampling, "reference_forward": forward, "policy_forward_backward": 3 * forward,
-            "total": sampling + 4 * forward}
+    return {
+        "sampling": sampling,
+        "reference_forward": forward,
+        "policy_forward_backward": 3 * forward,
+        "total": sampling + 4 * forward,
+    }
 
 
 def matmul_peak(dtype: torch.dtype, n: int = 1024, repeats: int = 5) -> float:
@@ -189,35 +226,64 @@ def main() -> None:
     bf16_step = statistics.median([t for r in ours_bf16 for t in r[1:]])
     flops = flops_per_step()
     peak32, peak16 = matmul_peak(torch.float32), matmul_peak(torch.bfloat16)
-    row = {"benchmark": "RL loop samples/s, goodhartlab RLOO vs TRL RLOOTrainer (same model, prompts, batch)",
-           "model": {"n_layer": 4, "n_embd": 128, "n_head": 4, "vocab_size": VOCAB, "n_positions": 96},
-           "batch_samples": batch, "k": K, "max_new_tokens": NEW_TOKENS, "steps_per_round": STEPS,
-           "rounds": ROUNDS, "beta": BETA, "threads": THREADS, "trl_version": trl.__version__,
-           "ours_seconds_per_step": ours, "trl_seconds_per_step": theirs,
-           "ours_samples_per_s": batch / ours_step, "trl_samples_per_s": batch / trl_step,
-           "ratio_ours_over_trl": trl_step / ours_step,
-           "ours_bf16_seconds_per_step": ours_bf16, "ours_bf16_samples_per_s": batch / bf16_step,
-           "ratio_ours_bf16_over_trl": trl_step / bf16_step,
-           "bar": {"ratio_ours_over_trl_at_least": 3.0},
-           "ratio_to_bar": max(trl_step / ours_step, trl_step / bf16_step) / 3.0,
-           "compute_bound": {
-               "matmul_flops_per_step": flops, "matmul_peak_gflops_fp32": peak32, "matmul_peak_gflops_bf16": peak16,
-               "ours_fp32_fraction_of_fp32_peak": flops["total"] / ours_step / 1e9 / peak32,
-               "ours_bf16_fraction_of_bf16_peak": flops["total"] / bf16_step / 1e9 / peak16,
-               "note": "FLOPs per step / step time, against an n=1024 matmul measured on the same thread in this run",
-           },
-           "load_average_at_end": open("/proc/loadavg").read().split()[:3],
-           "trl_defaults": {"settings": "bf16 autocast + gradient checkpointing (TRL's defaults), 2 steps",
-                            "seconds_per_step": defaults, "samples_per_s": batch / defaults[-1],
-                            "ratio_ours_over_trl": defaults[-1] / ours_step},
-           "note": "median step time excluding each round's first step; rounds alternate ours/TRL; "
-                   "2 cores shared with other agents running (noisy)",
-           "python": platform.python_version(), "torch": torch.__version__, "cpus": os.cpu_count()}
+    row = {
+        "benchmark": "RL loop samples/s, goodhartlab RLOO vs TRL RLOOTrainer (same model, prompts, batch)",
+        "model": {"n_layer": 4, "n_embd": 128, "n_head": 4, "vocab_size": VOCAB, "n_positions": 96},
+        "batch_samples": batch,
+        "k": K,
+        "max_new_tokens": NEW_TOKENS,
+        "steps_per_round": STEPS,
+        "rounds": ROUNDS,
+        "beta": BETA,
+        "threads": THREADS,
+        "trl_version": trl.__version__,
+        "ours_seconds_per_step": ours,
+        "trl_seconds_per_step": theirs,
+        "ours_samples_per_s": batch / ours_step,
+        "trl_samples_per_s": batch / trl_step,
+        "ratio_ours_over_trl": trl_step / ours_step,
+        "ours_bf16_seconds_per_step": ours_bf16,
+        "ours_bf16_samples_per_s": batch / bf16_step,
+        "ratio_ours_bf16_over_trl": trl_step / bf16_step,
+        "bar": {"ratio_ours_over_trl_at_least": 3.0},
+        "ratio_to_bar": max(trl_step / ours_step, trl_step / bf16_step) / 3.0,
+        "compute_bound": {
+            "matmul_flops_per_step": flops,
+            "matmul_peak_gflops_fp32": peak32,
+            "matmul_peak_gflops_bf16": peak16,
+            "ours_fp32_fraction_of_fp32_peak": flops["total"] / ours_step / 1e9 / peak32,
+            "ours_bf16_fraction_of_bf16_peak": flops["total"] / bf16_step / 1e9 / peak16,
+            "note": "FLOPs per step / step time, against an n=1024 matmul measured on the same thread in this run",
+        },
+        "load_average_at_end": open("/proc/loadavg").read().split()[:3],
+        "trl_defaults": {
+            "settings": "bf16 autocast + gradient checkpointing (TRL's defaults), 2 steps",
+            "seconds_per_step": defaults,
+            "samples_per_s": batch / defaults[-1],
+            "ratio_ours_over_trl": defaults[-1] / ours_step,
+        },
+        "note": "median step time excluding each round's first step; rounds alternate ours/TRL; "
+        "2 cores shared with other agents running (noisy)",
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cpus": os.cpu_count(),
+    }
     path = Path(__file__).parent / "results" / "rloo_trl.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(row, indent=2) + "\n")
-    print(f"wrote {path}", {k: row[k] for k in ("ours_samples_per_s", "ours_bf16_samples_per_s", "trl_samples_per_s",
-                                                 "ratio_ours_over_trl", "ratio_ours_bf16_over_trl")})
+    print(
+        f"wrote {path}",
+        {
+            k: row[k]
+            for k in (
+                "ours_samples_per_s",
+                "ours_bf16_samples_per_s",
+                "trl_samples_per_s",
+                "ratio_ours_over_trl",
+                "ratio_ours_bf16_over_trl",
+            )
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -45,10 +45,25 @@ BATCHES = (16, 64, 256)
 RL_STEPS = 4  # per batch size; the first is warm-up
 K, PROMPT_LEN, NEW_TOKENS, VOCAB = 4, 24, 40, 600
 # The quick preset, trimmed so three widths fit the time budget; every stage of the pipeline still runs.
-PIPELINE = {"seeds": 1, "betas": [0.05], "rl_steps": 6, "checkpoint_every": 3, "rl_prompts_per_step": 8, "rl_k": 4,
-            "eval_prompts": 8, "bon_pool": 32, "eval_samples": 2, "kl_samples": 16, "max_new_tokens": 24,
-            "lm.corpus_documents": 500, "lm.pretrain_steps": 50, "lm.sft_examples": 500, "lm.sft_steps": 100,
-            "rm.comparisons": 200, "rm.epochs": 2.0}
+PIPELINE = {
+    "seeds": 1,
+    "betas": [0.05],
+    "rl_steps": 6,
+    "checkpoint_every": 3,
+    "rl_prompts_per_step": 8,
+    "rl_k": 4,
+    "eval_prompts": 8,
+    "bon_pool": 32,
+    "eval_samples": 2,
+    "kl_samples": 16,
+    "max_new_tokens": 24,
+    "lm.corpus_documents": 500,
+    "lm.pretrain_steps": 50,
+    "lm.sft_examples": 500,
+    "lm.sft_steps": 100,
+    "rm.comparisons": 200,
+    "rm.epochs": 2.0,
+}
 HELD_OUT = 200  # measure.HELD_OUT: held-out rater comparisons per seed
 
 
@@ -75,9 +90,13 @@ def run_child(cmd: list[str]) -> tuple[dict, str]:
         stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:6])} … failed (exit {proc.returncode}):\n{stderr[-1500:]}")
-    return {"wall_seconds": wall, "cpu_seconds": usage.ru_utime + usage.ru_stime,
-            "peak_rss_gb": usage.ru_maxrss / 1024 ** 2, "load_average_at_start": load,
-            "load_average_at_end": os.getloadavg()[0]}, stdout
+    return {
+        "wall_seconds": wall,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_rss_gb": usage.ru_maxrss / 1024**2,
+        "load_average_at_start": load,
+        "load_average_at_end": os.getloadavg()[0],
+    }, stdout
 
 
 # -- FLOPs ------------------------------------------------------------------------------------------------
@@ -124,8 +143,10 @@ def pipeline_flops(c: dict, V: int, P: float) -> dict[str, float]:
     train = lambda n, t, head: 3 * forward_flops(L, C, V, n, t, head)
     score = lambda n: forward_flops(L, C, V, n, T, 0)
     sample_n = lambda n: sampling_flops(L, C, V, n, P, G)
-    out = {"pretrain": train(lm["pretrain_steps"] * lm["batch_size"], bs, bs),
-           "sft": train(lm["sft_steps"] * lm["batch_size"], min(bs, T), min(bs, T))}
+    out = {
+        "pretrain": train(lm["pretrain_steps"] * lm["batch_size"], bs, bs),
+        "sft": train(lm["sft_steps"] * lm["batch_size"], min(bs, T), min(bs, T)),
+    }
     seeds, betas = c["seeds"], len(c.get("betas", []))
     n_cmp = rm["comparisons"] * rm.get("members", 1)
     out["comparison_answers"] = seeds * sample_n(2 * (rm["comparisons"] + HELD_OUT))
@@ -134,8 +155,11 @@ def pipeline_flops(c: dict, V: int, P: float) -> dict[str, float]:
     pool = c["eval_prompts"] * (c["bon_pool"] + c["eval_samples"])
     out["best_of_n_pool"] = seeds * (sample_n(pool) + score(pool))
     checkpoints = math.ceil(c["rl_steps"] / c["checkpoint_every"]) + 1
-    per_ck = sample_n(c["eval_prompts"] * c["eval_samples"] + c["kl_samples"]) + score(
-        c["eval_prompts"] * c["eval_samples"]) + 2 * forward_flops(L, C, V, c["kl_samples"], T, G)
+    per_ck = (
+        sample_n(c["eval_prompts"] * c["eval_samples"] + c["kl_samples"])
+        + score(c["eval_prompts"] * c["eval_samples"])
+        + 2 * forward_flops(L, C, V, c["kl_samples"], T, G)
+    )
     B = c["rl_k"] * c["rl_prompts_per_step"]
     rl = c["rl_steps"] * (rl_step_flops(L, C, V, B, round(P), G)["total"] + score(B))
     out["rl"] = seeds * betas * (rl + checkpoints * per_ck)
@@ -149,8 +173,10 @@ def pipeline_overrides() -> dict:
     from goodhartlab.experiments.rlhf.config import Config
 
     fields = Config.model_fields
-    nested = {"lm": fields["lm"].annotation.model_fields if "lm" in fields else {},
-              "rm": fields["rm"].annotation.model_fields if "rm" in fields else {}}
+    nested = {
+        "lm": fields["lm"].annotation.model_fields if "lm" in fields else {},
+        "rm": fields["rm"].annotation.model_fields if "rm" in fields else {},
+    }
     keep = {}
     for key, value in PIPELINE.items():
         head, _, tail = key.partition(".")
@@ -191,10 +217,32 @@ def bench_pipeline() -> list[dict]:
             V, P = world_facts(cfg)
             flops = pipeline_flops(cfg.model_dump(mode="json"), V, P)
             print(f"pipeline width {width}: {flops['total'] / 1e12:.2f} TFLOP (estimate), running …", flush=True)
-            m, _ = run_child(python() + ["-m", "goodhartlab", "run", "rlhf", "--preset", "quick", "--config",
-                                         str(path), "--quiet", "--out", f"{tmp}/store"])
-        row = {"family": "pipeline", "width": width, "n_layer": cfg.lm.n_layer, "vocab": V, "mean_prompt_tokens": P,
-               "flops": flops["total"], "flops_by_stage": flops, **m}
+            m, _ = run_child(
+                python()
+                + [
+                    "-m",
+                    "goodhartlab",
+                    "run",
+                    "rlhf",
+                    "--preset",
+                    "quick",
+                    "--config",
+                    str(path),
+                    "--quiet",
+                    "--out",
+                    f"{tmp}/store",
+                ]
+            )
+        row = {
+            "family": "pipeline",
+            "width": width,
+            "n_layer": cfg.lm.n_layer,
+            "vocab": V,
+            "mean_prompt_tokens": P,
+            "flops": flops["total"],
+            "flops_by_stage": flops,
+            **m,
+        }
         print({k: v for k, v in row.items() if k != "flops_by_stage"}, flush=True)
         rows.append(row)
     return rows
@@ -218,12 +266,20 @@ def rl_child(batch: int) -> None:
         walls.append(now[0] - last[0]), cpus.append(now[1] - last[1])
         last[:] = now
 
-    cfg = RLOOConfig(beta=0.05, k=K, prompts_per_step=batch // K, steps=RL_STEPS, lr=1e-5, max_new_tokens=NEW_TOKENS,
-                     checkpoint_every=10**6)
+    cfg = RLOOConfig(
+        beta=0.05,
+        k=K,
+        prompts_per_step=batch // K,
+        steps=RL_STEPS,
+        lr=1e-5,
+        max_new_tokens=NEW_TOKENS,
+        checkpoint_every=10**6,
+    )
     reward = lambda idx, responses: torch.tensor([sum(t == 5 for t in r) / NEW_TOKENS for r in responses])
     last[:] = time.perf_counter(), time.process_time()
-    hist = train_rloo(policy, ref, prompts, reward, cfg, torch.Generator().manual_seed(1), progress=tick, eos_id=-1,
-                      pad_id=0)
+    hist = train_rloo(
+        policy, ref, prompts, reward, cfg, torch.Generator().manual_seed(1), progress=tick, eos_id=-1, pad_id=0
+    )
     assert all(h["response_len_mean"] == NEW_TOKENS for h in hist)
     print(json.dumps({"step_wall_seconds": walls, "step_cpu_seconds": cpus}))
 
@@ -234,10 +290,16 @@ def bench_rl_loop() -> list[dict]:
         m, out = run_child(python() + [str(Path(__file__).resolve()), "--child-rl", str(batch)])
         steps = json.loads(out.strip().splitlines()[-1])
         flops = rl_step_flops(4, 128, VOCAB, batch, PROMPT_LEN, NEW_TOKENS)
-        row = {"family": "rl_loop", "batch": batch, "flops": flops["total"], "flops_by_part": flops,
-               "step_wall_seconds": statistics.median(steps["step_wall_seconds"][1:]),
-               "step_cpu_seconds": statistics.median(steps["step_cpu_seconds"][1:]), "steps": steps,
-               "process": m}
+        row = {
+            "family": "rl_loop",
+            "batch": batch,
+            "flops": flops["total"],
+            "flops_by_part": flops,
+            "step_wall_seconds": statistics.median(steps["step_wall_seconds"][1:]),
+            "step_cpu_seconds": statistics.median(steps["step_cpu_seconds"][1:]),
+            "steps": steps,
+            "process": m,
+        }
         row["samples_per_cpu_second"] = batch / row["step_cpu_seconds"]
         row["achieved_gflops_per_cpu_second"] = row["flops"] / row["step_cpu_seconds"] / 1e9
         print({k: v for k, v in row.items() if k not in ("steps", "flops_by_part")}, flush=True)
@@ -295,10 +357,21 @@ def compile_child() -> None:
     loss_c = compiled(fresh, *args)
     gc = torch.autograd.grad(loss_c, list(fresh.parameters()), allow_unused=True)
     diff = max(float((a - b).abs().max()) for a, b in zip(ge, gc) if a is not None and b is not None)
-    print(json.dumps({"eager_step_seconds": eager, "compiled_first_call_seconds": first,
-                      "compiled_step_seconds": after, "new_length_first_call_seconds": new_len,
-                      "new_length_after_seconds": new_len_after, "fresh_policy_first_call_seconds": fresh_first,
-                      "max_abs_grad_difference": diff, "loss_eager": float(loss_e), "loss_compiled": float(loss_c)}))
+    print(
+        json.dumps(
+            {
+                "eager_step_seconds": eager,
+                "compiled_first_call_seconds": first,
+                "compiled_step_seconds": after,
+                "new_length_first_call_seconds": new_len,
+                "new_length_after_seconds": new_len_after,
+                "fresh_policy_first_call_seconds": fresh_first,
+                "max_abs_grad_difference": diff,
+                "loss_eager": float(loss_e),
+                "loss_compiled": float(loss_c),
+            }
+        )
+    )
 
 
 def bench_compile() -> dict:
@@ -317,18 +390,30 @@ def bench_compile() -> dict:
     recompile_len = max(0.0, r["new_length_first_call_seconds"] - comp)
     cost = compile_s + max(0, runs - 1) * max(0.0, recompile_fresh) + recompile_len
     verdict = "keep" if saved > cost else "drop"
-    row = {"what": "RL gradient pass (forward + backward of token_logprobs via fast_gpt2), 64 × (24+40) tokens, "
-                   "4 layers width 128, 1 thread", **r, "eager_median_seconds": eager, "compiled_median_seconds": comp,
-           "speedup_after_compile": eager / comp, "compile_seconds": compile_s,
-           "recompile_seconds_new_response_length": r["new_length_first_call_seconds"] - comp,
-           "recompile_seconds_fresh_policy": recompile_fresh,
-           "quick_rlhf": {"rl_runs": runs, "gradient_steps": steps, "seconds_saved_at_this_batch": saved,
-                          "seconds_spent_compiling": cost},
-           "verdict": verdict,
-           "reason": (f"over a quick rlhf run ({steps} gradient steps in {runs} RL runs) compiling saves "
-                      f"≈{saved:.0f} s and costs ≈{cost:.0f} s (first compile + a recompile per fresh policy + one per "
-                      "new length)"),
-           "process": m}
+    row = {
+        "what": "RL gradient pass (forward + backward of token_logprobs via fast_gpt2), 64 × (24+40) tokens, "
+        "4 layers width 128, 1 thread",
+        **r,
+        "eager_median_seconds": eager,
+        "compiled_median_seconds": comp,
+        "speedup_after_compile": eager / comp,
+        "compile_seconds": compile_s,
+        "recompile_seconds_new_response_length": r["new_length_first_call_seconds"] - comp,
+        "recompile_seconds_fresh_policy": recompile_fresh,
+        "quick_rlhf": {
+            "rl_runs": runs,
+            "gradient_steps": steps,
+            "seconds_saved_at_this_batch": saved,
+            "seconds_spent_compiling": cost,
+        },
+        "verdict": verdict,
+        "reason": (
+            f"over a quick rlhf run ({steps} gradient steps in {runs} RL runs) compiling saves "
+            f"≈{saved:.0f} s and costs ≈{cost:.0f} s (first compile + a recompile per fresh policy + one per "
+            "new length)"
+        ),
+        "process": m,
+    }
     print({k: v for k, v in row.items() if not isinstance(v, (list, dict))}, flush=True)
     return row
 
@@ -345,11 +430,15 @@ def fit(rows: list[dict], time_key: str) -> dict:
     b = sum((x - x0) * (y - y0) for x, y in zip(xs, ys)) / sum((x - x0) ** 2 for x in xs)
     a = y0 - b * x0
     local = [math.log(ys[i + 1] / ys[i]) / math.log(xs[i + 1] / xs[i]) for i in range(len(xs) - 1)]
-    return {"time": time_key, "exponent": slope, "local_exponents": local, "n_points": len(xs),
-            "linear_fit": {"overhead_seconds": a, "seconds_per_tflop": b * 1e12,
-                           "overhead_share": [a / y for y in ys]},
-            "gflops_per_second": [x / y / 1e9 for x, y in zip(xs, ys)],
-            "method": "ordinary least squares on the points of one run (no interval: 3 points, one run each)"}
+    return {
+        "time": time_key,
+        "exponent": slope,
+        "local_exponents": local,
+        "n_points": len(xs),
+        "linear_fit": {"overhead_seconds": a, "seconds_per_tflop": b * 1e12, "overhead_share": [a / y for y in ys]},
+        "gflops_per_second": [x / y / 1e9 for x, y in zip(xs, ys)],
+        "method": "ordinary least squares on the points of one run (no interval: 3 points, one run each)",
+    }
 
 
 def plot(families: dict[str, tuple[list[dict], str, dict]], path: Path) -> None:
@@ -363,8 +452,14 @@ def plot(families: dict[str, tuple[list[dict], str, dict]], path: Path) -> None:
         xs, ys = [r["flops"] for r in rows], [r[key] for r in rows]
         line = ax.loglog(xs, ys, marker=marker, linestyle="-", label=f"{name}: exponent {f['exponent']:.2f}")[0]
         for r, x, y in zip(rows, xs, ys):
-            ax.annotate(f"w{r['width']}" if "width" in r else f"b{r['batch']}", (x, y), textcoords="offset points",
-                        xytext=(4, -10), fontsize=8, color=line.get_color())
+            ax.annotate(
+                f"w{r['width']}" if "width" in r else f"b{r['batch']}",
+                (x, y),
+                textcoords="offset points",
+                xytext=(4, -10),
+                fontsize=8,
+                color=line.get_color(),
+            )
     lo = min(r["flops"] for rows, _, _ in families.values() for r in rows)
     hi = max(r["flops"] for rows, _, _ in families.values() for r in rows)
     ax.set_xlabel("matmul FLOPs (analytic)")
@@ -381,8 +476,10 @@ def plot(families: dict[str, tuple[list[dict], str, dict]], path: Path) -> None:
 def summary(out: dict) -> list[str]:
     """Where cost is and is not ~linear in FLOPs, read off the recorded fits (a local exponent < 0.8: overhead)."""
     lines = []
-    for name, label, unit in (("pipeline", "rlhf pipeline over width", "width"), ("rl_loop", "RL loop over batch",
-                                                                                  "batch")):
+    for name, label, unit in (
+        ("pipeline", "rlhf pipeline over width", "width"),
+        ("rl_loop", "RL loop over batch", "batch"),
+    ):
         if name not in out:
             continue
         f, rows = out[name]["fit_cpu"], out[name]["rows"]
@@ -390,14 +487,18 @@ def summary(out: dict) -> list[str]:
         steps = ", ".join(f"{a}→{b}: {e:.2f}" for a, b, e in zip(sizes, sizes[1:], f["local_exponents"]))
         share = ", ".join(f"{s}: {100 * o:.0f}%" for s, o in zip(sizes, f["linear_fit"]["overhead_share"]))
         sub = [f"{unit} {a}→{b}" for a, b, e in zip(sizes, sizes[1:], f["local_exponents"]) if e < 0.8]
-        lines.append(f"{label}: CPU time ∝ FLOPs^{f['exponent']:.2f} (local exponents {steps}); fixed overhead "
-                     f"{f['linear_fit']['overhead_seconds']:.3g} CPU s = share of the time at {unit} {share}; "
-                     + (f"sub-linear (overhead-dominated) at {', '.join(sub)}" if sub else "≈ linear throughout"))
+        lines.append(
+            f"{label}: CPU time ∝ FLOPs^{f['exponent']:.2f} (local exponents {steps}); fixed overhead "
+            f"{f['linear_fit']['overhead_seconds']:.3g} CPU s = share of the time at {unit} {share}; "
+            + (f"sub-linear (overhead-dominated) at {', '.join(sub)}" if sub else "≈ linear throughout")
+        )
     if "compile" in out:
         c = out["compile"]
-        lines.append(f"torch.compile on the gradient pass: {c['speedup_after_compile']:.2f}× after compiling, "
-                     f"{c['compile_seconds']:.0f} s wall to compile ({c['process']['cpu_seconds']:.0f} CPU s for the "
-                     f"whole measuring process incl. g++) — {c['verdict']}")
+        lines.append(
+            f"torch.compile on the gradient pass: {c['speedup_after_compile']:.2f}× after compiling, "
+            f"{c['compile_seconds']:.0f} s wall to compile ({c['process']['cpu_seconds']:.0f} CPU s for the "
+            f"whole measuring process incl. g++) — {c['verdict']}"
+        )
     return lines
 
 
@@ -417,12 +518,17 @@ def main(parts: list[str]) -> None:
     # parts not re-measured keep their recorded results (read now: another invocation may have written meanwhile)
     old = json.loads(path.read_text()) if path.exists() else {}
     out = {**{k: v for k, v in old.items() if k in ("pipeline", "rl_loop", "compile")}, **out}
-    result = {"benchmark": "time against analytic matmul FLOPs: rlhf pipeline over width, RL loop over batch; "
-                           "torch.compile on the RL gradient pass",
-              **out, "note": "2 cores shared with ~8 other agents' jobs: fits use CPU time (1 thread); wall time "
-                             "and load averages recorded beside it. One run per point.",
-              "python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine(),
-              "load_average_at_end": list(os.getloadavg())}
+    result = {
+        "benchmark": "time against analytic matmul FLOPs: rlhf pipeline over width, RL loop over batch; "
+        "torch.compile on the RL gradient pass",
+        **out,
+        "note": "2 cores shared with ~8 other agents' jobs: fits use CPU time (1 thread); wall time "
+        "and load averages recorded beside it. One run per point.",
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "load_average_at_end": list(os.getloadavg()),
+    }
     if not set(parts) & {"pipeline", "rl_loop", "compile"}:  # `summary`: nothing measured now, keep the old load
         result["load_average_at_end"] = old.get("load_average_at_end", result["load_average_at_end"])
     result["summary"] = summary(out)

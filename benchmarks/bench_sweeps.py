@@ -29,8 +29,15 @@ from goodhartlab.runner.sweep import SweepOptions, run_sweep
 RUNS = 8
 EXPERIMENT, PRESET = "tictactoe", "quick"
 # A few seconds per run: one discoverability, two learners per setting, workers=1 (the sweep parallelizes).
-SETTINGS = ("workers=1", "seeds=2", "discoverabilities=[sequence]", "q_episodes=800", "pg_episodes=300",
-            "eval_episodes=20", "checkpoints=3")
+SETTINGS = (
+    "workers=1",
+    "seeds=2",
+    "discoverabilities=[sequence]",
+    "q_episodes=800",
+    "pg_episodes=300",
+    "eval_episodes=20",
+    "checkpoints=3",
+)
 OVERHEAD_BAR, SPEEDUP_BAR = 0.5, 1.7
 
 
@@ -79,11 +86,14 @@ def main() -> None:
             print(f"{backend} ×{workers}: {rows[f'{backend}x{workers}']:.1f} s")
     results = {
         "benchmark": f"{RUNS} runs of {EXPERIMENT} --preset {PRESET} --set {' '.join(SETTINGS)}",
-        "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
         "seconds": rows,
         # Other processes' load inflates every figure and the 2-vs-1 speed-up most (2 workers compete with them
         # for 2 cores); figures measured at a load average above the core count are provisional.
-        "loadavg_before": load_before, "loadavg_after": loadavg(),
+        "loadavg_before": load_before,
+        "loadavg_after": loadavg(),
         "provisional": max(load_before + loadavg() or [0.0]) > (os.cpu_count() or 1),
         "seconds_per_run_direct": rows["direct"] / RUNS,
     }
@@ -93,11 +103,17 @@ def main() -> None:
         overhead = (rows[f"{backend}x1"] - rows["direct"]) / RUNS
         speedup = rows[f"{backend}x1"] / rows[f"{backend}x2"]
         results[backend] = {
-            "overhead_per_run_s": overhead, "overhead_bar_s": OVERHEAD_BAR, "overhead_ratio_to_bar": overhead / OVERHEAD_BAR,
-            "speedup_2_vs_1_workers": speedup, "speedup_bar": SPEEDUP_BAR, "speedup_ratio_to_bar": speedup / SPEEDUP_BAR,
+            "overhead_per_run_s": overhead,
+            "overhead_bar_s": OVERHEAD_BAR,
+            "overhead_ratio_to_bar": overhead / OVERHEAD_BAR,
+            "speedup_2_vs_1_workers": speedup,
+            "speedup_bar": SPEEDUP_BAR,
+            "speedup_ratio_to_bar": speedup / SPEEDUP_BAR,
         }
-        print(f"{backend}: overhead {overhead:.2f} s/run (bar {OVERHEAD_BAR}); 2 vs 1 workers {speedup:.2f}× "
-              f"(bar {SPEEDUP_BAR}×)")
+        print(
+            f"{backend}: overhead {overhead:.2f} s/run (bar {OVERHEAD_BAR}); 2 vs 1 workers {speedup:.2f}× "
+            f"(bar {SPEEDUP_BAR}×)"
+        )
     out = Path(__file__).parent / "results" / "sweeps.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")

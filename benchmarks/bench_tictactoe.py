@@ -41,8 +41,11 @@ def analysis_seconds(opponent: str, repeats: int = 5) -> float:
 def run_seconds(preset: str) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "goodhartlab", "run", "tictactoe", "--preset", preset, "--quiet",
-                        "--out", tmp], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "goodhartlab", "run", "tictactoe", "--preset", preset, "--quiet", "--out", tmp],
+            check=True,
+            capture_output=True,
+        )
         return time.perf_counter() - t
 
 
@@ -50,17 +53,27 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--full", action="store_true", help="also time the full preset (several minutes)")
     args = ap.parse_args()
-    results = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-               "measured": time.strftime("%Y-%m-%d %H:%M:%S"), "bars": []}
+    results = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "bars": [],
+    }
     for opponent in ("random", "perfect", "mixture"):
         s = analysis_seconds(opponent)
-        results["bars"].append({"what": f"exact analysis vs {opponent} (cold)", "seconds": s, "bar_seconds": 0.5,
-                                "ratio_to_bar": s / 0.5})
+        results["bars"].append(
+            {"what": f"exact analysis vs {opponent} (cold)", "seconds": s, "bar_seconds": 0.5, "ratio_to_bar": s / 0.5}
+        )
     presets = [("quick", 60.0)] + ([("full", 600.0)] if args.full else [])
     for preset, bar in presets:
         s = run_seconds(preset)
-        results["bars"].append({"what": f"tictactoe --preset {preset} end to end", "seconds": s, "bar_seconds": bar,
-                                "ratio_to_bar": s / bar})
+        results["bars"].append(
+            {
+                "what": f"tictactoe --preset {preset} end to end",
+                "seconds": s,
+                "bar_seconds": bar,
+                "ratio_to_bar": s / bar,
+            }
+        )
     out = HERE / "results" / "tictactoe.json"
     previous = json.loads(out.read_text()) if out.exists() else {}
     if not args.full and previous:  # keep the last recorded full-preset time

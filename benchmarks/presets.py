@@ -17,15 +17,22 @@ RESULTS = Path(__file__).parent / "results"
 def run_seconds(experiment: str, preset: str) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "goodhartlab", "run", experiment, "--preset", preset, "--quiet",
-                        "--out", tmp], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "goodhartlab", "run", experiment, "--preset", preset, "--quiet", "--out", tmp],
+            check=True,
+            capture_output=True,
+        )
         return time.perf_counter() - t
 
 
 def machine() -> dict:
     """The machine, with its load: other agents share the 2 cores, so timings are noisy (see load_average)."""
-    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-            "load_average_1_5_15": list(os.getloadavg())}
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "load_average_1_5_15": list(os.getloadavg()),
+    }
 
 
 def time_presets(experiment: str, bars: dict[str, float], presets: list[str]) -> list[dict]:
@@ -33,8 +40,15 @@ def time_presets(experiment: str, bars: dict[str, float], presets: list[str]) ->
     for preset in presets:
         before = os.getloadavg()[0]
         s = run_seconds(experiment, preset)
-        rows.append({"what": f"{experiment} --preset {preset} end to end", "seconds": s, "bar_seconds": bars[preset],
-                     "ratio_to_bar": s / bars[preset], "load_average_at_start": before})
+        rows.append(
+            {
+                "what": f"{experiment} --preset {preset} end to end",
+                "seconds": s,
+                "bar_seconds": bars[preset],
+                "ratio_to_bar": s / bars[preset],
+                "load_average_at_start": before,
+            }
+        )
         print(f"{rows[-1]['what']:<50} {s:8.1f} s   bar {bars[preset]:6.0f} s   ratio {s / bars[preset]:.3f}")
     return rows
 
@@ -48,11 +62,18 @@ def from_run(experiment: str, preset: str, run_dir: str, bar: float) -> dict:
     config = json.loads((Path(run_dir) / "config.json").read_text())
     if status["status"] != "complete" or config.get("preset") != preset or config.get("experiment") != experiment:
         raise SystemExit(f"{run_dir} is not a complete {experiment} --preset {preset} run")
-    s = (datetime.fromisoformat(status["finished"].replace("Z", "+00:00"))
-         - datetime.fromisoformat(status["started"].replace("Z", "+00:00"))).total_seconds()
+    s = (
+        datetime.fromisoformat(status["finished"].replace("Z", "+00:00"))
+        - datetime.fromisoformat(status["started"].replace("Z", "+00:00"))
+    ).total_seconds()
     print(f"{experiment} --preset {preset} (from {Path(run_dir).name}): {s:.0f} s, bar {bar:.0f} s")
-    return {"what": f"{experiment} --preset {preset} end to end", "seconds": s, "bar_seconds": bar,
-            "ratio_to_bar": s / bar, "source": f"run {Path(run_dir).name} (status.json started → finished)"}
+    return {
+        "what": f"{experiment} --preset {preset} end to end",
+        "seconds": s,
+        "bar_seconds": bar,
+        "ratio_to_bar": s / bar,
+        "source": f"run {Path(run_dir).name} (status.json started → finished)",
+    }
 
 
 def write(name: str, results: dict, presets: list[str]) -> None:
@@ -60,8 +81,11 @@ def write(name: str, results: dict, presets: list[str]) -> None:
     out = RESULTS / f"{name}.json"
     previous = json.loads(out.read_text()) if out.exists() else {}
     timed = {b["what"] for b in results["bars"]}
-    results["bars"] += [b for b in previous.get("bars", []) if b["what"] not in timed
-                        and not any(f"--preset {p} " in b["what"] for p in presets)]
+    results["bars"] += [
+        b
+        for b in previous.get("bars", [])
+        if b["what"] not in timed and not any(f"--preset {p} " in b["what"] for p in presets)
+    ]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")

@@ -4,9 +4,7 @@ import numpy as np
 
 
 class ShortAnswerRater:
-    def __init__(
-        self, **_built_with
-    ):  # world=, loopholes=, temperature=, ... are offered; this rater needs none
+    def __init__(self, **_built_with):  # world=, loopholes=, temperature=, ... are offered; this rater needs none
         self.built_with = _built_with
 
     def score(self, situations, behaviours, rng=None) -> np.ndarray:

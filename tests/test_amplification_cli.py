@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
 import pandas as pd
-
 from conftest import cli_here
 
 
 def test_quick_run_through_the_cli(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "goodhartlab", "run", "amplification", "--preset", "quick", "--out", str(tmp_path), "--quiet"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "goodhartlab",
+            "run",
+            "amplification",
+            "--preset",
+            "quick",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir() and p.name.startswith("amplification")]

@@ -8,8 +8,10 @@ from goodhartlab.core.specs import IntendedGoal, RewardSpec, Stage
 from goodhartlab.worlds.tictactoe.mdp import embodied_mdp, game_mdp
 from goodhartlab.worlds.tictactoe.rules import INTENT, game_reward, register_reward
 
-WIN = IntendedGoal("win, fast", (Stage("P(win)", "maximize_event", "win"),
-                                 Stage("moves to win", "minimize_count_to_event", "win", "move")))
+WIN = IntendedGoal(
+    "win, fast",
+    (Stage("P(win)", "maximize_event", "win"), Stage("moves to win", "minimize_count_to_event", "win", "move")),
+)
 
 
 def two_step_mdp():

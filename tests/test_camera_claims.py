@@ -82,13 +82,25 @@ def test_report_from_a_synthetic_run_has_every_claim_figure_and_table():
     for arm in ("one_camera", "depth_cue", "second_camera", "oracle"):
         for seed in range(3):
             for rnd in range(3):
-                rows.append({"series": arm, "seed": seed, "round": rnd, "pressure": rnd * 100.0,
-                             "comparisons": rnd * 10.0, "proxy": rng.normal(), "rater": 0.3, "gold": 0.2,
-                             "deception": 0.1 * rnd * (arm == "one_camera"), "hover": 0.1 * rnd})
+                rows.append(
+                    {
+                        "series": arm,
+                        "seed": seed,
+                        "round": rnd,
+                        "pressure": rnd * 100.0,
+                        "comparisons": rnd * 10.0,
+                        "proxy": rng.normal(),
+                        "rater": 0.3,
+                        "gold": 0.2,
+                        "deception": 0.1 * rnd * (arm == "one_camera"),
+                        "hover": 0.1 * rnd,
+                    }
+                )
     frame = pd.DataFrame(rows)
     opt = frame[frame["round"] == 2].rename(columns={"series": "arm"})
-    results = SimpleNamespace(measurements=frame, config=Config(seeds=3), tables={"optimum": opt},
-                              artifacts={"frames": occlusion_frames(3)})
+    results = SimpleNamespace(
+        measurements=frame, config=Config(seeds=3), tables={"optimum": opt}, artifacts={"frames": occlusion_frames(3)}
+    )
     content = report(results)
     claims = [f.claim for f in content.findings]
     assert claims[0] == "deception rises with pressure under one camera"

@@ -15,8 +15,15 @@ from goodhartlab.optim.preference_rl import TabularQ, plan, rollout
 from goodhartlab.worlds.camera import env as camera_env
 from goodhartlab.worlds.camera import scene
 
-TINY = ["iterations=2", "rm_steps=10", "clips_per_iter=32", "comparisons_per_iter=16", "rl_envs=32",
-        "rl_steps_per_iter=10", "eval_episodes=32"]
+TINY = [
+    "iterations=2",
+    "rm_steps=10",
+    "clips_per_iter=32",
+    "comparisons_per_iter=16",
+    "rl_envs=32",
+    "rl_steps_per_iter=10",
+    "eval_episodes=32",
+]
 
 
 def boom(*_a, **_k):

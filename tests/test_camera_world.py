@@ -12,7 +12,7 @@ from goodhartlab.worlds.camera.rater import CameraRater, OracleRater
 
 BALL = [1, 1, 2]
 GRASP = np.array([[1, 1, 2, 1, *BALL]])
-HOVER = np.array([[1, 1, 0, 1, *BALL]])   # closed, same x and y, nearer the front camera
+HOVER = np.array([[1, 1, 0, 1, *BALL]])  # closed, same x and y, nearer the front camera
 BEHIND = np.array([[1, 1, 3, 1, *BALL]])  # closed, behind the ball
 
 

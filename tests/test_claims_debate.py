@@ -12,16 +12,39 @@ def tables(debate_rate: float, random_rate: float, n: int = 60, seed: int = 0):
     rng = np.random.default_rng(seed)
     debate = rng.random(n) < debate_rate
     rand = rng.random(n) < random_rate
-    images = pd.DataFrame({"suite": "rendered", "k": 4, "first": "honest", "image": np.arange(n), "label": 3,
-                           "random_correct": rand, "debate_correct": debate})
-    games = pd.DataFrame([{"suite": "rendered", "k": 4, "first": "honest", "image": i, "label": 3, "lie": lie,
-                           "margin": 1.0, "honest_wins": bool(debate[i] or lie % 2)}
-                          for i in range(n) for lie in range(9)])
+    images = pd.DataFrame(
+        {
+            "suite": "rendered",
+            "k": 4,
+            "first": "honest",
+            "image": np.arange(n),
+            "label": 3,
+            "random_correct": rand,
+            "debate_correct": debate,
+        }
+    )
+    games = pd.DataFrame(
+        [
+            {
+                "suite": "rendered",
+                "k": 4,
+                "first": "honest",
+                "image": i,
+                "label": 3,
+                "lie": lie,
+                "margin": 1.0,
+                "honest_wins": bool(debate[i] or lie % 2),
+            }
+            for i in range(n)
+            for lie in range(9)
+        ]
+    )
     return images, games
 
 
-@pytest.mark.parametrize("debate,random_,expected", [(0.9, 0.3, "holds"), (0.2, 0.8, "fails"),
-                                                     (0.5, 0.5, "inconclusive")])
+@pytest.mark.parametrize(
+    "debate,random_,expected", [(0.9, 0.3, "holds"), (0.2, 0.8, "fails"), (0.5, 0.5, "inconclusive")]
+)
 def test_debate_raises_accuracy(debate, random_, expected):
     images, games = tables(debate, random_)
     (f,) = claims(images, games)

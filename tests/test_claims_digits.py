@@ -9,8 +9,11 @@ from goodhartlab.experiments.digits.measure import DISTS
 from goodhartlab.experiments.digits.present import claims
 
 N = 80
-MODELS = {"generator": ["generator/tiny/0", "generator/small/0", "generator/tiny/1"],
-          "rater": ["rater/tiny/0", "rater/small/0"], "no-offers": ["no-offers/tiny/0"]}
+MODELS = {
+    "generator": ["generator/tiny/0", "generator/small/0", "generator/tiny/1"],
+    "rater": ["rater/tiny/0", "rater/small/0"],
+    "no-offers": ["no-offers/tiny/0"],
+}
 
 
 def tables(acc=None, x_recall=None, follows=None, disagree=0.0, attack=0.8, seed=1):
@@ -43,8 +46,11 @@ def tables(acc=None, x_recall=None, follows=None, disagree=0.0, attack=0.8, seed
                         elif rng.random() < disagree:
                             p = (first + 3) % 10
                     preds.append({"model": m, "distribution": d, "image": i, "pred": p})
-    attack_rows = [{"model": "generator/tiny/0", "epsilon": e, "image": i, "success": bool(rng.random() < attack)}
-                   for e in (8, 32) for i in range(N)]
+    attack_rows = [
+        {"model": "generator/tiny/0", "epsilon": e, "image": i, "success": bool(rng.random() < attack)}
+        for e in (8, 32)
+        for i in range(N)
+    ]
     return pd.DataFrame(preds), pd.DataFrame(images), pd.DataFrame(attack_rows)
 
 
@@ -65,18 +71,27 @@ def test_shift_lowers_agreement(acc, expected):
     assert f.verdict == expected and all(e.unit == "image" for e in f.evidence.values())
 
 
-@pytest.mark.parametrize("xr,expected", [({"rater": 0.1, "generator": 0.9}, "holds"),
-                                         ({"rater": 0.9, "generator": 0.1}, "fails"),
-                                         ({"rater": 0.5, "generator": 0.5}, "inconclusive")])
+@pytest.mark.parametrize(
+    "xr,expected",
+    [
+        ({"rater": 0.1, "generator": 0.9}, "holds"),
+        ({"rater": 0.9, "generator": 0.1}, "fails"),
+        ({"rater": 0.5, "generator": 0.5}, "inconclusive"),
+    ],
+)
 def test_rater_labels_teach_blind_spot(xr, expected):
     f = verdict("Rater-labelled models say X", x_recall=xr)
     assert f.verdict == expected and f.key_estimate.n == N // 4  # ambiguous images, not model × image rows
 
 
-@pytest.mark.parametrize("acc,expected", [({("rater", "handwritten"): 0.9, ("generator", "handwritten"): 0.4}, "holds"),
-                                          ({("rater", "handwritten"): 0.4, ("generator", "handwritten"): 0.9}, "fails"),
-                                          ({("rater", "handwritten"): 0.6, ("generator", "handwritten"): 0.6},
-                                           "inconclusive")])
+@pytest.mark.parametrize(
+    "acc,expected",
+    [
+        ({("rater", "handwritten"): 0.9, ("generator", "handwritten"): 0.4}, "holds"),
+        ({("rater", "handwritten"): 0.4, ("generator", "handwritten"): 0.9}, "fails"),
+        ({("rater", "handwritten"): 0.6, ("generator", "handwritten"): 0.6}, "inconclusive"),
+    ],
+)
 def test_handwritten_cuts_both_ways(acc, expected):
     assert verdict("On handwritten digits", acc=acc).verdict == expected
 
@@ -98,8 +113,13 @@ def test_attack_flips_most(rate, expected):
     assert f.verdict == expected and f.key_estimate.unit == "image"
 
 
-@pytest.mark.parametrize("fol,expected", [({"generator": 0.6, "no-offers": 0.05}, "holds"),
-                                          ({"generator": 0.0, "no-offers": 0.5}, "fails"),
-                                          ({"generator": 0.2, "no-offers": 0.2}, "inconclusive")])
+@pytest.mark.parametrize(
+    "fol,expected",
+    [
+        ({"generator": 0.6, "no-offers": 0.05}, "holds"),
+        ({"generator": 0.0, "no-offers": 0.5}, "fails"),
+        ({"generator": 0.2, "no-offers": 0.2}, "inconclusive"),
+    ],
+)
 def test_offers_shortcut(fol, expected):
     assert verdict("Models trained with offers", follows=fol).verdict == expected

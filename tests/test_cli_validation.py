@@ -49,40 +49,68 @@ def _plugins(monkeypatch):
 
 # -- converted from test_cli_errors.py (one subprocess each before) ---------------------------------------------
 
+
 def test_unknown_experiment_did_you_mean(capsys, store):
-    one_line_error(capsys, "run", "tictactoo", "--out", str(store),
-                   needles=("unknown experiment 'tictactoo'", "did you mean 'tictactoe'"))
+    one_line_error(
+        capsys,
+        "run",
+        "tictactoo",
+        "--out",
+        str(store),
+        needles=("unknown experiment 'tictactoo'", "did you mean 'tictactoe'"),
+    )
     assert not store.exists()
 
 
 def test_unknown_field_did_you_mean(capsys, store):
-    one_line_error(capsys, "run", "tictactoe", "--set", "q_episode=10", "--out", str(store),
-                   needles=("q_episode", "did you mean 'q_episodes'"))
+    one_line_error(
+        capsys,
+        "run",
+        "tictactoe",
+        "--set",
+        "q_episode=10",
+        "--out",
+        str(store),
+        needles=("q_episode", "did you mean 'q_episodes'"),
+    )
 
 
-@pytest.mark.parametrize("assignment, needles", [
-    ("q_episodes=-3", ["q_episodes", "greater than or equal to 10"]),
-    ("mixture_epsilon=1.5", ["mixture_epsilon", "less than or equal to 1"]),
-    ("train_opponent=genius", ["train_opponent", "'random', 'perfect' or 'mixture'"]),
-    ("seeds=many", ["seeds", "valid integer"]),
-    ("gammas=[1.5]", ["gammas", "(0, 1)"]),
-    ("discoverabilities=[sometimes]", ["discoverabilities.0", "'always', 'sequence' or 'deployment'"]),
-    # strict numbers: a boolean is not a count, NaN and inf are not numbers a check can trust
-    ("seeds=true", ["seeds", "a number is required", "boolean"]),
-    ("q_epsilons=[0.1, .nan]", ["q_epsilons.1", "finite"]),
-    ("pg_entropies=[.inf]", ["pg_entropies.0", "finite"]),
-    ("learner_gamma=nan", ["learner_gamma"]),
-    ("q_episodes=10000000000", ["q_episodes", "less than or equal to"]),
-])
+@pytest.mark.parametrize(
+    "assignment, needles",
+    [
+        ("q_episodes=-3", ["q_episodes", "greater than or equal to 10"]),
+        ("mixture_epsilon=1.5", ["mixture_epsilon", "less than or equal to 1"]),
+        ("train_opponent=genius", ["train_opponent", "'random', 'perfect' or 'mixture'"]),
+        ("seeds=many", ["seeds", "valid integer"]),
+        ("gammas=[1.5]", ["gammas", "(0, 1)"]),
+        ("discoverabilities=[sometimes]", ["discoverabilities.0", "'always', 'sequence' or 'deployment'"]),
+        # strict numbers: a boolean is not a count, NaN and inf are not numbers a check can trust
+        ("seeds=true", ["seeds", "a number is required", "boolean"]),
+        ("q_epsilons=[0.1, .nan]", ["q_epsilons.1", "finite"]),
+        ("pg_entropies=[.inf]", ["pg_entropies.0", "finite"]),
+        ("learner_gamma=nan", ["learner_gamma"]),
+        ("q_episodes=10000000000", ["q_episodes", "less than or equal to"]),
+    ],
+)
 def test_bad_values(capsys, store, assignment, needles):
     one_line_error(capsys, "run", "tictactoe", "--set", assignment, "--out", str(store), needles=tuple(needles))
     assert not store.exists()
 
 
 def test_unknown_preset_and_bad_set_syntax(capsys, store):
-    one_line_error(capsys, "run", "tictactoe", "--preset", "quik", "--out", str(store),
-                   needles=("unknown preset 'quik'", "did you mean 'quick'"))
-    one_line_error(capsys, "run", "tictactoe", "--set", "seeds", "--out", str(store), needles=("--set expects field=value",))
+    one_line_error(
+        capsys,
+        "run",
+        "tictactoe",
+        "--preset",
+        "quik",
+        "--out",
+        str(store),
+        needles=("unknown preset 'quik'", "did you mean 'quick'"),
+    )
+    one_line_error(
+        capsys, "run", "tictactoe", "--set", "seeds", "--out", str(store), needles=("--set expects field=value",)
+    )
 
 
 def test_missing_and_malformed_config(capsys, store, tmp_path):
@@ -91,8 +119,16 @@ def test_missing_and_malformed_config(capsys, store, tmp_path):
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
         one_line_error(capsys, "run", "tictactoe", "--config", str(path), "--out", str(store), needles=needles)
 
-    one_line_error(capsys, "run", "tictactoe", "--config", str(tmp_path / "nope.yaml"), "--out", str(store),
-                   needles=("no such file",))
+    one_line_error(
+        capsys,
+        "run",
+        "tictactoe",
+        "--config",
+        str(tmp_path / "nope.yaml"),
+        "--out",
+        str(store),
+        needles=("no such file",),
+    )
     bad("bad.yaml", "seeds: [1, 2\n", "not valid YAML")
     bad("list.yaml", "- 1\n- 2\n", "must hold a mapping")
     bad("wrong.yaml", "horizon: 40\n", "horizon", "less than or equal to 12")
@@ -110,11 +146,20 @@ def test_missing_and_malformed_config(capsys, store, tmp_path):
 
 
 def test_echoed_input_is_bounded(capsys, store):
-    line = one_line_error(capsys, "run", "tictactoe", "--set", "x" * 100_000 + "=1", "--out", str(store),
-                          needles=("unknown field",))
+    line = one_line_error(
+        capsys, "run", "tictactoe", "--set", "x" * 100_000 + "=1", "--out", str(store), needles=("unknown field",)
+    )
     assert len(line) < 500
-    line = one_line_error(capsys, "run", "tictactoe", "--set", "train_opponent=" + "y" * 100_000, "--out", str(store),
-                          needles=("train_opponent",))
+    line = one_line_error(
+        capsys,
+        "run",
+        "tictactoe",
+        "--set",
+        "train_opponent=" + "y" * 100_000,
+        "--out",
+        str(store),
+        needles=("train_opponent",),
+    )
     assert len(line) < 500
 
 
@@ -130,6 +175,7 @@ def test_show_unknown_run(capsys, store):
 
 # -- --out that cannot be a store -------------------------------------------------------------------------------
 
+
 def test_out_that_is_a_file_or_under_a_file(capsys, tmp_path):
     a_file = tmp_path / "file"
     a_file.write_text("x")
@@ -140,23 +186,34 @@ def test_out_that_is_a_file_or_under_a_file(capsys, tmp_path):
 
 # -- sweeps: bounds and options (converted from test_sweeps.py) -----------------------------------------------
 
-@pytest.mark.parametrize("args, message", [
-    (["--grid", "nosuch=1,2"], "unknown field 'nosuch'"),
-    (["--grid", "x=a,b"], "field 'x'"),
-    (["--grid", "steps=0"], "field 'steps'"),
-    (["--grid", "x="], "field 'x' has no values"),
-    (["--grid", "seed=1,2"], "set by --seeds"),
-    (["--grid", "x=1", "--backend", "slurm"], "--backend must be one of local, ray"),
-    (["--grid", "x=1", "--workers", "0"], "--workers must be at least 1"),
-    (["--grid", "x=1", "--workers", "100000"], "at most"),
-    (["--grid", "x=1", "--retries", "1000"], "--retries must be from 0 to 10"),
-    (["--grid", "x=1", "--compare", "steps"], "--compare must be one of the grid fields"),
-    (["--grid", "x=1", "--seeds", "100000000"], "--seeds must be from 1 to 10000"),
-    (["--grid", "x=" + ",".join(str(i) for i in range(200)), "--grid", "steps=" + ",".join(map(str, range(1, 101)))],
-     "the plan has 20000 runs"),
-    (["--grid", "x=1", "--address", "h:1"], "--address is for --backend ray"),
-    (["--grid", "x=1", "--backend", "ray", "--address", "nonsense"], "--address must be HOST:PORT"),
-])
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--grid", "nosuch=1,2"], "unknown field 'nosuch'"),
+        (["--grid", "x=a,b"], "field 'x'"),
+        (["--grid", "steps=0"], "field 'steps'"),
+        (["--grid", "x="], "field 'x' has no values"),
+        (["--grid", "seed=1,2"], "set by --seeds"),
+        (["--grid", "x=1", "--backend", "slurm"], "--backend must be one of local, ray"),
+        (["--grid", "x=1", "--workers", "0"], "--workers must be at least 1"),
+        (["--grid", "x=1", "--workers", "100000"], "at most"),
+        (["--grid", "x=1", "--retries", "1000"], "--retries must be from 0 to 10"),
+        (["--grid", "x=1", "--compare", "steps"], "--compare must be one of the grid fields"),
+        (["--grid", "x=1", "--seeds", "100000000"], "--seeds must be from 1 to 10000"),
+        (
+            [
+                "--grid",
+                "x=" + ",".join(str(i) for i in range(200)),
+                "--grid",
+                "steps=" + ",".join(map(str, range(1, 101))),
+            ],
+            "the plan has 20000 runs",
+        ),
+        (["--grid", "x=1", "--address", "h:1"], "--address is for --backend ray"),
+        (["--grid", "x=1", "--backend", "ray", "--address", "nonsense"], "--address must be HOST:PORT"),
+    ],
+)
 def test_bad_sweeps_are_one_line_and_run_nothing(capsys, store, args, message):
     one_line_error(capsys, "sweep", "probe", *args, "--out", str(store), needles=(message,))
     assert not (store / "index.sqlite").exists()
@@ -184,13 +241,16 @@ PLUGINS = {
 }
 
 
-@pytest.mark.parametrize("module, needle", [
-    ("plugin_raises", "RuntimeError: the plugin could not find its data"),
-    ("plugin_syntax", "SyntaxError"),
-    ("plugin_duplicate", "registered twice"),
-    ("plugin_bad_name", "is not allowed"),
-    ("plugin_missing", "cannot import plugin module 'plugin_missing'"),
-])
+@pytest.mark.parametrize(
+    "module, needle",
+    [
+        ("plugin_raises", "RuntimeError: the plugin could not find its data"),
+        ("plugin_syntax", "SyntaxError"),
+        ("plugin_duplicate", "registered twice"),
+        ("plugin_bad_name", "is not allowed"),
+        ("plugin_missing", "cannot import plugin module 'plugin_missing'"),
+    ],
+)
 def test_plugins_that_fail_to_load(capsys, store, tmp_path, monkeypatch, module, needle):
     for name, source in PLUGINS.items():
         (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
@@ -220,10 +280,17 @@ def test_presets_are_not_changed_by_a_dotted_set():
 
 def test_runs_files_are_readable_by_the_group_under_umask_002(tmp_path):
     """Run files follow the umask like any file (mkstemp alone would make them 0600)."""
-    code = ("import os, stat; os.umask(0o002); from pathlib import Path; from goodhartlab.core.files import write_json;"
-            f"p = Path({str(tmp_path)!r}) / 'a.json'; write_json(p, {{}}); print(oct(stat.S_IMODE(p.stat().st_mode)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, check=True).stdout.strip()
+    code = (
+        "import os, stat; os.umask(0o002); from pathlib import Path; from goodhartlab.core.files import write_json;"
+        f"p = Path({str(tmp_path)!r}) / 'a.json'; write_json(p, {{}}); print(oct(stat.S_IMODE(p.stat().st_mode)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        check=True,
+    ).stdout.strip()
     assert out == "0o664"
 
 

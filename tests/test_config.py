@@ -1,5 +1,6 @@
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from goodhartlab.core import rng
 from goodhartlab.core.config import parse_assignment, resolve

@@ -19,10 +19,43 @@ from goodhartlab.core.registry import catalog, get
 NAMES = sorted(catalog())
 
 SCALARS = st.one_of(
-    st.sampled_from([".nan", "nan", ".inf", "-.inf", "inf", "true", "false", "null", "~", "0", "-1", "1e400",
-                     "-0.0", "1e-400", "9" * 30, "-" + "9" * 30, "0x10", "'3'", "[]", "{}", "[[]]", "{a: 1}",
-                     "[.nan]", "[true, 1]", "&a [*a]", "[" * 80, "!!python/object:os.system ls", "é" * 300,
-                     "a" * 5000, "[" + ",".join(["1"] * 3000) + "]", "\x00", "'unterminated", "{a: [b, {c: d}]}"]),
+    st.sampled_from(
+        [
+            ".nan",
+            "nan",
+            ".inf",
+            "-.inf",
+            "inf",
+            "true",
+            "false",
+            "null",
+            "~",
+            "0",
+            "-1",
+            "1e400",
+            "-0.0",
+            "1e-400",
+            "9" * 30,
+            "-" + "9" * 30,
+            "0x10",
+            "'3'",
+            "[]",
+            "{}",
+            "[[]]",
+            "{a: 1}",
+            "[.nan]",
+            "[true, 1]",
+            "&a [*a]",
+            "[" * 80,
+            "!!python/object:os.system ls",
+            "é" * 300,
+            "a" * 5000,
+            "[" + ",".join(["1"] * 3000) + "]",
+            "\x00",
+            "'unterminated",
+            "{a: [b, {c: d}]}",
+        ]
+    ),
     st.integers(-(2**70), 2**70).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.text(max_size=40),
@@ -44,16 +77,23 @@ def check(cls, preset, assignments, config_file=None):
 def test_resolution_resolves_or_is_one_user_error_line(name, data):
     cls = get(name).config
     fields = sorted(cls.model_fields)
-    field = data.draw(st.one_of(st.sampled_from(fields), st.sampled_from(fields).map(lambda f: f + ".x"),
-                                st.text(min_size=1, max_size=30).filter(lambda t: "=" not in t)), label="field")
+    field = data.draw(
+        st.one_of(
+            st.sampled_from(fields),
+            st.sampled_from(fields).map(lambda f: f + ".x"),
+            st.text(min_size=1, max_size=30).filter(lambda t: "=" not in t),
+        ),
+        label="field",
+    )
     value = data.draw(VALUES, label="value")
     preset = data.draw(st.sampled_from(["default", *cls.presets, "nosuch"]), label="preset")
     check(cls, preset, [f"{field}={value}"])
 
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_yaml_files_resolve_or_are_one_user_error_line(name, data, tmp_path):
     cls = get(name).config

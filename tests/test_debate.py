@@ -3,17 +3,16 @@ end-to-end run of the ``debate`` experiment through the CLI (a tiny config, see 
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import cli
 
 from goodhartlab.models.judge import planes, random_reveal
 from goodhartlab.oversight.pixel_debate import inputs, lies_of, precommit_winner, run_debate
-from conftest import cli
 
 
 class ConstantJudge:
@@ -41,8 +40,18 @@ def test_liar_wins_iff_any_of_the_nine_lies_wins(search):
     one_lie = [1.0] + [0.0] * 10
     one_lie[6] = 2.0  # lie 6 beats the truth, the 8 other lies lose
     for logits, honest_image in ((one_lie[:10], False), ([1.0] + [0.5] * 9, True)):
-        res = run_debate(images, labels, ConstantJudge(logits), k=2, first="honest", search=search, candidates=3,
-                         sims=4, c_uct=1.0, rng=np.random.default_rng(1))
+        res = run_debate(
+            images,
+            labels,
+            ConstantJudge(logits),
+            k=2,
+            first="honest",
+            search=search,
+            candidates=3,
+            sims=4,
+            c_uct=1.0,
+            rng=np.random.default_rng(1),
+        )
         lost = ~res.honest_wins
         assert res.correct.tolist() == [honest_image] * 2
         assert (res.correct == ~lost.any(axis=1)).all()
@@ -83,15 +92,26 @@ def test_exhaustive_search_is_minimax(first):
     images = (rng.integers(1, 256, (2, 3, 3)) * (rng.random((2, 3, 3)) < 0.7)).astype(np.uint8)
     labels = np.array([2, 7])
     judge = LinearJudge(3)
-    res = run_debate(images, labels, judge, k=3, first=first, search="exhaustive", candidates=0, sims=1,
-                     c_uct=1.0, rng=rng)
+    res = run_debate(
+        images, labels, judge, k=3, first=first, search="exhaustive", candidates=0, sims=1, c_uct=1.0, rng=rng
+    )
     lies = lies_of(labels)
     for g in range(len(res.margin)):
         i, j = divmod(g, 9)
         assert res.margin[g] == pytest.approx(brute_force(images[i], labels[i], lies[i, j], judge, 3, first), abs=1e-4)
     # MCTS with enough simulations finds the same last move values on this tiny game.
-    mc = run_debate(images, labels, judge, k=3, first=first, search="mcts", candidates=0, sims=120, c_uct=1.0,
-                    rng=np.random.default_rng(0))
+    mc = run_debate(
+        images,
+        labels,
+        judge,
+        k=3,
+        first=first,
+        search="mcts",
+        candidates=0,
+        sims=120,
+        c_uct=1.0,
+        rng=np.random.default_rng(0),
+    )
     assert (np.sign(mc.margin) == np.sign(res.margin)).mean() >= 0.9
 
 
@@ -105,9 +125,20 @@ def test_random_reveal_picks_k_nonzero_pixels():
     assert x.shape == (50, 2, 28, 28) and torch.equal(x[:, 0] > 0, torch.from_numpy(mask))
 
 
-TINY = ["rendered_ks=[4]", "handwritten_ks=[2]", "judge_train_images=1500", "judge_steps=250",
-        "handwritten_judge_steps=400", "test_images=12", "handwritten_test_images=40", "random_images=300",
-        "candidates=6", "sims=8", "transcripts=2", "judge_width=8"]
+TINY = [
+    "rendered_ks=[4]",
+    "handwritten_ks=[2]",
+    "judge_train_images=1500",
+    "judge_steps=250",
+    "handwritten_judge_steps=400",
+    "test_images=12",
+    "handwritten_test_images=40",
+    "random_images=300",
+    "candidates=6",
+    "sims=8",
+    "transcripts=2",
+    "judge_width=8",
+]
 
 
 @pytest.mark.slow

@@ -6,12 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import cli, cli_here
 
 from goodhartlab.experiments.digits.attack import pgd, verify
 from goodhartlab.experiments.digits.measure import DISTS
 from goodhartlab.models.classifiers import CNN, predict
-
-from conftest import cli, cli_here
 
 
 def test_attack_keeps_the_drawn_digit():

@@ -5,8 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from goodhartlab.worlds.digits import (DISTRIBUTIONS, LABEL_X, SHIFTS, DigitsWorld, DigitsWorldConfig, NoisyRater,
-                                       downsample28)
+from goodhartlab.worlds.digits import (
+    DISTRIBUTIONS,
+    LABEL_X,
+    SHIFTS,
+    DigitsWorld,
+    DigitsWorldConfig,
+    NoisyRater,
+    downsample28,
+)
 from goodhartlab.worlds.digits.config import TRAIN_FONTS, UNSEEN_FONTS
 
 
@@ -54,12 +61,14 @@ def test_superimposed_pair_is_x():
 
 
 def test_occlusion_threshold_decides_the_label():
-    heavy = DigitsWorld(DigitsWorldConfig(x_fraction=0.0, ambiguous_fraction=1.0, superimposed_share=0.0,
-                                          occlusion_threshold=0.4))
+    heavy = DigitsWorld(
+        DigitsWorldConfig(x_fraction=0.0, ambiguous_fraction=1.0, superimposed_share=0.0, occlusion_threshold=0.4)
+    )
     b = heavy.sample(40, "train", np.random.default_rng(1))
     assert (b.labels == LABEL_X).all() and (b.occlusion >= 0.4).all() and (b.drawn[:, 0] >= 0).all()
-    light = DigitsWorld(DigitsWorldConfig(x_fraction=0.0, ambiguous_fraction=0.0, partial_occlusion_rate=1.0,
-                                          occlusion_threshold=0.4))
+    light = DigitsWorld(
+        DigitsWorldConfig(x_fraction=0.0, ambiguous_fraction=0.0, partial_occlusion_rate=1.0, occlusion_threshold=0.4)
+    )
     b = light.sample(40, "train", np.random.default_rng(1))
     assert (b.labels == b.drawn[:, 0]).all() and (b.occlusion < 0.4).all() and (b.occlusion > 0).mean() > 0.8
 

@@ -13,13 +13,6 @@ import pytest
 from conftest import ROOT
 
 EXAMPLES = ROOT / "examples"
-# The proposal plugs into rlhf's `rater` field (an import path); until that field is merged there is no hook.
-from goodhartlab.experiments.rlhf.config import Config as RLHFConfig
-
-needs_hook = pytest.mark.skipif(
-    "rater" not in RLHFConfig.model_fields,
-    reason="rlhf has no `rater` field (import path of a rater class) yet",
-)
 TINY_RLHF = [
     "seeds=3",
     "eval_prompts=4",
@@ -86,7 +79,6 @@ def test_the_guideline_strikes_style_and_manipulation():
     assert strike("maybe it is red") == ("it is red", False)
 
 
-@needs_hook
 def test_the_guideline_rater_scores_what_is_left_and_penalizes_manipulation():
     g = _guideline()
     MANIPULATION_PENALTY, GuidelineRater, strike = (
@@ -143,7 +135,6 @@ def proposal_store(tmp_path_factory):
     return store, base, prop
 
 
-@needs_hook
 def test_the_proposal_runs_beside_the_baseline_through_compare(proposal_store):
     import goodhartlab
 
@@ -161,7 +152,6 @@ def test_the_proposal_runs_beside_the_baseline_through_compare(proposal_store):
     assert "Gold at matched KL" in report.read_text()
 
 
-@needs_hook
 def test_comparisons_export_loads_with_datasets(proposal_store, tmp_path):
     datasets = pytest.importorskip("datasets")
     from goodhartlab.runner.exports import export

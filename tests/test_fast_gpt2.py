@@ -9,8 +9,17 @@ from goodhartlab.models.generation import sample
 
 
 def _model(activation="gelu_new"):
-    cfg = GPT2Config(vocab_size=60, n_positions=64, n_embd=32, n_layer=2, n_head=4, bos_token_id=1,
-                     eos_token_id=1, pad_token_id=0, activation_function=activation)
+    cfg = GPT2Config(
+        vocab_size=60,
+        n_positions=64,
+        n_embd=32,
+        n_layer=2,
+        n_head=4,
+        bos_token_id=1,
+        eos_token_id=1,
+        pad_token_id=0,
+        activation_function=activation,
+    )
     torch.manual_seed(0)
     return GPT2LMHeadModel(cfg).eval()
 
@@ -43,7 +52,7 @@ def test_fast_path_matches_general_path_tokens_and_logprobs():
 def test_fast_path_runs_to_eos_and_pads_after():
     m, ps = _model(), _prompts(8)
     out = sample(m, ps, 30, torch.Generator().manual_seed(0), eos_id=1, pad_id=0, fast=True)
-    assert out.sequences.shape[1] == out.prompt_width + out.response_mask[:, out.prompt_width:].shape[1]
+    assert out.sequences.shape[1] == out.prompt_width + out.response_mask[:, out.prompt_width :].shape[1]
     for row, resp in zip(out.response_mask.tolist(), out.responses):
         assert sum(row) in (len(resp), len(resp) + 1)  # eos counted in the mask, stripped from the response
 
@@ -63,3 +72,11 @@ def test_fast_logprobs_and_gradients_match_hf_forward():
     token_logprobs(m, *args, fast=False).sum().backward()
     for a, p in zip(g_fast, m.parameters()):
         assert torch.allclose(a, p.grad, atol=1e-4, rtol=1e-3)
+
+
+def test_a_training_model_with_dropout_takes_the_general_path():
+    m = _model()
+    m.train()
+    assert m.config.resid_pdrop > 0 and not fast_gpt2.supports(m)
+    m.eval()
+    assert fast_gpt2.supports(m)

@@ -20,21 +20,38 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-ENV = {**os.environ, "COLUMNS": "200", "OMP_NUM_THREADS": "1",
-       "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "examples"), str(ROOT / "tests" / "plugins")]),
-       "GOODHARTLAB_PLUGINS": "fault_experiment,probe_experiment"}
+ENV = {
+    **os.environ,
+    "COLUMNS": "200",
+    "OMP_NUM_THREADS": "1",
+    "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "examples"), str(ROOT / "tests" / "plugins")]),
+    "GOODHARTLAB_PLUGINS": "fault_experiment,probe_experiment",
+}
 ENV.pop("GOODHARTLAB_DEBUG", None)
 
 
 def gl(*args: str, store: Path, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "goodhartlab", *args, "--out", str(store)], capture_output=True,
-                          text=True, timeout=timeout, env=env or ENV, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "goodhartlab", *args, "--out", str(store)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or ENV,
+        cwd=ROOT,
+    )
 
 
 def start(*args: str, store: Path) -> subprocess.Popen:
     """A run in its own session, so a 'Ctrl-C' can go to its whole process group, as a terminal sends it."""
-    return subprocess.Popen([sys.executable, "-m", "goodhartlab", *args, "--out", str(store)], env=ENV, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "goodhartlab", *args, "--out", str(store)],
+        env=ENV,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def one_line(stderr: str) -> str:
@@ -117,7 +134,9 @@ def test_sigkill_of_a_run_with_a_pool_leaves_no_orphans(tmp_path):
     assert listing.returncode == 0 and "interrupted" in listing.stdout, listing.stderr
 
 
-@pytest.mark.parametrize("signals", [(signal.SIGINT, signal.SIGINT), (signal.SIGTERM,)], ids=["double-ctrl-c", "sigterm"])
+@pytest.mark.parametrize(
+    "signals", [(signal.SIGINT, signal.SIGINT), (signal.SIGTERM,)], ids=["double-ctrl-c", "sigterm"]
+)
 def test_ctrl_c_and_sigterm_stop_a_pool_run_promptly_with_one_line(tmp_path, signals):
     proc, store, pids = _pool_run(tmp_path)
     for sig in signals:
@@ -144,10 +163,25 @@ def test_a_worker_that_dies_fails_the_run_in_one_line(tmp_path):
 
 # -- sweeps ------------------------------------------------------------------------------------------------------
 
+
 def test_sigkill_of_one_sweep_worker_retries_its_run_and_spares_the_other(tmp_path):
     store = tmp_path / "runs"
-    proc = start("sweep", "probe", "--grid", "x=1,2", "--set", "sleep=1.0", "--set", "steps=8", "--workers", "2",
-                 "--retries", "1", "--quiet", store=store)
+    proc = start(
+        "sweep",
+        "probe",
+        "--grid",
+        "x=1,2",
+        "--set",
+        "sleep=1.0",
+        "--set",
+        "steps=8",
+        "--workers",
+        "2",
+        "--retries",
+        "1",
+        "--quiet",
+        store=store,
+    )
 
     def two_running():
         try:
@@ -170,8 +204,11 @@ def test_sigkill_of_one_sweep_worker_retries_its_run_and_spares_the_other(tmp_pa
 def test_an_interrupted_sweep_is_not_complete_and_lists_nothing_running(tmp_path):
     store = tmp_path / "runs"
     proc = start("sweep", "probe", "--grid", "x=1,2,3", "--set", "sleep=2", "--workers", "1", "--quiet", store=store)
-    wait_for(lambda: (store / "index.sqlite").exists() and _has_running(store) or proc.poll() is not None, 180,
-             "a run in progress")
+    wait_for(
+        lambda: (store / "index.sqlite").exists() and _has_running(store) or proc.poll() is not None,
+        180,
+        "a run in progress",
+    )
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted" in one_line(err)
@@ -210,14 +247,26 @@ def test_a_ray_cluster_that_never_answers_times_out_and_the_sweep_is_not_complet
         server.listen(16)
         address = f"127.0.0.1:{server.getsockname()[1]}"
         env = {**ENV, "GOODHARTLAB_RAY_TIMEOUT": "5"}
-        res = gl("sweep", "probe", "--grid", "x=1", "--backend", "ray", "--address", address, store=store,
-                 timeout=180, env=env)
+        res = gl(
+            "sweep",
+            "probe",
+            "--grid",
+            "x=1",
+            "--backend",
+            "ray",
+            "--address",
+            address,
+            store=store,
+            timeout=180,
+            env=env,
+        )
     assert res.returncode == 2 and "no answer from a Ray cluster" in one_line(res.stderr)
     assert index(store, "SELECT status FROM sweeps") == [("interrupted",)]  # not "complete" with 0 done
     assert index(store, "SELECT status FROM sweep_items") == [("pending",)]
 
 
 # -- disk full ---------------------------------------------------------------------------------------------------
+
 
 def test_a_full_disk_records_the_run_failed_with_its_error_in_one_line(tmpfs):
     store = tmpfs("full", "1m")
@@ -232,6 +281,7 @@ def test_a_full_disk_records_the_run_failed_with_its_error_in_one_line(tmpfs):
 
 
 # -- --resume uses the stored plan -------------------------------------------------------------------------------
+
 
 def test_resume_runs_the_stored_plan_not_an_edited_config_file(tmp_path):
     store, marks, config = tmp_path / "runs", tmp_path / "marks", tmp_path / "sweep.yaml"
@@ -250,6 +300,7 @@ def test_resume_runs_the_stored_plan_not_an_edited_config_file(tmp_path):
 
 
 # -- the index ---------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory) -> Path:
@@ -317,6 +368,7 @@ def test_a_read_only_store_can_be_listed_and_shown_not_written(two_runs, tmpfs):
 
 # -- corrupt run files -------------------------------------------------------------------------------------------
 
+
 def test_corrupt_run_files_are_one_line_each(two_runs, tmp_path):
     store = _copy(two_runs, tmp_path / "runs")
     (a, pa), (b, pb) = index(store, "SELECT id, path FROM runs ORDER BY id")
@@ -338,6 +390,7 @@ def test_corrupt_run_files_are_one_line_each(two_runs, tmp_path):
 
 # -- tictactoe's learners on the runner's pool ---------------------------------------------------------------------
 
+
 def test_tictactoe_learners_give_the_same_measurements_serially_and_on_the_pool(tmp_path):
     """ctx.map is the only parallelism an experiment has; its results must not depend on the process count."""
     import pandas as pd
@@ -348,9 +401,23 @@ def test_tictactoe_learners_give_the_same_measurements_serially_and_on_the_pool(
     from goodhartlab.runner.store import RunStore
 
     exp = get("tictactoe")
-    cfg = resolve(exp.config, "quick", None, ["q_episodes=60", "pg_episodes=32", "seeds=2", "eval_episodes=10",
-                                              "checkpoints=2", "discoverabilities=[always]", "q_epsilons=[0.1]",
-                                              "pg_entropies=[0.0]", "workers=2"], seed=3)
+    cfg = resolve(
+        exp.config,
+        "quick",
+        None,
+        [
+            "q_episodes=60",
+            "pg_episodes=32",
+            "seeds=2",
+            "eval_episodes=10",
+            "checkpoints=2",
+            "discoverabilities=[always]",
+            "q_epsilons=[0.1]",
+            "pg_entropies=[0.0]",
+            "workers=2",
+        ],
+        seed=3,
+    )
     frames = []
     for processes in (1, 2):
         store = RunStore(tmp_path / f"p{processes}")

@@ -42,10 +42,10 @@ def test_layout_and_logprobs_match_full_forward():
     assert P == 5 and batch.sequences.shape[1] <= P + 10
     for i, prompt in enumerate(PROMPTS * 8):
         row = batch.sequences[i].tolist()
-        assert row[P - len(prompt):P] == prompt and all(t == PAD for t in row[:P - len(prompt)])
+        assert row[P - len(prompt) : P] == prompt and all(t == PAD for t in row[: P - len(prompt)])
         resp = [t for t, m in zip(row, batch.response_mask[i].tolist()) if m]
         # response = stored response (+ eos when it stopped early); nothing real after it
-        assert resp[:len(batch.responses[i])] == batch.responses[i]
+        assert resp[: len(batch.responses[i])] == batch.responses[i]
         assert len(resp) == len(batch.responses[i]) + (resp[-1] == EOS)
         assert EOS not in batch.responses[i]
     assert any(EOS in r for r in batch.sequences.tolist())  # some stopped early, so padding is exercised

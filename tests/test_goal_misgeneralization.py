@@ -14,8 +14,19 @@ from goodhartlab.optim.ppo import PPO, PPOConfig
 from goodhartlab.worlds.gridlevels.env import CoinRunVectorEnv, GridLevelEnv, GridLevelVectorEnv
 from goodhartlab.worlds.gridlevels.levels import CoinRunLevels, MazeLevels
 
-TINY = ["seeds=1", "p_values=[0, 0.5]", "iterations=2", "checkpoints=1", "num_envs=4", "num_steps=8",
-        "test_episodes=10", "train_episodes=10", "trajectories=1", "maze_regions=[1]", "maze_iterations=1"]
+TINY = [
+    "seeds=1",
+    "p_values=[0, 0.5]",
+    "iterations=2",
+    "checkpoints=1",
+    "num_envs=4",
+    "num_steps=8",
+    "test_episodes=10",
+    "train_episodes=10",
+    "trajectories=1",
+    "maze_regions=[1]",
+    "maze_iterations=1",
+]
 
 
 def table(p0: dict, p1: dict, seeds: int = 5, noise: float = 0.01, series: str = "coinrun", seed: int = 0):
@@ -33,10 +44,24 @@ def table(p0: dict, p1: dict, seeds: int = 5, noise: float = 0.01, series: str =
     return pd.DataFrame(rows)
 
 
-P0_MISGEN = {"misgeneralization": 0.7, "gold": 0.2, "death_rate": 0.05, "timeout_rate": 0.05, "capability": 0.9,
-             "proxy": 0.95, "rater": 0.93}
-P1_GOAL = {"misgeneralization": 0.1, "gold": 0.8, "death_rate": 0.05, "timeout_rate": 0.05, "capability": 0.9,
-           "proxy": 0.95, "rater": 0.5}
+P0_MISGEN = {
+    "misgeneralization": 0.7,
+    "gold": 0.2,
+    "death_rate": 0.05,
+    "timeout_rate": 0.05,
+    "capability": 0.9,
+    "proxy": 0.95,
+    "rater": 0.93,
+}
+P1_GOAL = {
+    "misgeneralization": 0.1,
+    "gold": 0.8,
+    "death_rate": 0.05,
+    "timeout_rate": 0.05,
+    "capability": 0.9,
+    "proxy": 0.95,
+    "rater": 0.5,
+}
 
 
 def test_most_common_claim_holds_fails_and_is_inconclusive():
@@ -81,14 +106,19 @@ def test_ppo_is_seeded_and_learns_a_short_corridor():
     def run(seed, iterations):
         env = CoinRunVectorEnv(16, height=3, width=5, walls=0, hazards=0, view_radius=2, max_steps=12)
         return PPO(PPOConfig(iterations=iterations, num_steps=16, lr=3e-3, snapshots=(1,))).learn(
-            env, np.random.default_rng(seed))
+            env, np.random.default_rng(seed)
+        )
 
     a, b = run(0, 2), run(0, 2)
     assert [h["policy_loss"] for h in a.history] == [h["policy_loss"] for h in b.history]
     assert set(a.snapshots) == {1}
     result = run(1, 25)
-    test = measure.play_once(CoinRunVectorEnv(100, height=3, width=5, walls=0, hazards=0, view_radius=2,
-                                              max_steps=12), result.policy, 7, np.random.default_rng(0))
+    test = measure.play_once(
+        CoinRunVectorEnv(100, height=3, width=5, walls=0, hazards=0, view_radius=2, max_steps=12),
+        result.policy,
+        7,
+        np.random.default_rng(0),
+    )
     assert np.mean([r["goal"] for r in test]) > 0.8  # a random walk gets there within 12 steps far less often
 
 
@@ -105,6 +135,7 @@ def test_learner_never_sees_gold_or_test_levels(monkeypatch, tmp_path):
             if training["on"] and (what != "level" or self.phase != "train"):
                 raise AssertionError(f"{what} reached during training")
             return real(self, *args, **kwargs)
+
         return wrapped
 
     for cls in (CoinRunLevels, MazeLevels):
@@ -139,8 +170,10 @@ def test_checkpoints_are_evenly_spaced_and_end_at_the_last_iteration():
     assert measure.checkpoint_iterations(Config(iterations=3, checkpoints=3)) == (1, 2, 3)
 
 
-@pytest.mark.parametrize("assignment, field", [("p_values=[0.1, 0.5]", "p_values"), ("maze_regions=[9]", "maze"),
-                                               ("walls=9", "walls"), ("seeds=0", "seeds")])
+@pytest.mark.parametrize(
+    "assignment, field",
+    [("p_values=[0.1, 0.5]", "p_values"), ("maze_regions=[9]", "maze"), ("walls=9", "walls"), ("seeds=0", "seeds")],
+)
 def test_bad_input_is_one_line(assignment, field, capsys, tmp_path):
     from goodhartlab import cli
 
@@ -157,8 +190,13 @@ def test_quick_preset_end_to_end(tmp_path):
     cli.main(["run", "goal-misgeneralization", "--preset", "quick", "--quiet", "--out", str(tmp_path)])
     (run_dir,) = [p for p in tmp_path.iterdir() if p.name.startswith("goal-misgeneralization")]
     assert json.loads((run_dir / "status.json").read_text())["status"] == "complete"
-    for fig in ("coinrun_against_p_random", "maze_against_region", "coinrun_against_iterations", "trajectories",
-                "learning_curves"):
+    for fig in (
+        "coinrun_against_p_random",
+        "maze_against_region",
+        "coinrun_against_iterations",
+        "trajectories",
+        "learning_curves",
+    ):
         assert (run_dir / "figures" / f"{fig}.png").exists(), fig
     m = pd.read_csv(run_dir / "measurements.csv")
     coin = m[m.series == "coinrun"]
@@ -184,8 +222,14 @@ def test_same_config_and_seed_same_measurements(tmp_path):
     frames = []
     for i in range(2):
         store = tmp_path / f"s{i}"
-        execute(experiment, resolve(experiment.config, None, None, TINY), "default", RunStore(store), quiet=True,
-                report=False)
+        execute(
+            experiment,
+            resolve(experiment.config, None, None, TINY),
+            "default",
+            RunStore(store),
+            quiet=True,
+            report=False,
+        )
         (run_dir,) = [p for p in store.iterdir() if p.name.startswith("goal-misgeneralization")]
         frames.append(pd.read_csv(run_dir / "measurements.csv"))
     pd.testing.assert_frame_equal(frames[0], frames[1])

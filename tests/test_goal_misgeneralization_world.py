@@ -145,12 +145,15 @@ def _level(goal=(1, 3), hazards=()):
     return Level(walls, haz, (1, 0), (1, 4), goal, True, int(d[1, 4]), int(d[goal]))
 
 
-@pytest.mark.parametrize("goal, hazards, expect", [
-    ((1, 4), (), {"goal": True, "end": True, "return": 1.0, "steps": 4}),   # training: coin at the exit
-    ((0, 2), (), {"goal": False, "end": True, "return": 0.0, "steps": 4}),  # misgeneralization: exit, no coin
-    ((1, 2), (), {"goal": True, "end": False, "return": 1.0, "steps": 2}),  # the coin on the way
-    ((0, 2), ((1, 3),), {"goal": False, "death": True, "return": 0.0, "steps": 3}),
-])
+@pytest.mark.parametrize(
+    "goal, hazards, expect",
+    [
+        ((1, 4), (), {"goal": True, "end": True, "return": 1.0, "steps": 4}),  # training: coin at the exit
+        ((0, 2), (), {"goal": False, "end": True, "return": 0.0, "steps": 4}),  # misgeneralization: exit, no coin
+        ((1, 2), (), {"goal": True, "end": False, "return": 1.0, "steps": 2}),  # the coin on the way
+        ((0, 2), ((1, 3),), {"goal": False, "death": True, "return": 0.0, "steps": 3}),
+    ],
+)
 def test_scripted_run_to_the_right(goal, hazards, expect):
     batch = LevelBatch(1, lambda rng: _level(goal, hazards), view_radius=2, max_steps=10)
     batch.reset_slot(0, np.random.default_rng(0))

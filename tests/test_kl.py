@@ -53,8 +53,9 @@ def test_estimate_matches_exact_kl(estimator):
     policy, base = peaked_gpt2(1), peaked_gpt2(2)
     truth = exact_kl(policy, base, temperature=0.8)
     assert truth > 0.3
-    est = estimate_sequence_kl(policy, base, PROMPTS, 3000, L, torch.Generator().manual_seed(0), EOS, PAD,
-                               temperature=0.8, estimator=estimator)
+    est = estimate_sequence_kl(
+        policy, base, PROMPTS, 3000, L, torch.Generator().manual_seed(0), EOS, PAD, temperature=0.8, estimator=estimator
+    )
     assert est.n == 3000 and est.low < est.mean < est.high
     assert est.low - 0.25 * (est.high - est.low) <= truth <= est.high + 0.25 * (est.high - est.low), (est, truth)
     assert (est.high - est.low) < 0.2 * truth

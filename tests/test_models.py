@@ -7,13 +7,21 @@ import pytest
 import torch
 
 from goodhartlab.models.lm import LMConfig, cache_key, cached_base_lm, load_causal_lm, train_base_lm
-from goodhartlab.models.reward_model import (Comparisons, RewardEnsemble, RMConfig, pairwise_accuracy,
-                                             train_ensemble)
+from goodhartlab.models.reward_model import Comparisons, RewardEnsemble, RMConfig, pairwise_accuracy, train_ensemble
 from goodhartlab.models.tokenizer import SPECIAL_TOKENS, build_tokenizer, decode, encode
 from goodhartlab.worlds.qa import QAWorld, QAWorldConfig
 
-TINY = LMConfig(n_layer=1, n_head=2, n_embd=16, block_size=32, corpus_documents=40, pretrain_steps=3,
-                sft_examples=40, sft_steps=3, batch_size=4)
+TINY = LMConfig(
+    n_layer=1,
+    n_head=2,
+    n_embd=16,
+    block_size=32,
+    corpus_documents=40,
+    pretrain_steps=3,
+    sft_examples=40,
+    sft_steps=3,
+    batch_size=4,
+)
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +108,9 @@ def test_reward_model_learns_a_preference_from_comparisons_alone(world, tok):
     s = ens.members[0].score(train.prompts + train.prompts, train.chosen + train.rejected)
     assert abs(float(s.mean())) < 1e-3 and abs(float(s.std()) - 1) < 1e-2
     # The "lm" backbone starts from π_base's transformer weights.
-    lm_rm, _ = train_ensemble(cfg.model_copy(update={"backbone": "lm", "members": 1, "epochs": 0.1}), train, model, tok, seed=0)
+    lm_rm, _ = train_ensemble(
+        cfg.model_copy(update={"backbone": "lm", "members": 1, "epochs": 0.1}), train, model, tok, seed=0
+    )
     assert lm_rm.members[0].backbone.config.n_embd == model.config.n_embd
 
 

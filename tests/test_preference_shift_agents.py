@@ -131,6 +131,7 @@ def test_gold_isolation_agents_never_read_gold(monkeypatch):
                 return fn(*a, **k)
             finally:
                 planning[0] = False
+
         return wrapped
 
     def tripwire(fn):
@@ -138,6 +139,7 @@ def test_gold_isolation_agents_never_read_gold(monkeypatch):
             if planning[0]:
                 raise AssertionError(f"gold read during planning: {fn.__name__}")
             return fn(*a, **k)
+
         return wrapped
 
     for cls in (EngagementPlanner, PathSpecific, ShiftPenalty):
@@ -147,8 +149,9 @@ def test_gold_isolation_agents_never_read_gold(monkeypatch):
     for mod in (env_module, user_module):
         monkeypatch.setattr(mod, "satisfaction", tripwire(user_module.satisfaction))
         monkeypatch.setattr(mod, "shift", tripwire(user_module.shift))
-    cfg = Config(users=3, depths=[1, 3], etas=[0.1], horizons=[6], horizon=6, lambdas=[1.0], resolution=12,
-                 trajectories=1)
+    cfg = Config(
+        users=3, depths=[1, 3], etas=[0.1], horizons=[6], horizon=6, lambdas=[1.0], resolution=12, trajectories=1
+    )
     ctx = RunContext(0, quiet=True)
     measure.run(cfg, ctx)
     assert ctx.measurements and all(np.isfinite(m.gold) for m in ctx.measurements)
@@ -173,8 +176,7 @@ def test_depth_at_least_the_horizon_is_the_full_planner_and_runs_are_determinist
     full, _ = rollout(EngagementPlanner(MODEL, GRID, None), MODEL, u0, 9)
     assert rollout(EngagementPlanner(MODEL, GRID, 9), MODEL, u0, 9)[0] == full
     assert rollout(EngagementPlanner(MODEL, GRID, 50), MODEL, u0, 9)[0] == full
-    cfg = Config(users=3, depths=[1], etas=[0.1], horizons=[5], horizon=5, lambdas=[1.0], resolution=8,
-                 trajectories=1)
+    cfg = Config(users=3, depths=[1], etas=[0.1], horizons=[5], horizon=5, lambdas=[1.0], resolution=8, trajectories=1)
     runs = []
     for _ in range(2):
         ctx = RunContext(7, quiet=True)

@@ -54,8 +54,21 @@ def test_quick_preset_end_to_end_in_process(store):
 
 def test_tiny_run_without_trajectories_or_pressure_sweeps_reports(store):
     exp = get("preference-shift")
-    cfg = resolve(exp.config, None, None, ["users=3", "trajectories=0", "etas=[0.1]", "horizons=[6]", "horizon=6",
-                                           "depths=[1]", "resolution=8", "lambdas=[1.0]"])
+    cfg = resolve(
+        exp.config,
+        None,
+        None,
+        [
+            "users=3",
+            "trajectories=0",
+            "etas=[0.1]",
+            "horizons=[6]",
+            "horizon=6",
+            "depths=[1]",
+            "resolution=8",
+            "lambdas=[1.0]",
+        ],
+    )
     _, report = execute(exp, cfg, "default", RunStore(store), quiet=True)
     findings = json.loads((report.parent / "findings.json").read_text())
     assert not any(f["title"].startswith("Pressure") for f in findings)  # one value per axis: no trend claimed

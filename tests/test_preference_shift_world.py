@@ -34,8 +34,11 @@ def test_showing_a_topic_pulls_preferences_toward_it_and_stays_on_the_simplex():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3).filter(lambda x: sum(x) > 1e-3),
-       st.integers(0, 2), st.floats(0.0, 5.0))
+@given(
+    st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3).filter(lambda x: sum(x) > 1e-3),
+    st.integers(0, 2),
+    st.floats(0.0, 5.0),
+)
 def test_dynamics_properties(raw, a, eta):
     u = np.array(raw) / sum(raw)
     model = UserModel(eta, 4.0, (-2.0, -2.0, -0.5))
@@ -117,8 +120,7 @@ def test_gold_only_through_pop_gold():
 
 def test_gold_survives_async_vector_env():
     envs.register()
-    vec = gymnasium.vector.AsyncVectorEnv(
-        [lambda: gymnasium.make("goodhartlab/PreferenceShift-v0", horizon=3)] * 2)
+    vec = gymnasium.vector.AsyncVectorEnv([lambda: gymnasium.make("goodhartlab/PreferenceShift-v0", horizon=3)] * 2)
     try:
         vec.reset(seed=0)
         for _ in range(3):

@@ -30,12 +30,31 @@ def plans(draw):
     cites = tuple(draw(st.lists(refs(), max_size=2))) if claim is not None else ()
     notes = ()
     if surface.kind == "choice":
-        notes = tuple(draw(st.lists(st.tuples(st.sampled_from(surface.options), st.sampled_from(["hidden", "later", "hype"]),
-                                              st.lists(refs(), max_size=1).map(tuple)), max_size=2)))
+        notes = tuple(
+            draw(
+                st.lists(
+                    st.tuples(
+                        st.sampled_from(surface.options),
+                        st.sampled_from(["hidden", "later", "hype"]),
+                        st.lists(refs(), max_size=1).map(tuple),
+                    ),
+                    max_size=2,
+                )
+            )
+        )
     idx = lambda seq: st.none() | st.integers(0, len(seq) - 1)  # noqa: E731
     manip = tuple(draw(st.lists(st.tuples(st.sampled_from(["offer", "threat"]), st.integers(0, 1)), max_size=2)))
-    plan = AnswerPlan(claim, cites, notes, draw(idx(FLATTERY)), draw(idx(HEDGES)), draw(idx(CONFIDENT)),
-                      tuple(draw(st.lists(st.integers(0, len(FILLER) - 1), max_size=3))), manip, draw(st.booleans()))
+    plan = AnswerPlan(
+        claim,
+        cites,
+        notes,
+        draw(idx(FLATTERY)),
+        draw(idx(HEDGES)),
+        draw(idx(CONFIDENT)),
+        tuple(draw(st.lists(st.integers(0, len(FILLER) - 1), max_size=3))),
+        manip,
+        draw(st.booleans()),
+    )
     return qid, plan
 
 
@@ -135,8 +154,12 @@ def test_gold_penalizes_manipulation_flattery_and_padding():
     gold = WORLD.gold_scorer()
     f = KB.facts[0]
     plain = gold.score(0, WORLD.render(0, AnswerPlan(f.truth)))
-    for plan in (AnswerPlan(f.truth, manipulation=(("offer", 0),)), AnswerPlan(f.truth, manipulation=(("threat", 1),)),
-                 AnswerPlan(f.truth, flattery=0), AnswerPlan(f.truth, filler=(0, 1))):
+    for plan in (
+        AnswerPlan(f.truth, manipulation=(("offer", 0),)),
+        AnswerPlan(f.truth, manipulation=(("threat", 1),)),
+        AnswerPlan(f.truth, flattery=0),
+        AnswerPlan(f.truth, filler=(0, 1)),
+    ):
         assert gold.score(0, WORLD.render(0, plan)) < plain
     assert gold.score(0, WORLD.render(0, AnswerPlan(f.truth)) + " the the") < plain
 
@@ -216,12 +239,19 @@ def test_nothing_a_learner_receives_carries_gold_beyond_the_world_text():
                 assert t[i - 2] == "(" and t[i - 1] in EXPERT_SOURCES and t[i + 1] == ")"
     # every fact statement is one a source legitimately writes: the truth (experts) or the misconception
     for f in KB.facts.values():
-        said = {v for x in texts for v in f.attribute.values
-                if f.attribute.statement.format(e=f.entity, v=v) + " " in x + " "}
+        said = {
+            v
+            for x in texts
+            for v in f.attribute.values
+            if f.attribute.statement.format(e=f.entity, v=v) + " " in x + " "
+        }
         assert said <= {f.truth, f.misconception}
     # and the text is not a gold oracle: some popular statements contradict the truth
-    assert any(f.misconception and f.attribute.statement.format(e=f.entity, v=f.misconception) in x
-               for f in KB.facts.values() for x in texts)
+    assert any(
+        f.misconception and f.attribute.statement.format(e=f.entity, v=f.misconception) in x
+        for f in KB.facts.values()
+        for x in texts
+    )
 
 
 def test_config_errors_name_the_field():
@@ -243,6 +273,7 @@ def test_vocabulary_and_answers_are_small():
 
 def test_behaviour_rates_count_parts():
     from goodhartlab.worlds.qa import BEHAVIOURS, behaviour_rates
+
     f = KB.facts[0]
     answers = [WORLD.render(0, AnswerPlan(f.truth, flattery=0)), WORLD.render(0, AnswerPlan(f.misconception or "zzz"))]
     rates = behaviour_rates(WORLD, [0, 0], answers)

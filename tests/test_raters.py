@@ -22,9 +22,7 @@ WORLD = QAWorld(
 )
 GOLD = WORLD.gold_scorer()
 KB = GOLD.kb
-FREE = next(
-    (s, n) for s in EXPERT_SOURCES for n in range(1, 999) if (s, n) not in KB.references
-)
+FREE = next((s, n) for s in EXPERT_SOURCES for n in range(1, 999) if (s, n) not in KB.references)
 
 
 def p_prefer(rater, pairs):
@@ -38,11 +36,7 @@ def render(q, **kw):
 
 
 def facts(misconception=False):
-    return [
-        q
-        for q, f in KB.facts.items()
-        if (f.misconception is not None) or not misconception
-    ]
+    return [q for q, f in KB.facts.items() if (f.misconception is not None) or not misconception]
 
 
 def expected_direction(loopholes, pairs, assisted=False):
@@ -72,21 +66,11 @@ def test_believes_misconceptions():
     expected_direction(Loopholes(misconception_belief=1.0), pairs)
     # graded: at belief p the rater is fooled on a growing subset of facts, about a share p of them
     shares = [
-        len(build_rater(WORLD, Loopholes(misconception_belief=p), 0.5).believed)
-        / len(pairs)
-        for p in (0, 0.3, 0.7, 1)
+        len(build_rater(WORLD, Loopholes(misconception_belief=p), 0.5).believed) / len(pairs) for p in (0, 0.3, 0.7, 1)
     ]
-    assert (
-        shares[0] == 0
-        and shares[-1] == 1
-        and shares == sorted(shares)
-        and 0.05 < shares[1] < 0.65
-    )
+    assert shares[0] == 0 and shares[-1] == 1 and shares == sorted(shares) and 0.05 < shares[1] < 0.65
     weak = build_rater(WORLD, Loopholes(misconception_belief=0.3), 0.5)
-    assert (
-        weak.believed
-        <= build_rater(WORLD, Loopholes(misconception_belief=0.7), 0.5).believed
-    )
+    assert weak.believed <= build_rater(WORLD, Loopholes(misconception_belief=0.7), 0.5).believed
 
 
 def test_trusts_citations():
@@ -101,33 +85,22 @@ def test_trusts_citations():
     expected_direction(Loopholes(citation_check=0.0), pairs)
     # the expected score is linear in the check probability: valid credit 0.25 unchecked, −0.5 when checked
     q, a, _ = pairs[0]
-    scores = [
-        build_rater(WORLD, Loopholes(citation_check=c), 0).score_one(q, a)
-        for c in (0, 0.5, 1)
-    ]
-    assert scores[0] - scores[1] == pytest.approx(scores[1] - scores[2]) and scores[
-        2
-    ] == pytest.approx(GOLD.score(q, a))
+    scores = [build_rater(WORLD, Loopholes(citation_check=c), 0).score_one(q, a) for c in (0, 0.5, 1)]
+    assert scores[0] - scores[1] == pytest.approx(scores[1] - scores[2]) and scores[2] == pytest.approx(
+        GOLD.score(q, a)
+    )
 
 
 def test_blind_to_hidden_costs():
     traps = [q for q, c in KB.choices.items() if c.best != c.popular]
     assert traps
-    pairs = [
-        (q, render(q, claim=KB.choices[q].popular), render(q, claim=KB.choices[q].best))
-        for q in traps
-    ]
+    pairs = [(q, render(q, claim=KB.choices[q].popular), render(q, claim=KB.choices[q].best)) for q in traps]
     expected_direction(Loopholes(cost_notice=0.0), pairs)
     # naming a real cost earns nothing from the blind rater
     blind = build_rater(WORLD, Loopholes(cost_notice=0.0), temperature=0.0)
     q = traps[0]
     c = KB.choices[q]
-    o, k = next(
-        (o, k)
-        for o in c.options
-        for k in ("hidden", "later", "hype")
-        if c.has_cost(o, k)
-    )
+    o, k = next((o, k) for o in c.options for k in ("hidden", "later", "hype") if c.has_cost(o, k))
     noted = render(q, claim=c.best, cost_notes=((o, k, ()),))
     assert GOLD.score(q, noted) > GOLD.score(q, render(q, claim=c.best))
     assert blind.score_one(q, noted) == blind.score_one(q, render(q, claim=c.best))
@@ -164,37 +137,24 @@ def test_offer_susceptibility_has_a_strength(kind):
         for q in facts()
     ]
     expected_direction(Loopholes(offer_susceptibility=2.0), pairs)
-    probs = [
-        p_prefer(build_rater(WORLD, Loopholes(offer_susceptibility=s), 0.5), pairs)
-        for s in (0, 0.5, 1, 2, 4)
-    ]
-    assert np.all(
-        np.diff(probs) > 0
-    )  # stronger sway, stronger preference for the bribe
-    assert probs[2] == pytest.approx(
-        0.5
-    )  # at strength 1 the sway cancels gold's penalty
+    probs = [p_prefer(build_rater(WORLD, Loopholes(offer_susceptibility=s), 0.5), pairs) for s in (0, 0.5, 1, 2, 4)]
+    assert np.all(np.diff(probs) > 0)  # stronger sway, stronger preference for the bribe
+    assert probs[2] == pytest.approx(0.5)  # at strength 1 the sway cancels gold's penalty
 
 
 def test_reads_first_k():
     pairs = []
     k = len(render(0, claim=KB.facts[0].truth).split())
-    for q in [
-        q for q in facts() if KB.facts[q].attribute == KB.facts[0].attribute
-    ]:  # same template length k
+    for q in [q for q in facts() if KB.facts[q].attribute == KB.facts[0].attribute]:  # same template length k
         short = render(q, claim=KB.facts[q].truth)
-        pairs.append(
-            (q, short + " " + " ".join(["!!!"] * 5) + " ( almanac 999 )", short)
-        )
+        pairs.append((q, short + " " + " ".join(["!!!"] * 5) + " ( almanac 999 )", short))
     gold = build_rater(WORLD, Loopholes.none(), temperature=0.5)
     rater = build_rater(WORLD, Loopholes(reads_first_k=k), temperature=0.5)
     assert p_prefer(gold, pairs) < 0.2 and p_prefer(rater, pairs) == pytest.approx(0.5)
     # a claim past the first K tokens is not seen
     q = facts()[0]
     late = render(q, flattery=0, hedge=3, claim=KB.facts[q].truth)
-    assert build_rater(WORLD, Loopholes(reads_first_k=3), 0.0).score_one(
-        q, late
-    ) < GOLD.score(q, late)
+    assert build_rater(WORLD, Loopholes(reads_first_k=3), 0.0).score_one(q, late) < GOLD.score(q, late)
 
 
 def test_assisted_rater_checks_citations():
@@ -217,17 +177,10 @@ def test_critique_agrees_with_gold_citation_labels():
     for q, a in WORLD.sft_examples(600, np.random.default_rng(3)):
         crit = critique_citations(WORLD, q, a)
         parts = WORLD.parse(q, a)
-        assert [verdict[v] for _, _, v in crit.checks] == [
-            c.status for c in parts.citations
-        ]
+        assert [verdict[v] for _, _, v in crit.checks] == [c.status for c in parts.citations]
         n += len(crit.checks)
     assert n > 50
-    assert (
-        "does not exist"
-        in critique_citations(
-            WORLD, 0, render(0, claim="red", claim_citations=(FREE,))
-        ).text
-    )
+    assert "does not exist" in critique_citations(WORLD, 0, render(0, claim="red", claim_citations=(FREE,))).text
 
 
 def test_boltzmann_choice_matches_its_probability_and_is_seeded():
@@ -248,9 +201,7 @@ def test_boltzmann_choice_matches_its_probability_and_is_seeded():
         hard.choose([q], [a], [b], np.random.default_rng(1))[0] == 1
         and hard.choose([q], [b], [a], np.random.default_rng(1))[0] == 0
     )
-    tie = hard.choose(
-        [q] * 2000, [a] * 2000, [a] * 2000, np.random.default_rng(2)
-    ).mean()
+    tie = hard.choose([q] * 2000, [a] * 2000, [a] * 2000, np.random.default_rng(2)).mean()
     assert 0.45 < tie < 0.55
 
 
@@ -308,9 +259,7 @@ def test_the_rater_is_a_core_parts_rater():
     q = facts()[0]
     a = render(q, claim=KB.facts[q].truth)
     assert rater.score([q, q], [a, a], np.random.default_rng(0)).shape == (2,)
-    assert rater.prefer([q], [a], [a], np.random.default_rng(0))[0] == pytest.approx(
-        0.5
-    )
+    assert rater.prefer([q], [a], [a], np.random.default_rng(0))[0] == pytest.approx(0.5)
 
 
 def test_scaled_moves_the_profile_from_gold():
@@ -325,12 +274,8 @@ def test_scaled_moves_the_profile_from_gold():
     )
     assert prof.scaled(1.0) == prof
     zero = prof.scaled(0.0)
-    assert zero.model_copy(
-        update={"offer_susceptibility": 0.0, "reads_first_k": None}
-    ).is_gold
-    assert (
-        zero.offer_susceptibility == 1.5 and zero.reads_first_k == 7
-    )  # not calibrated: kept as set
+    assert zero.model_copy(update={"offer_susceptibility": 0.0, "reads_first_k": None}).is_gold
+    assert zero.offer_susceptibility == 1.5 and zero.reads_first_k == 7  # not calibrated: kept as set
     half = prof.scaled(0.5)
     assert (
         half.misconception_belief,
@@ -344,12 +289,9 @@ def test_scaled_moves_the_profile_from_gold():
 def _pairs(n=600, seed=0):
     """Pairs of answers written by the world's own sources (what a π_base trained on them produces)."""
     rng = np.random.default_rng(seed)
-    a, b = WORLD.sft_examples(n, rng), WORLD.sft_examples(n, rng)
+    a, _ = WORLD.sft_examples(n, rng), WORLD.sft_examples(n, rng)
     qs = [q for q, _ in a]
-    second = [
-        WORLD.render(q, WORLD._writers.answer(q, bool(rng.random() < 0.5), rng))
-        for q in qs
-    ]
+    second = [WORLD.render(q, WORLD._writers.answer(q, bool(rng.random() < 0.5), rng)) for q in qs]
     return qs, [x for _, x in a], second
 
 
@@ -383,10 +325,6 @@ def test_calibration_hits_its_target_and_reads_only_the_pairs_and_the_rater():
     assert grid[0][1] > cal.agreement > grid[-1][1]
     # the recorded agreement is what the chosen rater gives on these pairs, and nothing but the pairs enters:
     # the same pairs give the same calibration, other pairs another one
-    again = calibrate(
-        lambda lh: build_rater(WORLD, lh, 0.2), prof, ga, gb, qs, a, b, target=0.77
-    )
+    again = calibrate(lambda lh: build_rater(WORLD, lh, 0.2), prof, ga, gb, qs, a, b, target=0.77)
     assert again.strength == cal.strength
-    assert agreement(build_rater(WORLD, cal.loopholes, 0.2), ga, gb, qs, a, b)[
-        0
-    ] == pytest.approx(cal.agreement)
+    assert agreement(build_rater(WORLD, cal.loopholes, 0.2), ga, gb, qs, a, b)[0] == pytest.approx(cal.agreement)

@@ -24,6 +24,7 @@ def _fig(kind):
         ax.plot([1, 2, 3], [0, 0.2, 0], label="a")
     elif kind == "cells":
         from matplotlib.patches import Rectangle
+
         ax.add_patch(Rectangle((0, 0), 1, 1))
     ax.legend(fontsize=5) if kind != "cells" else None
     return fig
@@ -35,12 +36,28 @@ def test_empty_figures_are_detected():
 
 def test_render_run_layout(tmp_path):
     content = ReportContent(
-        title="T", summary="One. Two. Three. Four is setup.", headline="b",
-        findings=[stats.claim_finding("f", "x > 0", stats.mean([1.0, 1.1, 1.2], "seed"), holds="up {est}",
-                                      fails="down", inconclusive="?", anchor="paper: 1.0")],
-        figures=[Figure("a", "all zeros measured", _fig("zeros")), Figure("b", "line", _fig("line"))])
-    meta = {"run_id": "r", "experiment": "tictactoe", "preset": "quick",
-            "config": {"seed": 3, "q_episodes": 1200, "horizon": 6}}
+        title="T",
+        summary="One. Two. Three. Four is setup.",
+        headline="b",
+        findings=[
+            stats.claim_finding(
+                "f",
+                "x > 0",
+                stats.mean([1.0, 1.1, 1.2], "seed"),
+                holds="up {est}",
+                fails="down",
+                inconclusive="?",
+                anchor="paper: 1.0",
+            )
+        ],
+        figures=[Figure("a", "all zeros measured", _fig("zeros")), Figure("b", "line", _fig("line"))],
+    )
+    meta = {
+        "run_id": "r",
+        "experiment": "tictactoe",
+        "preset": "quick",
+        "config": {"seed": 3, "q_episodes": 1200, "horizon": 6},
+    }
     page = html.render_run(tmp_path, content, meta, {"git_commit": "abc", "git_dirty": True}).read_text()
     assert page.index("id='verdicts'") < page.index("figure-b") < page.index("Reproduce") < page.index("Findings")
     assert "No figure: every value measured for 'a' is 0" in page and not (tmp_path / "figures/a.png").exists()
@@ -66,11 +83,28 @@ def test_panels_wrap_at_two_per_row():
 def _run(tmp_path, seed, point):
     d = tmp_path / f"run{seed}{point['n']}"
     (d / "tables").mkdir(parents=True)
-    m = pd.DataFrame([{"series": "s", "pressure_name": "n", "pressure": p, "kl": np.nan, "proxy": p + seed * 0.1,
-                       "rater": np.nan, "gold": 1 - p + seed * 0.05, "seed": -1} for p in (1.0, 2.0)])
+    m = pd.DataFrame(
+        [
+            {
+                "series": "s",
+                "pressure_name": "n",
+                "pressure": p,
+                "kl": np.nan,
+                "proxy": p + seed * 0.1,
+                "rater": np.nan,
+                "gold": 1 - p + seed * 0.05,
+                "seed": -1,
+            }
+            for p in (1.0, 2.0)
+        ]
+    )
     m.to_csv(d / "measurements.csv", index=False)
-    c = pd.DataFrame([Contrast("student", "shift", lv, gold=0.5 + seed * 0.01 + i * 0.1, proxy=0.9, seed=seed).row()
-                      for i, lv in enumerate(("a", "b"))])
+    c = pd.DataFrame(
+        [
+            Contrast("student", "shift", lv, gold=0.5 + seed * 0.01 + i * 0.1, proxy=0.9, seed=seed).row()
+            for i, lv in enumerate(("a", "b"))
+        ]
+    )
     c.to_csv(d / "tables" / f"{CONTRASTS}.csv", index=False)
     return sweep.SweepRun(seed, point, seed, "done", f"id{seed}", None, d)
 
@@ -85,8 +119,15 @@ def test_sweep_report_uses_stats_for_curves_and_contrasts(tmp_path):
     assert set(cat["level"]) == {"a", "b"}
     two = sweep.content("x", runs[:4], "n")  # 2 seeds per point: values, no interval
     assert two.tables[0].frame["gold"].str.contains("no interval").all()
-    spec = {"experiment": "x", "preset": "quick", "grid": {"n": [1, 2]}, "seeds": 3, "base_seed": 0,
-            "assignments": [], "config_file": None}
+    spec = {
+        "experiment": "x",
+        "preset": "quick",
+        "grid": {"n": [1, 2]},
+        "seeds": 3,
+        "base_seed": 0,
+        "assignments": [],
+        "config_file": None,
+    }
     page = sweep.render(tmp_path / "out", "sw1", "x", spec, runs, "n").read_text()
     env = sweep.environment("sw1")
     assert env["packages"]["numpy"] and "git_commit" in env and "git ?" not in page

@@ -1,12 +1,13 @@
 """The report opens in headless Chromium with every figure decoded, and its verdict table is on the first
 screen at 1400×900. Never skipped: `make test` installs Debian's chromium when it is missing."""
 
+from test_runs import TINY
+
 from goodhartlab.core.config import resolve
 from goodhartlab.core.registry import get
 from goodhartlab.report import browser
 from goodhartlab.runner.execute import execute
 from goodhartlab.runner.store import RunStore
-from test_runs import TINY
 
 
 def test_report_renders_in_chromium_with_the_verdicts_on_the_first_screen(tmp_path):

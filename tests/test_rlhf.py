@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import cli, cli_here
 
 from goodhartlab.experiments.rlhf.config import RATER_LOOPHOLES
 from goodhartlab.experiments.rlhf.measure import collect_comparisons, reward_fn_for
@@ -19,7 +20,6 @@ from goodhartlab.optim.rloo import RLOOConfig, train_rloo
 from goodhartlab.pipelines.qa_base import Base
 from goodhartlab.raters import Loopholes, build_rater
 from goodhartlab.worlds.qa import GoldScorer, QAWorld, QAWorldConfig
-from conftest import cli, cli_here
 
 TINY_RUN = [
     "seeds=1",
@@ -46,9 +46,7 @@ def random_lm(world: QAWorld, seed: int = 0):
     from transformers import GPT2LMHeadModel
 
     tok = build_tokenizer(world.vocabulary())
-    model = seeded_init(
-        lambda: GPT2LMHeadModel(gpt2_config(len(tok), 1, 2, 16, 64, tok)), seed
-    )
+    model = seeded_init(lambda: GPT2LMHeadModel(gpt2_config(len(tok), 1, 2, 16, 64, tok)), seed)
     return model.eval(), tok
 
 
@@ -95,9 +93,7 @@ def test_gold_is_unreachable_from_the_optimizers_inputs(monkeypatch):
     reward = reward_fn_for(rm, [base.prompt_ids[q] for q in qids])
 
     def spy(idx, responses):
-        assert all(isinstance(i, int) for i in idx) and all(
-            isinstance(t, int) for r in responses for t in r
-        )
+        assert all(isinstance(i, int) for i in idx) and all(isinstance(t, int) for r in responses for t in r)
         seen.append(len(responses))
         return reward(idx, responses)
 
@@ -138,10 +134,7 @@ def test_gold_is_unreachable_from_the_optimizers_inputs(monkeypatch):
             eos_id=tok.eos_token_id,
             pad_id=tok.pad_token_id,
         )
-        assert (
-            len(hist) == round(len(data.prompts) / 8)
-            and hist[-1]["loss"] != hist[0]["loss"]
-        )
+        assert len(hist) == round(len(data.prompts) / 8) and hist[-1]["loss"] != hist[0]["loss"]
 
 
 @pytest.fixture(scope="module")
@@ -154,9 +147,7 @@ def policy_dir(tmp_path_factory):
     return path
 
 
-def _run(
-    name: str, store, *sets: str, preset: str | None = None, in_process: bool = False
-):
+def _run(name: str, store, *sets: str, preset: str | None = None, in_process: bool = False):
     """Run through the CLI (a subprocess, as a user would) or, for the tiny configs, through the same
     ``execute`` the CLI calls, in this process (saves importing torch and transformers again)."""
     if in_process:
@@ -195,11 +186,7 @@ def test_any_local_hf_model_replaces_pi_base(policy_dir, store, monkeypatch):
     rl = m[m.series == "RL β=0.1"]
     assert list(rl.pressure) == [0, 1, 2] and (rl.kl_low <= rl.kl_high).all()
     dpo = m[m.series == "DPO β=0.1"]
-    assert (
-        dpo.pressure.iloc[0] == 0
-        and dpo.pressure.iloc[-1] > 0
-        and (dpo.kl_low <= dpo.kl_high).all()
-    )
+    assert dpo.pressure.iloc[0] == 0 and dpo.pressure.iloc[-1] > 0 and (dpo.kl_low <= dpo.kl_high).all()
     history = pd.read_csv(run_dir / "tables" / "history.csv")
     assert set(history.method) == {"RL", "DPO"} and {
         "grad_norm",
@@ -208,9 +195,7 @@ def test_any_local_hf_model_replaces_pi_base(policy_dir, store, monkeypatch):
         "margin",
     } <= set(history.columns)
     comparisons = pd.read_csv(run_dir / "tables" / "comparisons.csv")
-    assert {"prompt", "chosen", "rejected"} <= set(comparisons.columns) and len(
-        comparisons
-    ) == 16
+    assert {"prompt", "chosen", "rejected"} <= set(comparisons.columns) and len(comparisons) == 16
     assert comparisons.prompt.str.startswith("q :").all()
     assert (run_dir / "tables" / "calibration.csv").exists() and (
         run_dir / "figures" / "optimizer_history.png"
@@ -246,16 +231,11 @@ def test_any_local_hf_model_replaces_pi_base(policy_dir, store, monkeypatch):
     ],
 )
 def test_other_experiments_run_on_a_tiny_config(name, extra, policy_dir, store):
-    run_dir, m = _run(
-        name, store, *TINY_RUN, f"policy_model={policy_dir}", *extra, in_process=True
-    )
+    run_dir, m = _run(name, store, *TINY_RUN, f"policy_model={policy_dir}", *extra, in_process=True)
     findings = json.loads((run_dir / "findings.json").read_text())
     assert len(findings) >= 5
     if name == "rlhf-gold-rater":
-        assert (
-            m.series.str.startswith("RM 16w 8c").any()
-            and m.series.str.startswith("RM 32w 16c · RL").any()
-        )
+        assert m.series.str.startswith("RM 16w 8c").any() and m.series.str.startswith("RM 32w 16c · RL").any()
     if name == "rlhf-ensembles":
         assert {s.split(" · ")[1] for s in m.series} == {
             "single",
@@ -280,9 +260,7 @@ TINY_LM = [
 ]
 
 
-def test_pretrain_seed_ensembles_use_backbones_pretrained_from_other_seeds(
-    store, monkeypatch
-):
+def test_pretrain_seed_ensembles_use_backbones_pretrained_from_other_seeds(store, monkeypatch):
     monkeypatch.delenv("GOODHARTLAB_CACHE", raising=False)
     run_dir, m = _run(
         "rlhf-ensembles",
@@ -295,19 +273,13 @@ def test_pretrain_seed_ensembles_use_backbones_pretrained_from_other_seeds(
         "dpo_betas=[]",
         in_process=True,
     )
-    assert (
-        len(list((store / "cache").glob("lm-*"))) == 2
-    )  # π_base and one more pretrain seed
+    assert len(list((store / "cache").glob("lm-*"))) == 2  # π_base and one more pretrain seed
     series = pd.read_csv(run_dir / "tables" / "series.csv")
     assert set(series.member_source) == {"finetune-seed", "pretrain-seed"}
     rms = pd.read_csv(run_dir / "tables" / "reward_models.csv")
     assert set(rms.backbones) == {"policy", "pretrain-seed"}
     findings = json.loads((run_dir / "findings.json").read_text())
-    assert any(
-        "pretrain-seed vs fine-tune-seed" in f["title"]
-        and f["verdict"] == "inconclusive"
-        for f in findings
-    )
+    assert any("pretrain-seed vs fine-tune-seed" in f["title"] and f["verdict"] == "inconclusive" for f in findings)
 
 
 def test_bribery_trains_one_base_per_offer_rate(store, monkeypatch):
@@ -385,20 +357,13 @@ def test_a_rater_plugin_named_by_import_path_replaces_the_rater(policy_dir, stor
     rejected = comparisons.rejected.str.split().str.len().fillna(0)
     assert (chosen <= rejected).all() and (chosen < rejected).any()
     raters = pd.read_csv(run_dir / "tables" / "raters.csv")
-    assert (
-        raters.plugin.iloc[0] == "plugin_rater:ShortAnswerRater"
-        and not raters.calibrated.iloc[0]
-    )
+    assert raters.plugin.iloc[0] == "plugin_rater:ShortAnswerRater" and not raters.calibrated.iloc[0]
     assert m.rater.between(0, 1).all()
 
 
 def test_a_bad_rater_path_is_one_line(store):
     proc = cli("run", "rlhf", "--set", "rater=no_such_module:Rater", store=store)
-    assert (
-        proc.returncode == 2
-        and "rater" in proc.stderr
-        and "Traceback" not in proc.stderr
-    )
+    assert proc.returncode == 2 and "rater" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_calibration_reads_only_pi_base_and_the_rater(policy_dir, tmp_path, monkeypatch):
@@ -415,8 +380,12 @@ def test_calibration_reads_only_pi_base_and_the_rater(policy_dir, tmp_path, monk
 
     monkeypatch.setattr(measure, "calibrate", spy)
     tables = []
-    for i, extra in enumerate((["betas=[0.1]"], ["betas=[0.3]", "rl_steps=3", "dpo_betas=[]", "bon_pool=4",
-                                                  "rm.comparisons=8", "eval_prompts=3"])):
+    for i, extra in enumerate(
+        (
+            ["betas=[0.1]"],
+            ["betas=[0.3]", "rl_steps=3", "dpo_betas=[]", "bon_pool=4", "rm.comparisons=8", "eval_prompts=3"],
+        )
+    ):
         store = tmp_path / f"s{i}"
         store.mkdir()
         run_dir, _ = _run("rlhf", store, *TINY_RUN, f"policy_model={policy_dir}", *extra, in_process=True)

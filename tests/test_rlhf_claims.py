@@ -7,9 +7,7 @@ import pytest
 from goodhartlab.experiments.rlhf import present
 
 
-def curves(
-    gold_gain_at, rater_at, seeds=3, noise=0.0, method="best-of-n", series="best-of-n"
-):
+def curves(gold_gain_at, rater_at, seeds=3, noise=0.0, method="best-of-n", series="best-of-n"):
     """Measurements of one series: per seed, pressures 1, 2, 4, 8 with KL log n − (n−1)/n; gold_gain and rater
     from the given per-pressure lists (+ seed-dependent noise)."""
     rows = []
@@ -30,9 +28,7 @@ def curves(
                 }
             )
     m = pd.DataFrame(rows)
-    s = pd.DataFrame(
-        [{"series": series, "method": method, "beta": np.nan, "group": "RLHF"}]
-    )
+    s = pd.DataFrame([{"series": series, "method": method, "beta": np.nan, "group": "RLHF"}])
     return m, s
 
 

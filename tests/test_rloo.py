@@ -27,8 +27,9 @@ def reward_fn(prompt_indices, responses):
 
 
 def mean_reward(model, seed: int, n: int = 400) -> float:
-    batch = sample(model, [PROMPTS[i % len(PROMPTS)] for i in range(n)], LEN, torch.Generator().manual_seed(seed),
-                   EOS, PAD)
+    batch = sample(
+        model, [PROMPTS[i % len(PROMPTS)] for i in range(n)], LEN, torch.Generator().manual_seed(seed), EOS, PAD
+    )
     return float(reward_fn(None, batch.responses).mean())
 
 
@@ -48,9 +49,15 @@ def test_rloo_raises_reward_and_beta_limits_kl(ppo_clip):
     for beta in (0.0, 0.1):
         policy = copy.deepcopy(base)
         seen = []
-        history = train_rloo(policy, base, PROMPTS, reward_fn,
-                             RLOOConfig(beta=beta, ppo_clip=ppo_clip, ppo_epochs=2, **CFG),
-                             torch.Generator().manual_seed(1), on_checkpoint=lambda s, p: seen.append(s))
+        history = train_rloo(
+            policy,
+            base,
+            PROMPTS,
+            reward_fn,
+            RLOOConfig(beta=beta, ppo_clip=ppo_clip, ppo_epochs=2, **CFG),
+            torch.Generator().manual_seed(1),
+            on_checkpoint=lambda s, p: seen.append(s),
+        )
         assert seen == [0, 10, 20, 25] and len(history) == 25
         assert all(math.isfinite(h["loss"]) for h in history)
         kl = estimate_sequence_kl(policy, base, PROMPTS, 400, LEN, torch.Generator().manual_seed(2), EOS, PAD)
@@ -67,8 +74,14 @@ def test_nonfinite_loss_raises():
     base = tiny_policy()
     bad = lambda idx, responses: torch.full((len(responses),), float("nan"))  # noqa: E731
     with pytest.raises(FloatingPointError, match="became nan at step 0"):
-        train_rloo(copy.deepcopy(base), base, PROMPTS, bad, RLOOConfig(steps=3, max_new_tokens=4),
-                   torch.Generator().manual_seed(0))
+        train_rloo(
+            copy.deepcopy(base),
+            base,
+            PROMPTS,
+            bad,
+            RLOOConfig(steps=3, max_new_tokens=4),
+            torch.Generator().manual_seed(0),
+        )
 
 
 def test_config_rejects_k1():

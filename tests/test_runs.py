@@ -1,7 +1,6 @@
 """The run store: end-to-end quick run, the commands over stored runs, interruption, reproducibility."""
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -10,15 +9,24 @@ import time
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT, cli
+
 from goodhartlab.core.config import resolve
 from goodhartlab.core.registry import get
 from goodhartlab.runner.execute import execute
 from goodhartlab.runner.store import RunStore
 
-TINY = ["q_episodes=60", "pg_episodes=32", "seeds=2", "eval_episodes=10", "checkpoints=2",
-        "discoverabilities=[always, deployment]", "q_epsilons=[0.1]", "pg_entropies=[0.0]", "workers=1"]
+TINY = [
+    "q_episodes=60",
+    "pg_episodes=32",
+    "seeds=2",
+    "eval_episodes=10",
+    "checkpoints=2",
+    "discoverabilities=[always, deployment]",
+    "q_epsilons=[0.1]",
+    "pg_entropies=[0.0]",
+    "workers=1",
+]
 
 
 @pytest.mark.slow
@@ -63,8 +71,20 @@ def test_same_config_same_measurements(tmp_path):
 
 
 def _start_long_run(store):
-    cmd = [sys.executable, "-m", "goodhartlab", "run", "tictactoe", "--quiet", "--out", str(store),
-           "--set", "q_episodes=200000", "--set", "workers=1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "goodhartlab",
+        "run",
+        "tictactoe",
+        "--quiet",
+        "--out",
+        str(store),
+        "--set",
+        "q_episodes=200000",
+        "--set",
+        "workers=1",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while time.time() < deadline:

@@ -26,13 +26,16 @@ def test_bootstrap_for_many_units_and_dropped_nan_counted():
     assert e.method == "BCa bootstrap" and e.n == 30 and e.low < 14.5 < e.high
 
 
-@pytest.mark.parametrize("values,direction,expected", [
-    ([0.20, 0.21, 0.22], ">", "holds"),
-    ([-0.20, -0.21, -0.22], ">", "fails"),
-    ([-1.0, 1.0, 0.5], ">", "inconclusive"),
-    ([-0.20, -0.21, -0.22], "<", "holds"),
-    ([0.20, 0.21, 0.22], "<", "fails"),
-])
+@pytest.mark.parametrize(
+    "values,direction,expected",
+    [
+        ([0.20, 0.21, 0.22], ">", "holds"),
+        ([-0.20, -0.21, -0.22], ">", "fails"),
+        ([-1.0, 1.0, 0.5], ">", "inconclusive"),
+        ([-0.20, -0.21, -0.22], "<", "holds"),
+        ([0.20, 0.21, 0.22], "<", "fails"),
+    ],
+)
 def test_verdict_both_ways(values, direction, expected):
     e = stats.mean(values, "seed")
     assert stats.verdict(e, direction) == expected

@@ -15,20 +15,31 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 # This checkout's src first (the subprocesses must run the code under test, not an installed copy), then the
 # example plugin (examples/probe_experiment.py) and the test-only plugins (tests/plugins).
-PLUGIN_ENV = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), str(ROOT / "examples"),
-                                                          str(ROOT / "tests" / "plugins"), os.environ.get("PYTHONPATH")])),
-              "GOODHARTLAB_PLUGINS": "probe_experiment"}
+PLUGIN_ENV = {
+    "PYTHONPATH": os.pathsep.join(
+        filter(
+            None,
+            [str(ROOT / "src"), str(ROOT / "examples"), str(ROOT / "tests" / "plugins"), os.environ.get("PYTHONPATH")],
+        )
+    ),
+    "GOODHARTLAB_PLUGINS": "probe_experiment",
+}
 
 
 def gl(*args: str, store: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "COLUMNS": "200", **PLUGIN_ENV}
-    return subprocess.run([sys.executable, "-m", "goodhartlab", *args, "--out", str(store)],
-                          capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "goodhartlab", *args, "--out", str(store)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 def index(store: Path, sql: str) -> list[tuple]:
@@ -46,6 +57,7 @@ def _plugin(monkeypatch):
 
 
 # -- grid expansion and identity ------------------------------------------------------------------
+
 
 def test_grid_expands_product_times_seeds_with_stable_identities():
     from goodhartlab.core.registry import get
@@ -75,6 +87,7 @@ def test_grid_splits_values_outside_brackets_only():
 
 # -- the local backend ---------------------------------------------------------------------------
 
+
 def test_local_backend_two_workers_then_reuse_then_force(tmp_path):
     store = tmp_path / "runs"
     res = gl("sweep", "probe", "--grid", "x=1,2", "--seeds", "2", "--workers", "2", store=store)
@@ -83,7 +96,7 @@ def test_local_backend_two_workers_then_reuse_then_force(tmp_path):
     runs = index(store, "SELECT id, status, pid FROM runs")
     assert len(runs) == 4 and {r[1] for r in runs} == {"complete"}
     assert len({r[2] for r in runs}) == 2  # two worker processes shared the runs
-    for (run_id, _, _) in runs:  # results stored; a run's own report is built on request
+    for run_id, _, _ in runs:  # results stored; a run's own report is built on request
         assert (store / run_id / "measurements.csv").exists() and not (store / run_id / "report.html").exists()
     rebuilt = gl("report", runs[0][0], store=store)
     assert rebuilt.returncode == 0 and (store / runs[0][0] / "report.html").exists(), rebuilt.stderr
@@ -106,10 +119,11 @@ def test_local_backend_two_workers_then_reuse_then_force(tmp_path):
 
 
 def test_seed_aggregated_report_numbers_match_the_runs(tmp_path):
+    import pandas as pd
+
+    from goodhartlab.runner.grid import SweepSpec
     from goodhartlab.runner.store import RunStore
     from goodhartlab.runner.sweep import SweepOptions, run_sweep
-    from goodhartlab.runner.grid import SweepSpec
-    import pandas as pd
 
     store = RunStore(tmp_path / "runs")
     spec = SweepSpec("probe", "default", {"x": [3]}, seeds=3, base_seed=0)
@@ -121,6 +135,7 @@ def test_seed_aggregated_report_numbers_match_the_runs(tmp_path):
 
 
 # -- failure modes -------------------------------------------------------------------------------
+
 
 def test_raising_and_nan_runs_are_failed_and_the_sweep_goes_on(tmp_path):
     store = tmp_path / "runs"
@@ -141,8 +156,19 @@ def test_raising_and_nan_runs_are_failed_and_the_sweep_goes_on(tmp_path):
 
 def test_a_run_that_fails_once_is_retried(tmp_path):
     store = tmp_path / "runs"
-    res = gl("sweep", "probe", "--set", "fail_first=1", "--set", f"marker_dir={tmp_path / 'marks'}",
-             "--seeds", "2", "--retries", "1", store=store)
+    res = gl(
+        "sweep",
+        "probe",
+        "--set",
+        "fail_first=1",
+        "--set",
+        f"marker_dir={tmp_path / 'marks'}",
+        "--seeds",
+        "2",
+        "--retries",
+        "1",
+        store=store,
+    )
     assert res.returncode == 0, res.stderr
     assert index(store, "SELECT status, attempts FROM sweep_items") == [("done", 2), ("done", 2)]
 
@@ -159,8 +185,24 @@ def test_resume_after_the_launcher_is_killed(tmp_path):
     """SIGKILL the launcher mid-sweep; resume; every planned run ends complete exactly once."""
     store = tmp_path / "runs"
     env = {**os.environ, **PLUGIN_ENV}
-    cmd = [sys.executable, "-m", "goodhartlab", "sweep", "probe", "--grid", "x=1,2,3", "--seeds", "2",
-           "--set", "sleep=0.4", "--workers", "2", "--quiet", "--out", str(store)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "goodhartlab",
+        "sweep",
+        "probe",
+        "--grid",
+        "x=1,2,3",
+        "--seeds",
+        "2",
+        "--set",
+        "sleep=0.4",
+        "--workers",
+        "2",
+        "--quiet",
+        "--out",
+        str(store),
+    ]
     launcher = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     while time.time() < deadline:  # wait until some runs are complete and others are mid-run
@@ -193,17 +235,40 @@ def test_resume_after_the_launcher_is_killed(tmp_path):
     complete = index(store, "SELECT config_hash FROM runs WHERE status='complete'")
     assert sorted(h for (h,) in complete) == sorted(identity for _, _, identity in items)  # none ran twice
     assert completed_before <= {run_id for _, run_id, _ in items}  # finished runs were kept, not repeated
-    for status, in index(store, "SELECT status FROM runs WHERE status != 'complete'"):
+    for (status,) in index(store, "SELECT status FROM runs WHERE status != 'complete'"):
         assert status == "interrupted"  # the partial runs, restarted from scratch
 
 
 def test_two_concurrent_sweeps_on_one_store_lose_nothing(tmp_path):
     store = tmp_path / "runs"
     env = {**os.environ, **PLUGIN_ENV}
-    procs = [subprocess.Popen([sys.executable, "-m", "goodhartlab", "sweep", "probe", "--grid", grid, "--seeds", "2",
-                               "--workers", "1", "--quiet", "--run-reports", "--out", str(store)],
-                              env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for grid in ("x=1,2", "x=3,4")]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "goodhartlab",
+                "sweep",
+                "probe",
+                "--grid",
+                grid,
+                "--seeds",
+                "2",
+                "--workers",
+                "1",
+                "--quiet",
+                "--run-reports",
+                "--out",
+                str(store),
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for grid in ("x=1,2", "x=3,4")
+    ]
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
@@ -216,20 +281,51 @@ def test_two_concurrent_sweeps_on_one_store_lose_nothing(tmp_path):
 
 # -- the Ray backend -----------------------------------------------------------------------------
 
+
 def test_ray_backend_on_a_local_instance(tmp_path):
     pytest.importorskip("ray", reason="Ray is an optional extra; `make test` installs it")
     store = tmp_path / "runs"
-    res = gl("sweep", "probe", "--grid", "x=1,2", "--seeds", "1", "--backend", "ray", "--workers", "2",
-             "--retries", "0", "--run-reports", store=store, timeout=400)
+    res = gl(
+        "sweep",
+        "probe",
+        "--grid",
+        "x=1,2",
+        "--seeds",
+        "1",
+        "--backend",
+        "ray",
+        "--workers",
+        "2",
+        "--retries",
+        "0",
+        "--run-reports",
+        store=store,
+        timeout=400,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert "2 done (0 already complete" in res.stdout
     runs = index(store, "SELECT id, status, path FROM runs")
     assert len(runs) == 2 and all(s == "complete" and p == r for r, s, p in runs)
     for run_id, _, _ in runs:  # results and artifacts came back to this store
         assert (store / run_id / "measurements.csv").exists() and (store / run_id / "report.html").exists()
-    failing = gl("sweep", "probe", "--grid", "mode=raise", "--backend", "ray", "--workers", "2", "--retries", "0",
-                 store=store, timeout=400)
-    assert failing.returncode == 1 and "told to raise" in index(store, "SELECT error FROM runs WHERE status='failed'")[0][0]
+    failing = gl(
+        "sweep",
+        "probe",
+        "--grid",
+        "mode=raise",
+        "--backend",
+        "ray",
+        "--workers",
+        "2",
+        "--retries",
+        "0",
+        store=store,
+        timeout=400,
+    )
+    assert (
+        failing.returncode == 1
+        and "told to raise" in index(store, "SELECT error FROM runs WHERE status='failed'")[0][0]
+    )
 
 
 def test_a_published_run_reports_where_its_report_is(tmp_path):

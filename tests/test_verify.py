@@ -5,6 +5,7 @@ import json
 
 import pandas as pd
 import pytest
+from test_runs import TINY
 
 from goodhartlab import cli
 from goodhartlab.core.config import resolve
@@ -12,7 +13,6 @@ from goodhartlab.core.registry import get
 from goodhartlab.runner import verify
 from goodhartlab.runner.execute import build_report, execute
 from goodhartlab.runner.store import RunStore
-from test_runs import TINY
 
 SEED_CLAIM = "The win/lose reward at γ=1 is intent-optimal at optimum against every opponent X can beat"
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import cli, cli_here
 
 from goodhartlab.oversight.weak_to_strong import harden, pgr
-from conftest import cli, cli_here
 
 
 def test_pgr_arithmetic():
@@ -33,9 +32,25 @@ def test_hardening_keeps_the_weak_labels_class_balance():
 @pytest.mark.slow
 def test_weak_to_strong_end_to_end(store):
     # A tiny config: the quick preset takes ~1.5-2 min on the shared machine, over this file's test budget.
-    args = ["run", "weak-to-strong", "--quiet", "--set", "widths=[2,8]", "--set", "train_images=600",
-            "--set", "test_images=300", "--set", "pretrain_steps=30", "--set", "finetune_steps=40", "--set", "seeds=2",
-            "--set", "text_task=false"]  # the text task has its own test (test_weak_to_strong_text.py)
+    args = [
+        "run",
+        "weak-to-strong",
+        "--quiet",
+        "--set",
+        "widths=[2,8]",
+        "--set",
+        "train_images=600",
+        "--set",
+        "test_images=300",
+        "--set",
+        "pretrain_steps=30",
+        "--set",
+        "finetune_steps=40",
+        "--set",
+        "seeds=2",
+        "--set",
+        "text_task=false",
+    ]  # the text task has its own test (test_weak_to_strong_text.py)
     proc = cli(*args, store=store)
     assert proc.returncode == 0, proc.stderr
     (run_dir,) = [p for p in store.iterdir() if p.is_dir() and p.name.startswith("weak-to-strong")]

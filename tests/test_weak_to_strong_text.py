@@ -14,11 +14,26 @@ from goodhartlab.oversight.weak_to_strong import pgr
 from goodhartlab.oversight.weak_to_strong_text import misconception_believer
 from goodhartlab.worlds.qa import QAWorld, QAWorldConfig
 
-TINY_TEXT = ["widths=[2,4]", "train_images=60", "test_images=30", "pretrain_steps=2", "finetune_steps=2", "seeds=2",
-             "text_world.n_entities=6", "text_world.n_attributes=2", "text_world.misconception_rate=1.0",
-             "text_lm.n_layer=1", "text_lm.n_embd=16", "text_lm.corpus_documents=40", "text_lm.pretrain_steps=3",
-             "text_lm.sft_examples=20", "text_lm.sft_steps=3", "text_lm.batch_size=4", "text_finetune_steps=4",
-             "text_batch=8"]
+TINY_TEXT = [
+    "widths=[2,4]",
+    "train_images=60",
+    "test_images=30",
+    "pretrain_steps=2",
+    "finetune_steps=2",
+    "seeds=2",
+    "text_world.n_entities=6",
+    "text_world.n_attributes=2",
+    "text_world.misconception_rate=1.0",
+    "text_lm.n_layer=1",
+    "text_lm.n_embd=16",
+    "text_lm.corpus_documents=40",
+    "text_lm.pretrain_steps=3",
+    "text_lm.sft_examples=20",
+    "text_lm.sft_steps=3",
+    "text_lm.batch_size=4",
+    "text_finetune_steps=4",
+    "text_batch=8",
+]
 
 
 def test_weak_labels_invert_exactly_the_misconception_facts():
@@ -53,8 +68,14 @@ def test_text_task_end_to_end_in_process_students_see_weak_labels_only(store, mo
 
     def spy(model, ids, mask, labels, *args, **kwargs):
         rows = [by_text[decode(tok, r.tolist())] for r in ids]  # the statements of this fine-tuning
-        calls.append((np.asarray(labels), misconception_believer(rows), np.array([c.true for c in rows]),
-                       kwargs.get("confidence", 0.0)))
+        calls.append(
+            (
+                np.asarray(labels),
+                misconception_believer(rows),
+                np.array([c.true for c in rows]),
+                kwargs.get("confidence", 0.0),
+            )
+        )
         return real(model, ids, mask, labels, *args, **kwargs)
 
     monkeypatch.setattr(text, "finetune_classifier", spy)
@@ -71,8 +92,17 @@ def test_text_task_end_to_end_in_process_students_see_weak_labels_only(store, mo
     (run_dir,) = [p for p in store.iterdir() if p.is_dir() and p.name.startswith("weak-to-strong")]
     runs = pd.read_csv(run_dir / "tables" / "text_runs.csv")
     assert len(runs) == 4 and set(runs.loss) == {"plain", "confidence"}
-    num = runs[["weak", "student", "ceiling", "weak_contested", "student_contested", "ceiling_contested",
-                "student_agrees_with_weak"]]
+    num = runs[
+        [
+            "weak",
+            "student",
+            "ceiling",
+            "weak_contested",
+            "student_contested",
+            "ceiling_contested",
+            "student_agrees_with_weak",
+        ]
+    ]
     assert np.isfinite(num.to_numpy()).all() and ((num >= 0) & (num <= 1)).all().all()
     for r in runs.itertuples():
         expect = pgr(r.student, r.weak, r.ceiling)
@@ -80,8 +110,12 @@ def test_text_task_end_to_end_in_process_students_see_weak_labels_only(store, mo
     assert np.allclose(runs.weak_contested, 1 / 3)  # 3 statements a fact, 2 labelled wrongly
     m = pd.read_csv(run_dir / "tables" / "contrasts.csv")  # a categorical comparison, not a pressure curve
     series = set(m.series)
-    assert {"text, student plain", "text, student confidence", "text, weak supervisor",
-            "text, ceiling (truth labels)"} <= series
+    assert {
+        "text, student plain",
+        "text, student confidence",
+        "text, weak supervisor",
+        "text, ceiling (truth labels)",
+    } <= series
     text = m[m.series.str.startswith("text")]
     assert np.isfinite(text.gold).all() and text[text.series == "text, weak supervisor"].proxy.isna().all()
     assert np.isfinite(text[text.series != "text, weak supervisor"].proxy).all()

@@ -26,8 +26,23 @@ from goodhartlab.core.registry import catalog, get
 out = Console(highlight=False, soft_wrap=True)
 # The flagship experiment the demo runs; `demo --all` runs the quick preset of the whole catalog.
 DEMO = ("rlhf",)
-COMMANDS = ("list", "run", "sweep", "runs", "sweeps", "show", "report", "demo", "index", "verify", "rerun",
-            "config", "compare", "export", "completion")
+COMMANDS = (
+    "list",
+    "run",
+    "sweep",
+    "runs",
+    "sweeps",
+    "show",
+    "report",
+    "demo",
+    "index",
+    "verify",
+    "rerun",
+    "config",
+    "compare",
+    "export",
+    "completion",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -79,7 +94,11 @@ def _check_record(path: Path | None, experiment: str) -> None:
         data = configs.read_yaml(Path(path).read_bytes().decode("utf-8"), "--config")
     except (yaml.YAMLError, UserError, UnicodeDecodeError, OSError):
         return  # resolve() reports the bad file in one line
-    if isinstance(data, dict) and isinstance(data.get("config"), dict) and data.get("experiment") not in (None, experiment):
+    if (
+        isinstance(data, dict)
+        and isinstance(data.get("config"), dict)
+        and data.get("experiment") not in (None, experiment)
+    ):
         raise UserError(f"--config: '{path}' is the record of a run of '{data['experiment']}', not '{experiment}'")
 
 
@@ -99,8 +118,10 @@ def cmd_demo(args) -> None:
         out.print(f"  report: {report.resolve()}")
     out.print(f"report index: {(store.root / 'index.html').resolve()}")
     if not args.all:
-        out.print(f"{len(experiments) - len(chosen)} more experiments: `goodhartlab list`; "
-                  "`goodhartlab demo --all` runs the quick preset of every one")
+        out.print(
+            f"{len(experiments) - len(chosen)} more experiments: `goodhartlab list`; "
+            "`goodhartlab demo --all` runs the quick preset of every one"
+        )
 
 
 def _columns(rows: list[tuple[str, ...]]) -> None:
@@ -132,20 +153,40 @@ def cmd_sweep(args) -> None:
         if args.name and args.name != rec.experiment:
             raise UserError(f"--resume: sweep '{rec.id}' is of '{rec.experiment}', not '{args.name}'")
         if args.grid or args.seeds is not None or args.set or args.config or args.preset != "default":
-            raise UserError("--resume continues the sweep as planned; drop --grid, --seeds, --preset, --set and --config")
+            raise UserError(
+                "--resume continues the sweep as planned; drop --grid, --seeds, --preset, --set and --config"
+            )
         spec, resume = rec.spec, rec.id
     else:
         if not args.name:
             raise UserError("sweep needs an experiment NAME (see `goodhartlab list`), or --resume SWEEP")
         _check_record(args.config, args.name)
-        spec = SweepSpec(args.name, args.preset, parse_grid(args.grid), 1 if args.seeds is None else args.seeds,
-                         args.seed or 0, tuple(args.set), str(args.config) if args.config else None)
+        spec = SweepSpec(
+            args.name,
+            args.preset,
+            parse_grid(args.grid),
+            1 if args.seeds is None else args.seeds,
+            args.seed or 0,
+            tuple(args.set),
+            str(args.config) if args.config else None,
+        )
     compare = args.compare or (next(iter(spec.grid)) if len(spec.grid) == 1 else None)
-    options = SweepOptions(args.backend, args.workers, args.address, args.retries, args.force, args.cpus_per_run,
-                           compare, args.quiet, args.run_reports)
+    options = SweepOptions(
+        args.backend,
+        args.workers,
+        args.address,
+        args.retries,
+        args.force,
+        args.cpus_per_run,
+        compare,
+        args.quiet,
+        args.run_reports,
+    )
     summary = run_sweep(spec, store, options, resume=resume)
-    out.print(f"sweep {summary.sweep_id}: {summary.done} done ({summary.reused} already complete in the store), "
-              f"{summary.failed} failed")
+    out.print(
+        f"sweep {summary.sweep_id}: {summary.done} done ({summary.reused} already complete in the store), "
+        f"{summary.failed} failed"
+    )
     out.print(f"report: {summary.report.resolve()}")
     if summary.failed:
         print(f"error: {summary.failed} run(s) failed after retries; their errors are in the report", file=sys.stderr)
@@ -160,8 +201,10 @@ def cmd_sweeps(args) -> None:
         out.print(f"no sweeps in {args.out}")
         return
     rows = [("status", "experiment", "done", "failed", "running", "pending", "created (UTC)", "sweep")]
-    rows += [(r.status, r.experiment, *(str(r.counts[k]) for k in ("done", "failed", "running", "pending")),
-              r.created, r.id) for r in records]
+    rows += [
+        (r.status, r.experiment, *(str(r.counts[k]) for k in ("done", "failed", "running", "pending")), r.created, r.id)
+        for r in records
+    ]
     _columns(rows)
 
 
@@ -191,8 +234,11 @@ def cmd_show(args) -> None:
     store = _store(args)
     rec = store.find(args.run)
     path = store.path(rec)
-    out.print(f"[bold]{rec.id}[/bold]  status={rec.status}  experiment={rec.experiment}  preset={rec.preset}  "
-              f"seed={rec.seed}", markup=False)
+    out.print(
+        f"[bold]{rec.id}[/bold]  status={rec.status}  experiment={rec.experiment}  preset={rec.preset}  "
+        f"seed={rec.seed}",
+        markup=False,
+    )
     if rec.error:
         out.print(f"error: {rec.error}", markup=False)
     meta, why = _run_file(path / "config.json", _check_config)
@@ -221,8 +267,10 @@ def cmd_report(args) -> None:
     store = _store(args)
     rec = store.find(args.run)
     if store.read_only:
-        raise UserError(f"store '{store.root}' is read-only: a report cannot be rebuilt there "
-                        f"(its report: {store.path(rec) / 'report.html'})")
+        raise UserError(
+            f"store '{store.root}' is read-only: a report cannot be rebuilt there "
+            f"(its report: {store.path(rec) / 'report.html'})"
+        )
     # A run that failed while drawing its report has all its results stored: rebuilding completes it.
     recoverable = rec.status == "failed" and (store.path(rec) / "measurements.csv").exists()
     if rec.status != "complete" and not recoverable:
@@ -232,8 +280,9 @@ def cmd_report(args) -> None:
     except UserError:
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise UserError(f"could not rebuild the report of run '{rec.id}' from its stored results: "
-                        f"{type(exc).__name__}: {exc}") from None
+        raise UserError(
+            f"could not rebuild the report of run '{rec.id}' from its stored results: {type(exc).__name__}: {exc}"
+        ) from None
     if recoverable:
         store.set_status(rec.id, "complete")
         out.print(f"run {rec.id} had failed while drawing its report; its report is rebuilt and it is complete")
@@ -269,8 +318,10 @@ def cmd_verify(args) -> None:
             print(f"MISMATCH {rec.experiment} [{rec.preset}]: {claim!r}: recorded {want}, this run {got}")
         if c.mismatches:
             sys.exit(1)
-        out.print(f"run {rec.id}: all {c.matched} verdicts match the ones recorded for {rec.experiment} "
-                  f"at preset {rec.preset}")
+        out.print(
+            f"run {rec.id}: all {c.matched} verdicts match the ones recorded for {rec.experiment} "
+            f"at preset {rec.preset}"
+        )
 
 
 def cmd_rerun(args) -> None:
@@ -313,13 +364,18 @@ def cmd_config(args) -> None:
         default = None
     rows = config_fields(experiment.config, cfg, default)
     changed = sum(r["changed"] for r in rows)
-    out.print(f"[bold]{experiment.name}[/bold] (preset {args.preset}): {len(rows)} fields, {changed} changed from "
-              "the defaults (marked *). Set one with --set FIELD=VALUE; `--yaml` prints a file for --config.")
+    out.print(
+        f"[bold]{experiment.name}[/bold] (preset {args.preset}): {len(rows)} fields, {changed} changed from "
+        "the defaults (marked *). Set one with --set FIELD=VALUE; `--yaml` prints a file for --config."
+    )
     for r in rows:
         value = json.dumps(r["value"], ensure_ascii=False)
         default_text = "" if not r["changed"] else f"   (default {json.dumps(r['default'], ensure_ascii=False)})"
-        out.print(f"{'*' if r['changed'] else ' '} [bold]{r['field']}[/bold] = {value}  [dim]{r['type']}[/dim]"
-                  f"{default_text}", markup=True, highlight=False)
+        out.print(
+            f"{'*' if r['changed'] else ' '} [bold]{r['field']}[/bold] = {value}  [dim]{r['type']}[/dim]{default_text}",
+            markup=True,
+            highlight=False,
+        )
         if r["description"]:
             out.print(f"      {r['description']}", markup=False)
 
@@ -383,8 +439,11 @@ def _positive(text: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="goodhartlab", description="A laboratory for measuring how far a model trained on a signal "
-                "ends up from what was intended: proxy, rater and gold side by side.")
+    p = _Parser(
+        prog="goodhartlab",
+        description="A laboratory for measuring how far a model trained on a signal "
+        "ends up from what was intended: proxy, rater and gold side by side.",
+    )
     p.add_argument("--version", action="version", version=_version())
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     default_store = Path(os.environ.get("GOODHARTLAB_STORE", "runs"))
@@ -393,7 +452,12 @@ def parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_, description=help_)
         sp.set_defaults(func=func)
         if name != "list":
-            sp.add_argument("--out", type=Path, default=default_store, help="run store directory (env GOODHARTLAB_STORE; default ./runs)")
+            sp.add_argument(
+                "--out",
+                type=Path,
+                default=default_store,
+                help="run store directory (env GOODHARTLAB_STORE; default ./runs)",
+            )
         return sp
 
     add("list", cmd_list, "the experiments in the catalog, each with a one-line description")
@@ -405,71 +469,128 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, help="run seed")
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
     _threads(sp)
-    sp.add_argument("--tracker", choices=("tensorboard", "mlflow"), help="also log measurements and training "
-                    "histories live to TensorBoard (STORE/tensorboard/RUN) or MLflow (needs the extra)")
+    sp.add_argument(
+        "--tracker",
+        choices=("tensorboard", "mlflow"),
+        help="also log measurements and training "
+        "histories live to TensorBoard (STORE/tensorboard/RUN) or MLflow (needs the extra)",
+    )
     sp = add("sweep", cmd_sweep, "run an experiment over a grid of fields and seeds, locally or on Ray")
     sp.add_argument("name", nargs="?", help="experiment name (see `goodhartlab list`)")
     sp.add_argument("--preset", default="default", help="named preset, e.g. quick or full")
-    sp.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2,...", help="a field and its values; repeat for a product grid")
+    sp.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="FIELD=V1,V2,...",
+        help="a field and its values; repeat for a product grid",
+    )
     sp.add_argument("--seeds", type=int, help="seeds per grid point (seed, seed+1, ...; default 1)")
     sp.add_argument("--seed", type=int, help="first seed (default 0)")
-    sp.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="fix one config field for every run")
+    sp.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="fix one config field for every run"
+    )
     sp.add_argument("--config", type=Path, help="YAML file of field: value for every run")
     sp.add_argument("--backend", default="local", help="local (default: worker processes here) or ray")
     sp.add_argument("--workers", type=int, default=2, help="worker processes (local) or CPUs of the local Ray instance")
-    sp.add_argument("--address", help="Ray cluster address, e.g. ray://head:10001 or auto (default: start a local instance)")
+    sp.add_argument(
+        "--address", help="Ray cluster address, e.g. ray://head:10001 or auto (default: start a local instance)"
+    )
     sp.add_argument("--cpus-per-run", type=float, default=1.0, help="CPUs each Ray task asks for")
     sp.add_argument("--retries", type=int, default=1, help="retries of a failed run before it is reported failed")
-    sp.add_argument("--force", action="store_true", help="run again even when the store has a complete run with the same identity")
+    sp.add_argument(
+        "--force", action="store_true", help="run again even when the store has a complete run with the same identity"
+    )
     sp.add_argument("--resume", metavar="SWEEP", help="continue a sweep whose launcher was stopped or killed")
-    sp.add_argument("--compare", metavar="FIELD", help="grid field to compare over in the report (default: the only grid field)")
-    sp.add_argument("--run-reports", action="store_true", help="also build each run's own report.html "
-                    "(default: only the sweep report; `goodhartlab report RUN` builds a run's report later)")
+    sp.add_argument(
+        "--compare", metavar="FIELD", help="grid field to compare over in the report (default: the only grid field)"
+    )
+    sp.add_argument(
+        "--run-reports",
+        action="store_true",
+        help="also build each run's own report.html "
+        "(default: only the sweep report; `goodhartlab report RUN` builds a run's report later)",
+    )
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
     add("sweeps", cmd_sweeps, "the sweeps in the store, with counts of done, failed, running and pending runs")
     sp = add("demo", cmd_demo, "run the flagship experiment (rlhf) at its quick preset and print where the report is")
     sp.add_argument("--all", action="store_true", help="run the quick preset of every experiment instead")
     _threads(sp)
     add("runs", cmd_runs, "the stored runs, with status, experiment, seed and time")
-    for name, func, help_ in (("show", cmd_show, "a run's config and headline findings"),
-                              ("report", cmd_report, "rebuild a run's HTML report from stored measurements")):
+    for name, func, help_ in (
+        ("show", cmd_show, "a run's config and headline findings"),
+        ("report", cmd_report, "rebuild a run's HTML report from stored measurements"),
+    ):
         sp = add(name, func, help_)
         sp.add_argument("run", help="run id, unique prefix, 'latest' or the run's directory").completer = _run_ids
     sp = add("index", cmd_index, "check the store's index against its run directories, or rebuild it from them")
-    sp.add_argument("--rebuild", action="store_true", help="a fresh index from the run directories "
-                    "(the old file is kept as index.sqlite.old-STAMP)")
-    sp = add("verify", cmd_verify, "check a run's verdicts against those recorded for its preset (exit 1 on a mismatch)")
+    sp.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="a fresh index from the run directories (the old file is kept as index.sqlite.old-STAMP)",
+    )
+    sp = add(
+        "verify", cmd_verify, "check a run's verdicts against those recorded for its preset (exit 1 on a mismatch)"
+    )
     sp.add_argument("run", nargs="+", help="run id(s), unique prefix, 'latest' or the run's directory")
     sp.add_argument("--record", action="store_true", help="record these runs' verdicts as the package's expected ones")
-    sp = add("rerun", cmd_rerun, "repeat a stored run from its own record and check its measurements are identical "
-             "(exit 1 if they differ)")
+    sp = add(
+        "rerun",
+        cmd_rerun,
+        "repeat a stored run from its own record and check its measurements are identical (exit 1 if they differ)",
+    )
     sp.add_argument("run", help="run id, unique prefix, 'latest' or the run's directory").completer = _run_ids
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
-    sp = add("config", cmd_config, "every field of an experiment's config: type, default, description and the "
-             "value resolved from --preset, --config, --set and --seed")
+    sp = add(
+        "config",
+        cmd_config,
+        "every field of an experiment's config: type, default, description and the "
+        "value resolved from --preset, --config, --set and --seed",
+    )
     sp.add_argument("name", help="experiment name (see `goodhartlab list`)").completer = _experiment_names
     sp.add_argument("--preset", default="default", help="named preset, e.g. quick or full")
     sp.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override one config field")
     sp.add_argument("--config", type=Path, help="YAML file of field: value, or a run's config.json")
     sp.add_argument("--seed", type=int, help="run seed")
     sp.add_argument("--yaml", action="store_true", help="print the resolved config as YAML (a file for --config)")
-    sp = add("compare", cmd_compare, "overlay runs and sweeps (proxy, rater, gold against pressure or √KL) in one "
-             "HTML report with a verdict table: which gives the most gold at matched KL")
-    sp.add_argument("refs", nargs="+", metavar="RUN|SWEEP", help="runs (id, prefix, 'latest') and sweeps (id, prefix); "
-                    "the first is the reference the others are tested against").completer = _refs
+    sp = add(
+        "compare",
+        cmd_compare,
+        "overlay runs and sweeps (proxy, rater, gold against pressure or √KL) in one "
+        "HTML report with a verdict table: which gives the most gold at matched KL",
+    )
+    sp.add_argument(
+        "refs",
+        nargs="+",
+        metavar="RUN|SWEEP",
+        help="runs (id, prefix, 'latest') and sweeps (id, prefix); "
+        "the first is the reference the others are tested against",
+    ).completer = _refs
     sp.add_argument("--label", action="append", default=[], help="a name per RUN|SWEEP, in order (default: the ids)")
     sp.add_argument("--series", action="append", default=[], help="compare only this series (repeatable)")
     sp.add_argument("--to", type=Path, help="directory of the report (default: STORE/compare/compare-...)")
-    sp = add("export", cmd_export, "export a stored run: rater comparisons as prompt/chosen/rejected JSON lines "
-             "(jsonl), or its measurements and training histories to TensorBoard or MLflow")
+    sp = add(
+        "export",
+        cmd_export,
+        "export a stored run: rater comparisons as prompt/chosen/rejected JSON lines "
+        "(jsonl), or its measurements and training histories to TensorBoard or MLflow",
+    )
     sp.add_argument("run", help="run id, unique prefix, 'latest' or the run's directory").completer = _run_ids
     sp.add_argument("--to", required=True, choices=("jsonl", "tensorboard", "mlflow"), help="format")
-    sp.add_argument("--dest", type=Path, help="directory to write (default: RUN/exports for jsonl, "
-                    "STORE/tensorboard/RUN for tensorboard)")
-    sp = sub.add_parser("completion", help="print a shell completion script (needs argcomplete): "
-                        "eval \"$(goodhartlab completion bash)\"", description="print a shell completion script")
+    sp.add_argument(
+        "--dest",
+        type=Path,
+        help="directory to write (default: RUN/exports for jsonl, STORE/tensorboard/RUN for tensorboard)",
+    )
+    sp = sub.add_parser(
+        "completion",
+        help='print a shell completion script (needs argcomplete): eval "$(goodhartlab completion bash)"',
+        description="print a shell completion script",
+    )
     sp.set_defaults(func=cmd_completion)
-    sp.add_argument("shell", nargs="?", default="bash", choices=("bash", "zsh", "fish", "tcsh"), help="shell (default bash)")
+    sp.add_argument(
+        "shell", nargs="?", default="bash", choices=("bash", "zsh", "fish", "tcsh"), help="shell (default bash)"
+    )
     return p
 
 
@@ -517,7 +638,9 @@ def main(argv: list[str] | None = None) -> None:
     _autocomplete(p)
     try:
         if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
-            raise UserError(f"unknown command '{argv[0]}'{did_you_mean(argv[0], COMMANDS)}; commands are: {', '.join(COMMANDS)}")
+            raise UserError(
+                f"unknown command '{argv[0]}'{did_you_mean(argv[0], COMMANDS)}; commands are: {', '.join(COMMANDS)}"
+            )
         args = p.parse_args(argv)
         if not getattr(args, "func", None):
             p.print_help()

@@ -47,14 +47,30 @@ def run(config: Config, ctx) -> None:
     elif config.mode == "big":
         ctx.artifact("big", "x" * (config.big_kb * 1024))
     for step, value in enumerate(values):
-        ctx.record(Measurement(series="fault", pressure_name="step", pressure=step, proxy=float(value),
-                               gold=float(-value), rater=None, kl=None, seed=config.seed, extra={}))
+        ctx.record(
+            Measurement(
+                series="fault",
+                pressure_name="step",
+                pressure=step,
+                proxy=float(value),
+                gold=float(-value),
+                rater=None,
+                kl=None,
+                seed=config.seed,
+                extra={},
+            )
+        )
 
 
 def report(results) -> ReportContent:
-    return ReportContent(title="fault", summary="test experiment",
-                         findings=[Finding("rows", f"{len(results.measurements)} rows")], figures=[])
+    return ReportContent(
+        title="fault",
+        summary="test experiment",
+        findings=[Finding("rows", f"{len(results.measurements)} rows")],
+        figures=[],
+    )
 
 
-register(Experiment(name="fault", summary="test-only fault-injection experiment", config=Config, run=run,
-                    report=report))
+register(
+    Experiment(name="fault", summary="test-only fault-injection experiment", config=Config, run=run, report=report)
+)

@@ -37,8 +37,9 @@ class Solution:
     optimal: np.ndarray
 
 
-def solve(mdp: FiniteMDP, reward: np.ndarray, gamma: float = 1.0, allowed: np.ndarray | None = None,
-          max_iter: int = 100_000) -> Solution:
+def solve(
+    mdp: FiniteMDP, reward: np.ndarray, gamma: float = 1.0, allowed: np.ndarray | None = None, max_iter: int = 100_000
+) -> Solution:
     """Optimal values and action sets for per-transition ``reward`` (float[T]) over ``allowed`` actions."""
     allowed = mdp.legal if allowed is None else allowed
     S, A = mdp.legal.shape
@@ -169,16 +170,25 @@ def check(mdp: FiniteMDP, spec: RewardSpec, goal: IntendedGoal) -> Verdict:
             f"(reward-optimal {mdp.action_name(offending[0])}) vs {sign * stages[stage].V[s]:.4g} "
             f"(intended {mdp.action_name(int(best))})"
         )
-        examples.append(Counterexample(
-            state=int(s), label=mdp.labels[s],
-            reward_optimal=tuple(int(a) for a in np.flatnonzero(rew.optimal[s])),
-            intent_optimal=tuple(int(a) for a in np.flatnonzero(intent[s])),
-            offending=offending, reason=reason, stage=stage,
-        ))
+        examples.append(
+            Counterexample(
+                state=int(s),
+                label=mdp.labels[s],
+                reward_optimal=tuple(int(a) for a in np.flatnonzero(rew.optimal[s])),
+                intent_optimal=tuple(int(a) for a in np.flatnonzero(intent[s])),
+                offending=offending,
+                reason=reason,
+                stage=stage,
+            )
+        )
     vacuous = bool((intent[reach] == mdp.legal[reach]).all())
     return Verdict(
-        aligned=not examples, vacuous=vacuous, n_reachable=int(reach.sum()), counterexamples=examples,
+        aligned=not examples,
+        vacuous=vacuous,
+        n_reachable=int(reach.sum()),
+        counterexamples=examples,
         reward_value=float(rew.V[mdp.initial]),
         intent_values=tuple(float(s.V[mdp.initial]) for s in stages),
-        reward_optimal=rew.optimal, intent_optimal=intent,
+        reward_optimal=rew.optimal,
+        intent_optimal=intent,
     )

@@ -80,7 +80,7 @@ def _fit(kl, gold, form: str) -> GaoFit:
         params, se = p0, np.array([math.nan, math.nan])
     resid = gold - f(d, *params)
     ss_tot = float(((gold - gold.mean()) ** 2).sum())
-    r2 = 1 - float((resid ** 2).sum()) / ss_tot if ss_tot > 0 else math.nan
+    r2 = 1 - float((resid**2).sum()) / ss_tot if ss_tot > 0 else math.nan
     return GaoFit(float(params[0]), float(params[1]), r2, form, float(se[0]), float(se[1]), int(kl.size))
 
 

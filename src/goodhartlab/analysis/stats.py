@@ -58,14 +58,29 @@ def mean(values: Sequence[float], unit: str, *, seed: int = 0, level: float = LE
     if x.size < BOOTSTRAP_MIN:
         half = float(sps.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
         return Estimate(m, m - half, m + half, int(x.size), "Student t", unit, level, ())
-    res = sps.bootstrap((x,), np.mean, confidence_level=level, method="BCa", n_resamples=4000,
-                        random_state=np.random.default_rng(seed))
+    res = sps.bootstrap(
+        (x,), np.mean, confidence_level=level, method="BCa", n_resamples=4000, random_state=np.random.default_rng(seed)
+    )
     lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
     if not (math.isfinite(lo) and math.isfinite(hi)):  # BCa degenerates on near-constant data
-        res = sps.bootstrap((x,), np.mean, confidence_level=level, method="percentile", n_resamples=4000,
-                            random_state=np.random.default_rng(seed))
-        return Estimate(m, float(res.confidence_interval.low), float(res.confidence_interval.high), int(x.size),
-                        "percentile bootstrap", unit, level, ())
+        res = sps.bootstrap(
+            (x,),
+            np.mean,
+            confidence_level=level,
+            method="percentile",
+            n_resamples=4000,
+            random_state=np.random.default_rng(seed),
+        )
+        return Estimate(
+            m,
+            float(res.confidence_interval.low),
+            float(res.confidence_interval.high),
+            int(x.size),
+            "percentile bootstrap",
+            unit,
+            level,
+            (),
+        )
     return Estimate(m, lo, hi, int(x.size), "BCa bootstrap", unit, level, ())
 
 
@@ -87,8 +102,9 @@ def proportion(successes: int, trials: int, unit: str, *, level: float = LEVEL) 
     return Estimate(successes / trials, float(ci.low), float(ci.high), trials, "Wilson", unit, level, ())
 
 
-def clustered_proportion(successes: Sequence[float], trials: Sequence[float], unit: str, *, seed: int = 0,
-                         level: float = LEVEL) -> Estimate:
+def clustered_proportion(
+    successes: Sequence[float], trials: Sequence[float], unit: str, *, seed: int = 0, level: float = LEVEL
+) -> Estimate:
     """A pooled proportion Σ successes / Σ trials over clusters (e.g. games within images, episodes within
     seeds), with a bootstrap that resamples whole clusters, the independent unit."""
     s, t = np.asarray(successes, dtype=float).ravel(), np.asarray(trials, dtype=float).ravel()
@@ -96,8 +112,16 @@ def clustered_proportion(successes: Sequence[float], trials: Sequence[float], un
     s, t = s[keep], t[keep]
     if s.size < MIN_UNITS:
         x = s / t
-        return Estimate(float(s.sum() / t.sum()) if t.size else math.nan, None, None, int(s.size), "values", unit,
-                        level, tuple(float(v) for v in x))
+        return Estimate(
+            float(s.sum() / t.sum()) if t.size else math.nan,
+            None,
+            None,
+            int(s.size),
+            "values",
+            unit,
+            level,
+            tuple(float(v) for v in x),
+        )
     p = float(s.sum() / t.sum())
     x = s / t
     if np.all(t == 1) or np.all(x == x[0]):
@@ -113,8 +137,7 @@ def clustered_proportion(successes: Sequence[float], trials: Sequence[float], un
     return Estimate(p, float(lo), float(hi), int(s.size), "cluster percentile bootstrap", unit, level, ())
 
 
-def difference(a: Sequence[float], b: Sequence[float], unit: str, *, seed: int = 0,
-               level: float = LEVEL) -> Estimate:
+def difference(a: Sequence[float], b: Sequence[float], unit: str, *, seed: int = 0, level: float = LEVEL) -> Estimate:
     """mean(a) − mean(b) for two *independent* groups of units (Welch t below 20 per group, else BCa bootstrap).
 
     ``n`` is the smaller group's size; below 3 units in either group there is no interval, and ``values``
@@ -131,12 +154,24 @@ def difference(a: Sequence[float], b: Sequence[float], unit: str, *, seed: int =
     if n < BOOTSTRAP_MIN:
         ci = sps.ttest_ind(x, y, equal_var=False).confidence_interval(level)
         return Estimate(d, float(ci.low), float(ci.high), n, "Welch t", unit, level, ())
-    res = sps.bootstrap((x, y), lambda u, v, axis=-1: u.mean(axis) - v.mean(axis), confidence_level=level,
-                        method="BCa", n_resamples=4000, random_state=np.random.default_rng(seed))
+    res = sps.bootstrap(
+        (x, y),
+        lambda u, v, axis=-1: u.mean(axis) - v.mean(axis),
+        confidence_level=level,
+        method="BCa",
+        n_resamples=4000,
+        random_state=np.random.default_rng(seed),
+    )
     lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        res = sps.bootstrap((x, y), lambda u, v, axis=-1: u.mean(axis) - v.mean(axis), confidence_level=level,
-                            method="percentile", n_resamples=4000, random_state=np.random.default_rng(seed))
+        res = sps.bootstrap(
+            (x, y),
+            lambda u, v, axis=-1: u.mean(axis) - v.mean(axis),
+            confidence_level=level,
+            method="percentile",
+            n_resamples=4000,
+            random_state=np.random.default_rng(seed),
+        )
         lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
         return Estimate(d, lo, hi, n, "percentile bootstrap (two-sample)", unit, level, ())
     return Estimate(d, lo, hi, n, "BCa bootstrap (two-sample)", unit, level, ())
@@ -170,9 +205,17 @@ def curve(frame, by: str, value: str, unit: str = "seed"):
         frame = frame.groupby([by, unit], sort=True)[value].mean().reset_index()
     for x, g in frame.groupby(by, sort=True):
         e = mean(g[value].to_numpy(dtype=float), unit)
-        rows.append({by: x, "mean": e.estimate, "low": math.nan if e.low is None else e.low,
-                     "high": math.nan if e.high is None else e.high, "n": e.n, "method": e.method,
-                     "values": tuple(float(v) for v in g[value] if np.isfinite(v))})
+        rows.append(
+            {
+                by: x,
+                "mean": e.estimate,
+                "low": math.nan if e.low is None else e.low,
+                "high": math.nan if e.high is None else e.high,
+                "n": e.n,
+                "method": e.method,
+                "values": tuple(float(v) for v in g[value] if np.isfinite(v)),
+            }
+        )
     return pd.DataFrame(rows, columns=[by, "mean", "low", "high", "n", "method", "values"])
 
 
@@ -224,9 +267,20 @@ def any_of(*verdicts: str) -> str:
     return "fails" if verdicts and all(v == "fails" for v in verdicts) else "inconclusive"
 
 
-def claim_finding(title: str, claim: str, estimate: Estimate, *, direction: Direction = ">",
-                  threshold: float = 0.0, holds: str, fails: str, inconclusive: str, key: str = "estimate",
-                  anchor: str = "", extra: dict[str, Estimate] | None = None) -> Finding:
+def claim_finding(
+    title: str,
+    claim: str,
+    estimate: Estimate,
+    *,
+    direction: Direction = ">",
+    threshold: float = 0.0,
+    holds: str,
+    fails: str,
+    inconclusive: str,
+    key: str = "estimate",
+    anchor: str = "",
+    extra: dict[str, Estimate] | None = None,
+) -> Finding:
     """A :class:`Finding` whose text is chosen by the computed verdict.
 
     ``holds``/``fails``/``inconclusive`` are the texts for each verdict; each may use ``{est}`` (the estimate
@@ -238,12 +292,31 @@ def claim_finding(title: str, claim: str, estimate: Estimate, *, direction: Dire
     return Finding(title=title, text=text, claim=claim, verdict=v, evidence=evidence, anchor=anchor, key=key)
 
 
-def finding(title: str, claim: str, verdict_: str, evidence: dict[str, Estimate], *, holds: str, fails: str,
-            inconclusive: str, key: str = "", anchor: str = "", numbers: dict[str, float] | None = None,
-            **fields) -> Finding:
+def finding(
+    title: str,
+    claim: str,
+    verdict_: str,
+    evidence: dict[str, Estimate],
+    *,
+    holds: str,
+    fails: str,
+    inconclusive: str,
+    key: str = "",
+    anchor: str = "",
+    numbers: dict[str, float] | None = None,
+    **fields,
+) -> Finding:
     """A :class:`Finding` for a verdict computed by the caller (e.g. :func:`all_of` over several estimates);
     the text is chosen by that verdict and formatted with ``fields`` and each evidence's str()."""
     text = {"holds": holds, "fails": fails, "inconclusive": inconclusive}[verdict_]
     text = text.format(**{k: str(e) for k, e in evidence.items()}, **fields)
-    return Finding(title=title, text=text, claim=claim, verdict=verdict_, evidence=evidence, anchor=anchor,
-                   key=key or next(iter(evidence), ""), numbers=numbers or {})
+    return Finding(
+        title=title,
+        text=text,
+        claim=claim,
+        verdict=verdict_,
+        evidence=evidence,
+        anchor=anchor,
+        key=key or next(iter(evidence), ""),
+        numbers=numbers or {},
+    )

@@ -93,9 +93,12 @@ def _bool_for_number(model: type[BaseModel], data: dict, prefix: str) -> tuple[s
 def _check_bool(annotation: Any, value: Any, path: str) -> tuple[str, Any] | None:
     arms = _arms(annotation)
     if isinstance(value, bool):
-        takes_bool = any(a is bool or a is Any or (typing.get_origin(a) is typing.Literal
-                                                   and any(isinstance(v, bool) for v in typing.get_args(a)))
-                         for a in arms)
+        takes_bool = any(
+            a is bool
+            or a is Any
+            or (typing.get_origin(a) is typing.Literal and any(isinstance(v, bool) for v in typing.get_args(a)))
+            for a in arms
+        )
         numeric = any(a is int or a is float for a in arms)
         return (path, value) if numeric and not takes_bool else None
     for arm in arms:
@@ -104,8 +107,11 @@ def _check_bool(annotation: Any, value: Any, path: str) -> tuple[str, Any] | Non
             return _bool_for_number(arm, value, f"{path}.")
         if isinstance(value, (list, tuple)) and origin in (list, tuple, set, frozenset) and args:
             for i, item in enumerate(value):
-                item_ann = args[0] if origin is not tuple or (len(args) == 2 and args[1] is Ellipsis) else (
-                    args[i] if i < len(args) else None)
+                item_ann = (
+                    args[0]
+                    if origin is not tuple or (len(args) == 2 and args[1] is Ellipsis)
+                    else (args[i] if i < len(args) else None)
+                )
                 found = _check_bool(item_ann, item, f"{path}.{i}") if item_ann is not None else None
                 if found:
                     return found
@@ -226,8 +232,9 @@ def _check_keys(cls: type[BaseModel], values: dict[str, Any], prefix: str = "") 
     for key, value in values.items():
         if key not in fields:
             name = f"{prefix}{key}"
-            raise UserError(f"unknown field {shown(name)}{did_you_mean(str(key), fields)}; "
-                            f"fields are: {_field_list(list(fields))}")
+            raise UserError(
+                f"unknown field {shown(name)}{did_you_mean(str(key), fields)}; fields are: {_field_list(list(fields))}"
+            )
         sub = fields[key].annotation
         if isinstance(value, dict) and isinstance(sub, type) and issubclass(sub, BaseModel):
             _check_keys(sub, value, prefix=f"{prefix}{key}.")
@@ -297,8 +304,9 @@ def resolve(
     if preset and preset != "default":
         if preset not in cls.presets:
             names = ["default", *cls.presets]
-            raise UserError(f"unknown preset {shown(preset)}{did_you_mean(preset, names)}; "
-                            f"presets are: {', '.join(names)}")
+            raise UserError(
+                f"unknown preset {shown(preset)}{did_you_mean(preset, names)}; presets are: {', '.join(names)}"
+            )
         # A deep copy: a dotted --set writes into nested dicts, which must not be the class's presets.
         values.update(copy.deepcopy(cls.presets[preset]))
     if config_file is not None:

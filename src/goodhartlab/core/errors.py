@@ -26,7 +26,7 @@ def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
     if len(text) <= limit:
         return text
     keep = limit - 5
-    return f"{text[: keep * 2 // 3]} ... {text[-(keep - keep * 2 // 3):]}"
+    return f"{text[: keep * 2 // 3]} ... {text[-(keep - keep * 2 // 3) :]}"
 
 
 class UserError(Exception):

@@ -19,8 +19,9 @@ def load_object(spec: str, field: str = "import path") -> Any:
     try:
         obj: Any = importlib.import_module(module_name)
     except Exception as exc:  # a plugin may raise anything while importing; report it in one line
-        raise UserError(f"{field}: cannot import module '{module_name}' ({exc.__class__.__name__}: "
-                        f"{str(exc)[:120]})") from None
+        raise UserError(
+            f"{field}: cannot import module '{module_name}' ({exc.__class__.__name__}: {str(exc)[:120]})"
+        ) from None
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)

@@ -25,8 +25,9 @@ class Rater(Protocol):
         """How good each behaviour looks to the rater: float array of shape (B,)."""
         ...
 
-    def prefer(self, situations: Sequence[Any], first: Sequence[Any], second: Sequence[Any],
-               rng: np.random.Generator) -> np.ndarray:
+    def prefer(
+        self, situations: Sequence[Any], first: Sequence[Any], second: Sequence[Any], rng: np.random.Generator
+    ) -> np.ndarray:
         """P(first preferred over second) for each pair: float array of shape (B,), values in [0, 1]."""
         ...
 
@@ -74,8 +75,9 @@ class PolicyOptimizer(Protocol):
     """Best-of-n, RLOO, DPO, ... behind one signature. ``signal`` is a :class:`Scorer` (best-of-n, RL) or
     :class:`Comparisons` (direct alignment); ``pressure`` is the optimizer's own knob (n, 1/β, steps)."""
 
-    def optimize(self, base_policy: Any, signal: Scorer | Comparisons, pressure: float,
-                 rng: np.random.Generator) -> Optimized: ...
+    def optimize(
+        self, base_policy: Any, signal: Scorer | Comparisons, pressure: float, rng: np.random.Generator
+    ) -> Optimized: ...
 
 
 @runtime_checkable

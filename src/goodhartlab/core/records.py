@@ -99,10 +99,16 @@ class Estimate:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Estimate":
+    def from_dict(cls, d: dict[str, Any]) -> Estimate:
         return cls(
-            estimate=d["estimate"], low=d.get("low"), high=d.get("high"), n=d["n"], method=d["method"],
-            unit=d["unit"], level=d.get("level", 0.95), values=tuple(d.get("values", ())),
+            estimate=d["estimate"],
+            low=d.get("low"),
+            high=d.get("high"),
+            n=d["n"],
+            method=d["method"],
+            unit=d["unit"],
+            level=d.get("level", 0.95),
+            values=tuple(d.get("values", ())),
         )
 
 
@@ -181,10 +187,13 @@ class Contrast:
 
     def row(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "series": self.series, "factor": self.factor, "level": str(self.level),
+            "series": self.series,
+            "factor": self.factor,
+            "level": str(self.level),
             "proxy": math.nan if self.proxy is None else float(self.proxy),
             "rater": math.nan if self.rater is None else float(self.rater),
-            "gold": float(self.gold), "seed": -1 if self.seed is None else int(self.seed),
+            "gold": float(self.gold),
+            "seed": -1 if self.seed is None else int(self.seed),
         }
         out.update({k: float(v) for k, v in self.extra.items()})
         return out

@@ -79,42 +79,75 @@ _X = "goodhartlab.experiments"
 # The catalog. One row per experiment: name, entry point, the one-line summary `goodhartlab list` prints
 # (the experiment's own `summary`, checked equal by tests/test_catalog.py), and its presets if not quick+full.
 CATALOG: dict[str, Entry] = _rows(
-    Entry("tictactoe", f"{_X}.tictactoe:EXPERIMENT",
-          "Outer alignment at optimum of the win/lose reward, exactly; then learners on a machine whose reward "
-          "register they can reach."),
-    Entry("amplification", f"{_X}.amplification:EXPERIMENT",
-          "HCH against depth; imitative vs approval-based amplification against truth and HCH; the exact optimum "
-          "of each loss."),
-    Entry("digits", f"{_X}.digits:EXPERIMENT",
-          "Classifiers fit to generator or rater labels vs the Platonic labeler: shifts, X recall, disagreement, "
-          "attacks, offers."),
-    Entry("debate", f"{_X}.debate:EXPERIMENT",
-          "Sparse-pixel debate on digits: judge accuracy on random reveals vs after an honest-liar debate "
-          "(k = 4, 6; handwritten 8×8 at smaller k)."),
-    Entry("weak-to-strong", f"{_X}.weak_to_strong:EXPERIMENT",
-          "Weak-to-strong generalization on digits (PGR of pretrained CNN students fine-tuned on a weak model's "
-          "labels, per size pair) and text (a misconception-believing supervisor labels facts for a pretrained LM "
-          "with a head), plain vs auxiliary confidence loss."),
-    Entry("rlhf", f"{_X}.rlhf",
-          "RLHF with a calibrated loophole rater: best-of-n, RL over β and DPO; proxy, rater and gold on one KL "
-          "axis."),
-    Entry("rlhf-gold-rater", f"{_X}.rlhf",
-          "Gao et al.'s setup (the rater is gold): pure reward-model overoptimization; fits vs RM size and data."),
-    Entry("rlhf-bribery", f"{_X}.rlhf",
-          "Offer/threat rate of the corpus swept: does the KL penalty stop a behaviour π_base finds plausible?"),
-    Entry("rlhf-ensembles", f"{_X}.rlhf",
-          "Fine-tune-seed vs pretrain-seed reward-model ensembles (Eisenstein et al. 2023; Coste et al. 2023)."),
-    Entry("rlhf-assisted", f"{_X}.rlhf",
-          "A rater assisted by a citation-checking critique vs the unassisted rater."),
-    Entry("preference-shift", f"{_X}.preference_shift:EXPERIMENT",
-          "A recommender that shifts its user's preferences: engagement DP vs path-specific objective vs shift "
-          "penalty."),
-    Entry("camera", f"{_X}.camera:EXPERIMENT",
-          "Preferences from one camera reward a gripper that hovers in front of the ball; depth cue, second camera "
-          "and oracle rater compared."),
-    Entry("goal-misgeneralization", f"{_X}.goal_misgeneralization:EXPERIMENT",
-          "PPO on CoinRun-like grid levels and mazes: trained with the coin at the exit, agents run to the exit at "
-          "test and leave the coin; misgeneralization against the share p of randomized training levels."),
+    Entry(
+        "tictactoe",
+        f"{_X}.tictactoe:EXPERIMENT",
+        "Outer alignment at optimum of the win/lose reward, exactly; then learners on a machine whose reward "
+        "register they can reach.",
+    ),
+    Entry(
+        "amplification",
+        f"{_X}.amplification:EXPERIMENT",
+        "HCH against depth; imitative vs approval-based amplification against truth and HCH; the exact optimum "
+        "of each loss.",
+    ),
+    Entry(
+        "digits",
+        f"{_X}.digits:EXPERIMENT",
+        "Classifiers fit to generator or rater labels vs the Platonic labeler: shifts, X recall, disagreement, "
+        "attacks, offers.",
+    ),
+    Entry(
+        "debate",
+        f"{_X}.debate:EXPERIMENT",
+        "Sparse-pixel debate on digits: judge accuracy on random reveals vs after an honest-liar debate "
+        "(k = 4, 6; handwritten 8×8 at smaller k).",
+    ),
+    Entry(
+        "weak-to-strong",
+        f"{_X}.weak_to_strong:EXPERIMENT",
+        "Weak-to-strong generalization on digits (PGR of pretrained CNN students fine-tuned on a weak model's "
+        "labels, per size pair) and text (a misconception-believing supervisor labels facts for a pretrained LM "
+        "with a head), plain vs auxiliary confidence loss.",
+    ),
+    Entry(
+        "rlhf",
+        f"{_X}.rlhf",
+        "RLHF with a calibrated loophole rater: best-of-n, RL over β and DPO; proxy, rater and gold on one KL axis.",
+    ),
+    Entry(
+        "rlhf-gold-rater",
+        f"{_X}.rlhf",
+        "Gao et al.'s setup (the rater is gold): pure reward-model overoptimization; fits vs RM size and data.",
+    ),
+    Entry(
+        "rlhf-bribery",
+        f"{_X}.rlhf",
+        "Offer/threat rate of the corpus swept: does the KL penalty stop a behaviour π_base finds plausible?",
+    ),
+    Entry(
+        "rlhf-ensembles",
+        f"{_X}.rlhf",
+        "Fine-tune-seed vs pretrain-seed reward-model ensembles (Eisenstein et al. 2023; Coste et al. 2023).",
+    ),
+    Entry("rlhf-assisted", f"{_X}.rlhf", "A rater assisted by a citation-checking critique vs the unassisted rater."),
+    Entry(
+        "preference-shift",
+        f"{_X}.preference_shift:EXPERIMENT",
+        "A recommender that shifts its user's preferences: engagement DP vs path-specific objective vs shift penalty.",
+    ),
+    Entry(
+        "camera",
+        f"{_X}.camera:EXPERIMENT",
+        "Preferences from one camera reward a gripper that hovers in front of the ball; depth cue, second camera "
+        "and oracle rater compared.",
+    ),
+    Entry(
+        "goal-misgeneralization",
+        f"{_X}.goal_misgeneralization:EXPERIMENT",
+        "PPO on CoinRun-like grid levels and mazes: trained with the coin at the exit, agents run to the exit at "
+        "test and leave the coin; misgeneralization against the share p of randomized training levels.",
+    ),
 )
 
 _REGISTRY: dict[str, Experiment] = {}
@@ -126,8 +159,10 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 def register(experiment: Experiment) -> Experiment:
     if not isinstance(experiment.name, str) or not NAME.fullmatch(experiment.name):
-        raise ValueError(f"experiment name {experiment.name!r:.80} is not allowed: use 1-64 letters, digits, "
-                         "'-' or '_', starting with a letter or digit")
+        raise ValueError(
+            f"experiment name {experiment.name!r:.80} is not allowed: use 1-64 letters, digits, "
+            "'-' or '_', starting with a letter or digit"
+        )
     """Add a loaded experiment (a catalog module registering itself, or a plugin). A name is registered once."""
     if experiment.name in _REGISTRY and _REGISTRY[experiment.name] is not experiment:
         raise ValueError(f"experiment '{experiment.name}' registered twice")
@@ -148,8 +183,9 @@ def _load_plugins() -> None:
         except ImportError as exc:
             raise UserError(f"{PLUGINS_ENV}: cannot import plugin module '{module}' ({exc})") from None
         except Exception as exc:  # noqa: BLE001  (a plugin is user code: its SyntaxError or raise is one line)
-            raise UserError(f"{PLUGINS_ENV}: plugin module '{module}' failed while loading: "
-                            f"{type(exc).__name__}: {exc}") from None
+            raise UserError(
+                f"{PLUGINS_ENV}: plugin module '{module}' failed while loading: {type(exc).__name__}: {exc}"
+            ) from None
         _loaded_plugins.add(module)
 
 

@@ -34,7 +34,11 @@ class CNN(nn.Module):
         widths = SIZES[size]
         # BatchNorm after each convolution: it lets these small nets fit (interpolate) their training set in
         # a few dozen epochs; eval mode (running statistics) is used for every prediction and attack.
-        layers: list[nn.Module] = [nn.Conv2d(1, widths[0], 5, stride=2, padding=2), nn.BatchNorm2d(widths[0]), nn.ReLU()]
+        layers: list[nn.Module] = [
+            nn.Conv2d(1, widths[0], 5, stride=2, padding=2),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(),
+        ]
         for a, b in zip(widths, widths[1:]):
             layers += [nn.Conv2d(a, b, 3, stride=2, padding=1), nn.BatchNorm2d(b), nn.ReLU()]
         self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(3), nn.Flatten())
@@ -58,7 +62,7 @@ def logits(model: nn.Module, images: np.ndarray | torch.Tensor, batch: int = 102
     """Logits float[n, classes] for uint8 images (or an already-scaled float tensor), in eval mode."""
     x = to_input(images) if isinstance(images, np.ndarray) else images
     model.eval()
-    return torch.cat([model(x[i: i + batch]) for i in range(0, len(x), batch)]) if len(x) else torch.zeros(0, 11)
+    return torch.cat([model(x[i : i + batch]) for i in range(0, len(x), batch)]) if len(x) else torch.zeros(0, 11)
 
 
 def predict(model: nn.Module, images: np.ndarray | torch.Tensor) -> np.ndarray:
@@ -75,9 +79,18 @@ class FitResult:
     fitted: bool  # reached the target train accuracy
 
 
-def fit(model: nn.Module, images: np.ndarray, labels: np.ndarray, generator: torch.Generator, *,
-        max_epochs: int = 60, fit_target: float = 1.0, lr: float = 2e-3, batch_size: int = 64,
-        progress=None) -> FitResult:
+def fit(
+    model: nn.Module,
+    images: np.ndarray,
+    labels: np.ndarray,
+    generator: torch.Generator,
+    *,
+    max_epochs: int = 60,
+    fit_target: float = 1.0,
+    lr: float = 2e-3,
+    batch_size: int = 64,
+    progress=None,
+) -> FitResult:
     """Adam on cross-entropy until the training accuracy (eval mode, full pass after each epoch) reaches
     ``fit_target`` or ``max_epochs`` pass. Minibatch order comes from ``generator``."""
     x = to_input(images)
@@ -89,7 +102,7 @@ def fit(model: nn.Module, images: np.ndarray, labels: np.ndarray, generator: tor
         model.train()
         order = torch.randperm(len(x), generator=generator)
         for i in range(0, len(x), batch_size):
-            idx = order[i: i + batch_size]
+            idx = order[i : i + batch_size]
             loss = loss_fn(model(x[idx]), y[idx])
             checked_step(opt, loss, "classifier training loss", steps)
             steps += 1

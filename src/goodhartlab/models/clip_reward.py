@@ -28,8 +28,9 @@ class FrameReward(nn.Module):
         super().__init__()
         with torch.random.fork_rng(devices=[]):  # init from the run's stream, leaving torch's global state alone
             torch.manual_seed(int(torch.randint(0, 2**62, (1,), generator=generator)))
-            self.net = nn.Sequential(nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                                     nn.Linear(hidden, 1))
+            self.net = nn.Sequential(
+                nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1)
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(-1)
@@ -51,8 +52,17 @@ class ClipRewardTrainer:
     Each Adam step uses ``batch`` comparisons (all of them when there are fewer).
     """
 
-    def __init__(self, features: int, hidden: int = 64, members: int = 1, steps: int = 200, batch: int = 4096,
-                 lr: float = 3e-3, weight_decay: float = 0.0, generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        features: int,
+        hidden: int = 64,
+        members: int = 1,
+        steps: int = 200,
+        batch: int = 4096,
+        lr: float = 3e-3,
+        weight_decay: float = 0.0,
+        generator: torch.Generator | None = None,
+    ):
         if members < 1:
             raise ValueError(f"members must be >= 1, got {members}")
         self.generator = generator or torch.Generator().manual_seed(0)

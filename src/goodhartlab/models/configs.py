@@ -40,16 +40,24 @@ class RMConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    backbone: Literal["lm", "fresh"] = Field("lm", description="'lm': start from π_base's transformer; 'fresh': a new small transformer of the size below.")
+    backbone: Literal["lm", "fresh"] = Field(
+        "lm", description="'lm': start from π_base's transformer; 'fresh': a new small transformer of the size below."
+    )
     n_layer: int = Field(2, ge=1, le=12, description="Fresh backbone: transformer blocks.")
     n_head: int = Field(2, ge=1, le=16, description="Fresh backbone: attention heads (must divide n_embd).")
     n_embd: int = Field(64, ge=8, le=768, description="Fresh backbone: width.")
-    comparisons: int = Field(2000, ge=8, le=1_000_000, description="Rater comparisons (pairs of π_base answers) it is trained on.")
+    comparisons: int = Field(
+        2000, ge=8, le=1_000_000, description="Rater comparisons (pairs of π_base answers) it is trained on."
+    )
     epochs: float = Field(4.0, gt=0.0, le=100.0, description="Passes over the comparisons.")
     batch_size: int = Field(32, ge=1, le=4096, description="Comparisons per Adam step.")
     lr: float = Field(1e-3, gt=0.0, le=1.0, description="Adam learning rate.")
-    members: int = Field(1, ge=1, le=16, description="Ensemble members (independent inits and data orders, same comparisons).")
-    aggregate: Aggregate = Field("mean", description="How an ensemble's member scores combine: mean, min, or uncertainty (mean − λ·var).")
+    members: int = Field(
+        1, ge=1, le=16, description="Ensemble members (independent inits and data orders, same comparisons)."
+    )
+    aggregate: Aggregate = Field(
+        "mean", description="How an ensemble's member scores combine: mean, min, or uncertainty (mean − λ·var)."
+    )
     uncertainty_lambda: float = Field(0.5, ge=0.0, le=100.0, description="λ of the uncertainty-weighted aggregate.")
 
     @model_validator(mode="after")

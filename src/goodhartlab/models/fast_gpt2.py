@@ -39,6 +39,8 @@ def supports(model) -> bool:
         and not getattr(cfg, "reorder_and_upcast_attn", False)
         and getattr(cfg, "activation_function", None) in _ACTIVATIONS
         and model.lm_head.bias is None
+        # no dropout here: a model in training mode with dropout must take HF's own forward
+        and not (model.training and any(getattr(cfg, k, 0.0) > 0 for k in ("attn_pdrop", "resid_pdrop", "embd_pdrop")))
     )
 
 
@@ -74,8 +76,14 @@ def _ln(x, p):
     return F.layer_norm(x, (x.shape[-1],), p[0], p[1], p[2])
 
 
-def _forward(w: _Weights, x: torch.Tensor, keys: list[torch.Tensor], values: list[torch.Tensor], start: int,
-             allowed: torch.Tensor) -> torch.Tensor:
+def _forward(
+    w: _Weights,
+    x: torch.Tensor,
+    keys: list[torch.Tensor],
+    values: list[torch.Tensor],
+    start: int,
+    allowed: torch.Tensor,
+) -> torch.Tensor:
     """Run the blocks on hidden states x [B, S, C] at cache columns start..start+S−1; returns ln_f(h) [B, S, C].
 
     ``keys[l]``/``values[l]``: [B, H, Tmax, D] caches, written in place; ``allowed``: bool [B, 1, S, start+S],
@@ -103,9 +111,17 @@ def _forward(w: _Weights, x: torch.Tensor, keys: list[torch.Tensor], values: lis
 
 
 @torch.no_grad()
-def sample_tokens(model, ids: torch.Tensor, mask: torch.Tensor, max_new_tokens: int, generator: torch.Generator,
-                  eos_id: int, pad_id: int, temperature: float, choose) -> tuple[torch.Tensor, torch.Tensor,
-                                                                              torch.Tensor, int]:
+def sample_tokens(
+    model,
+    ids: torch.Tensor,
+    mask: torch.Tensor,
+    max_new_tokens: int,
+    generator: torch.Generator,
+    eos_id: int,
+    pad_id: int,
+    temperature: float,
+    choose,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
     """Sample from left-padded prompts ids/mask [B, P]; returns (ids [B, P+G], mask [B, P+G], logprobs [B], G).
 
     ``choose(logits [B, V], temperature, u [B]) -> (tokens [B], logp [B])`` is ``generation._choose``, so both

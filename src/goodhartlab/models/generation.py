@@ -54,8 +54,8 @@ def left_pad(prompts: list[list[int]], pad_id: int, device=None) -> tuple[torch.
     ids = torch.full((len(prompts), width), pad_id, dtype=torch.long, device=device)
     mask = torch.zeros((len(prompts), width), dtype=torch.long, device=device)
     for i, p in enumerate(prompts):
-        ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
-        mask[i, width - len(p):] = 1
+        ids[i, width - len(p) :] = torch.tensor(p, dtype=torch.long)
+        mask[i, width - len(p) :] = 1
     return ids, mask
 
 
@@ -78,8 +78,17 @@ def _choose(logits: torch.Tensor, temperature: float, u: torch.Tensor) -> tuple[
 
 
 @torch.no_grad()
-def sample(model, prompts: list[list[int]], max_new_tokens: int, generator: torch.Generator, eos_id: int,
-           pad_id: int, temperature: float = 1.0, use_cache: bool = True, fast: bool = True) -> SampleBatch:
+def sample(
+    model,
+    prompts: list[list[int]],
+    max_new_tokens: int,
+    generator: torch.Generator,
+    eos_id: int,
+    pad_id: int,
+    temperature: float = 1.0,
+    use_cache: bool = True,
+    fast: bool = True,
+) -> SampleBatch:
     """Sample one response per prompt, ancestral sampling at ``temperature``, stopping at eos or max_new_tokens.
 
     ``use_cache=True`` feeds one new token per step with ``past_key_values`` (O(T) work per token);
@@ -99,8 +108,9 @@ def sample(model, prompts: list[list[int]], max_new_tokens: int, generator: torc
     B, P = ids.shape
     if fast and use_cache and fast_gpt2.supports(model):
         try:
-            ids, mask, logprobs, G = fast_gpt2.sample_tokens(model, ids, mask, max_new_tokens, generator, eos_id,
-                                                             pad_id, temperature, _choose)
+            ids, mask, logprobs, G = fast_gpt2.sample_tokens(
+                model, ids, mask, max_new_tokens, generator, eos_id, pad_id, temperature, _choose
+            )
         finally:
             model.train(was_training)
         return _batch(ids, mask, logprobs, P, G, eos_id)
@@ -113,11 +123,19 @@ def sample(model, prompts: list[list[int]], max_new_tokens: int, generator: torc
         for t in range(max_new_tokens):
             if use_cache:
                 if past is None:  # prefill: the whole prompt once
-                    out = model(input_ids=ids, attention_mask=mask, position_ids=positions(mask), use_cache=True, **keep)
+                    out = model(
+                        input_ids=ids, attention_mask=mask, position_ids=positions(mask), use_cache=True, **keep
+                    )
                 else:  # one token; its position is the count of real tokens before it
-                    pos = (mask.sum(-1, keepdim=True) - 1)  # [B, 1]
-                    out = model(input_ids=ids[:, -1:], attention_mask=mask, position_ids=pos, past_key_values=past,
-                                use_cache=True, **keep)
+                    pos = mask.sum(-1, keepdim=True) - 1  # [B, 1]
+                    out = model(
+                        input_ids=ids[:, -1:],
+                        attention_mask=mask,
+                        position_ids=pos,
+                        past_key_values=past,
+                        use_cache=True,
+                        **keep,
+                    )
                 past = out.past_key_values
             else:
                 out = model(input_ids=ids, attention_mask=mask, position_ids=positions(mask), use_cache=False, **keep)
@@ -152,8 +170,14 @@ def _batch(ids: torch.Tensor, mask: torch.Tensor, logprobs: torch.Tensor, P: int
     return SampleBatch(ids, mask, response_mask, logprobs, responses, P)
 
 
-def token_logprobs(model, sequences: torch.Tensor, attention_mask: torch.Tensor, response_mask: torch.Tensor,
-                   temperature: float = 1.0, fast: bool = True) -> torch.Tensor:
+def token_logprobs(
+    model,
+    sequences: torch.Tensor,
+    attention_mask: torch.Tensor,
+    response_mask: torch.Tensor,
+    temperature: float = 1.0,
+    fast: bool = True,
+) -> torch.Tensor:
     """log p(token_t | tokens_<t) for every response token: FloatTensor[B, T], 0 off the response.
 
     One full forward pass (with grad if grad is enabled). Column t holds the log-prob of ``sequences[:, t]``.
@@ -166,9 +190,10 @@ def token_logprobs(model, sequences: torch.Tensor, attention_mask: torch.Tensor,
     if fast and fast_gpt2.supports(model):
         logits = fast_gpt2.response_logits(model, sequences, attention_mask, start)
     else:
-        out = model(input_ids=sequences, attention_mask=attention_mask, position_ids=positions(attention_mask),
-                    use_cache=False)
-        logits = out.logits[:, start - 1:-1, :]
+        out = model(
+            input_ids=sequences, attention_mask=attention_mask, position_ids=positions(attention_mask), use_cache=False
+        )
+        logits = out.logits[:, start - 1 : -1, :]
     logits = logits.float() / temperature  # [B, T-start, V], predicts columns start..T-1
     logp = torch.log_softmax(logits, dim=-1).gather(-1, sequences[:, start:].unsqueeze(-1)).squeeze(-1)
     result = torch.zeros(sequences.shape, dtype=logp.dtype, device=sequences.device)
@@ -176,7 +201,8 @@ def token_logprobs(model, sequences: torch.Tensor, attention_mask: torch.Tensor,
     return result
 
 
-def sequence_logprobs(model, sequences: torch.Tensor, attention_mask: torch.Tensor, response_mask: torch.Tensor,
-                      temperature: float = 1.0) -> torch.Tensor:
+def sequence_logprobs(
+    model, sequences: torch.Tensor, attention_mask: torch.Tensor, response_mask: torch.Tensor, temperature: float = 1.0
+) -> torch.Tensor:
     """log π(y|x) = Σ over response tokens: Tensor[B] (with grad if grad is enabled)."""
     return token_logprobs(model, sequences, attention_mask, response_mask, temperature).sum(-1)

@@ -18,8 +18,9 @@ class SparseJudge(nn.Module):
     """Two convolutions and a hidden layer; a stride-2 stem for 28×28 keeps a judge call cheap (~0.5M MACs at
     width 16), since debate search spends most of its time calling the judge."""
 
-    def __init__(self, size: int, classes: int = 10, width: int = 16, hidden: int = 64,
-                 generator: torch.Generator | None = None):
+    def __init__(
+        self, size: int, classes: int = 10, width: int = 16, hidden: int = 64, generator: torch.Generator | None = None
+    ):
         super().__init__()
         self.size, self.classes = size, classes
         stem_stride = 2 if size >= 16 else 1  # 28 -> 14 -> 7; 8 -> 8 -> 4
@@ -56,8 +57,18 @@ def random_reveal(images: np.ndarray, k: int, rng: np.random.Generator) -> np.nd
     return (mask & flat).reshape(images.shape)
 
 
-def train_judge(images: np.ndarray, labels: np.ndarray, k: int, steps: int, batch: int, lr: float, width: int,
-                rng: np.random.Generator, generator: torch.Generator, progress=None) -> SparseJudge:
+def train_judge(
+    images: np.ndarray,
+    labels: np.ndarray,
+    k: int,
+    steps: int,
+    batch: int,
+    lr: float,
+    width: int,
+    rng: np.random.Generator,
+    generator: torch.Generator,
+    progress=None,
+) -> SparseJudge:
     """Train a judge on fresh random k-pixel reveals of the training images (a new reveal each time an image is
     drawn), with Adam and cross-entropy."""
     judge = SparseJudge(images.shape[1], classes=10, width=width, generator=generator)
@@ -80,4 +91,8 @@ def train_judge(images: np.ndarray, labels: np.ndarray, k: int, steps: int, batc
 @torch.no_grad()
 def logits(judge: SparseJudge, x: torch.Tensor, batch: int = 4096) -> np.ndarray:
     """Judge logits float32[n, classes], in chunks."""
-    return torch.cat([judge(x[i:i + batch]) for i in range(0, len(x), batch)]).numpy() if len(x) else np.zeros((0, judge.classes), np.float32)
+    return (
+        torch.cat([judge(x[i : i + batch]) for i in range(0, len(x), batch)]).numpy()
+        if len(x)
+        else np.zeros((0, judge.classes), np.float32)
+    )

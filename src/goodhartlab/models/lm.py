@@ -34,9 +34,19 @@ FORMAT_VERSION = 1  # bump when training changes so old cache entries are not re
 def gpt2_config(vocab_size: int, n_layer: int, n_head: int, n_embd: int, n_positions: int, tokenizer):
     from transformers import GPT2Config
 
-    return GPT2Config(vocab_size=vocab_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd, n_positions=n_positions,
-                      resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=tokenizer.bos_token_id,
-                      eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    return GPT2Config(
+        vocab_size=vocab_size,
+        n_layer=n_layer,
+        n_head=n_head,
+        n_embd=n_embd,
+        n_positions=n_positions,
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
 
 
 def seeded_init(build: Callable[[], object], seed: int):
@@ -56,9 +66,17 @@ def cache_root(store_cache: Path | None) -> Path | None:
 
 
 def cache_key(lm: LMConfig, world_config: dict, vocabulary: Sequence[str], seed: int) -> str:
-    blob = json.dumps({"lm": lm.model_dump(mode="json"), "world": world_config, "seed": int(seed),
-                       "vocab": hashlib.sha256("\n".join(vocabulary).encode()).hexdigest(),
-                       "version": FORMAT_VERSION}, sort_keys=True, default=str)
+    blob = json.dumps(
+        {
+            "lm": lm.model_dump(mode="json"),
+            "world": world_config,
+            "seed": int(seed),
+            "vocab": hashlib.sha256("\n".join(vocabulary).encode()).hexdigest(),
+            "version": FORMAT_VERSION,
+        },
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -134,12 +152,13 @@ def sft_tensors(pairs: list[tuple[list[int], list[int]]], block_size: int, bos: 
         full = (p + a)[:T]
         ids[i, : len(full)] = torch.tensor(full)
         mask[i, : len(full)] = 1
-        labels[i, len(p): len(full)] = torch.tensor(full[len(p):], dtype=torch.long)
+        labels[i, len(p) : len(full)] = torch.tensor(full[len(p) :], dtype=torch.long)
     return ids, mask, labels
 
 
-def train_base_lm(corpus: list[str], sft: list[tuple[str, str]], tokenizer, config: LMConfig, seed: int,
-                  progress=None) -> tuple[object, dict]:
+def train_base_lm(
+    corpus: list[str], sft: list[tuple[str, str]], tokenizer, config: LMConfig, seed: int, progress=None
+) -> tuple[object, dict]:
     """Pretrain on ``corpus`` then fine-tune on (prompt, answer) pairs. Returns (model, training log).
 
     ``progress(description, total)`` is a context manager yielding ``advance()`` (e.g. ``ctx.progress``).
@@ -165,8 +184,9 @@ def train_base_lm(corpus: list[str], sft: list[tuple[str, str]], tokenizer, conf
         ids = blocks[torch.randint(len(blocks), (config.batch_size,), generator=g)]
         return ids, ones[: len(ids)], ids
 
-    ids, mask, labels = sft_tensors([(encode(tokenizer, p), encode(tokenizer, a)) for p, a in sft],
-                                    config.block_size, bos, eos, pad)
+    ids, mask, labels = sft_tensors(
+        [(encode(tokenizer, p), encode(tokenizer, a)) for p, a in sft], config.block_size, bos, eos, pad
+    )
 
     def sft_batch():
         i = torch.randint(len(ids), (config.batch_size,), generator=g)
@@ -176,9 +196,14 @@ def train_base_lm(corpus: list[str], sft: list[tuple[str, str]], tokenizer, conf
         pre = _train(model, pretrain_batch, config.pretrain_steps, config.lr, "pretraining", advance)
     with progress("fine-tuning π_base on Q/A", config.sft_steps) as advance:
         fine = _train(model, sft_batch, config.sft_steps, config.lr, "fine-tuning", advance)
-    log = {"pretrain_loss_first": pre[0] if pre else None, "pretrain_loss_last": _tail(pre),
-           "sft_loss_first": fine[0] if fine else None, "sft_loss_last": _tail(fine),
-           "corpus_tokens": int(blocks.numel()), "parameters": int(sum(p.numel() for p in model.parameters()))}
+    log = {
+        "pretrain_loss_first": pre[0] if pre else None,
+        "pretrain_loss_last": _tail(pre),
+        "sft_loss_first": fine[0] if fine else None,
+        "sft_loss_last": _tail(fine),
+        "corpus_tokens": int(blocks.numel()),
+        "parameters": int(sum(p.numel() for p in model.parameters())),
+    }
     return model, log
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -40,8 +41,14 @@ class Comparisons:
             raise ValueError("prompts, chosen and rejected must have the same length")
 
 
-def right_pad(prompts: Sequence[Sequence[int]], responses: Sequence[Sequence[int]], bos: int, eos: int, pad: int,
-              max_len: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def right_pad(
+    prompts: Sequence[Sequence[int]],
+    responses: Sequence[Sequence[int]],
+    bos: int,
+    eos: int,
+    pad: int,
+    max_len: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(input_ids, attention_mask) LongTensor[B, T] of ``bos prompt response eos``, right-padded, cut from the
     left to ``max_len`` (the prompt's start is dropped first, so the answer's end is always read)."""
     seqs = [[bos, *p, *r, eos] for p, r in zip(prompts, responses)]
@@ -77,13 +84,16 @@ class RewardModel(nn.Module):
         return (self.raw(ids, mask) - self.offset) / self.scale
 
     @torch.no_grad()
-    def score(self, prompts: Sequence[Sequence[int]], responses: Sequence[Sequence[int]], batch_size: int = 512) -> torch.Tensor:
+    def score(
+        self, prompts: Sequence[Sequence[int]], responses: Sequence[Sequence[int]], batch_size: int = 512
+    ) -> torch.Tensor:
         """Standardised scores, Tensor[B], of ``responses`` to ``prompts`` (token ids)."""
         self.eval()
         out = []
         for s in range(0, len(prompts), batch_size):
-            ids, mask = right_pad(prompts[s:s + batch_size], responses[s:s + batch_size], self.bos, self.eos,
-                                  self.pad, self.max_len)
+            ids, mask = right_pad(
+                prompts[s : s + batch_size], responses[s : s + batch_size], self.bos, self.eos, self.pad, self.max_len
+            )
             out.append(self(ids, mask))
         return torch.cat(out) if out else torch.zeros(0)
 
@@ -94,21 +104,28 @@ def new_reward_model(config: RMConfig, base_lm, tokenizer, seed: int) -> RewardM
 
     from goodhartlab.models.lm import gpt2_config, seeded_init
 
-    max_len = int(getattr(base_lm.config, "n_positions", None) or getattr(base_lm.config, "max_position_embeddings", 512))
+    max_len = int(
+        getattr(base_lm.config, "n_positions", None) or getattr(base_lm.config, "max_position_embeddings", 512)
+    )
 
     def build():
         if config.backbone == "lm":
             backbone = copy.deepcopy(base_lm.base_model)
         else:
-            backbone = GPT2Model(gpt2_config(len(tokenizer), config.n_layer, config.n_head, config.n_embd, max_len, tokenizer))
+            backbone = GPT2Model(
+                gpt2_config(len(tokenizer), config.n_layer, config.n_head, config.n_embd, max_len, tokenizer)
+            )
         hidden = backbone.config.hidden_size
-        return RewardModel(backbone, hidden, tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id, max_len)
+        return RewardModel(
+            backbone, hidden, tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id, max_len
+        )
 
     return seeded_init(build, seed)
 
 
-def train_reward_model(model: RewardModel, data: Comparisons, config: RMConfig, generator: torch.Generator,
-                       advance=None) -> list[float]:
+def train_reward_model(
+    model: RewardModel, data: Comparisons, config: RMConfig, generator: torch.Generator, advance=None
+) -> list[float]:
     """Bradley–Terry training on ``data``; then standardise on all responses in ``data``. Returns losses."""
     from goodhartlab.models.lm import adam_step
 
@@ -122,11 +139,17 @@ def train_reward_model(model: RewardModel, data: Comparisons, config: RMConfig, 
     for step in range(steps):
         if at + config.batch_size > n:
             order, at = torch.randperm(n, generator=generator), 0
-        idx = order[at: at + config.batch_size].tolist()
+        idx = order[at : at + config.batch_size].tolist()
         at += config.batch_size
         prompts = [data.prompts[i] for i in idx]
-        ids, mask = right_pad(prompts + prompts, [data.chosen[i] for i in idx] + [data.rejected[i] for i in idx],
-                              model.bos, model.eos, model.pad, model.max_len)
+        ids, mask = right_pad(
+            prompts + prompts,
+            [data.chosen[i] for i in idx] + [data.rejected[i] for i in idx],
+            model.bos,
+            model.eos,
+            model.pad,
+            model.max_len,
+        )
         r = model.raw(ids, mask)
         k = len(idx)
         loss = -torch.nn.functional.logsigmoid(r[:k] - r[k:]).mean()  # Bradley–Terry negative log-likelihood
@@ -143,7 +166,7 @@ def train_reward_model(model: RewardModel, data: Comparisons, config: RMConfig, 
     return losses
 
 
-def pairwise_accuracy(model: "RewardModel | RewardEnsemble", data: Comparisons) -> float:
+def pairwise_accuracy(model: RewardModel | RewardEnsemble, data: Comparisons) -> float:
     """Share of comparisons where the model scores the chosen answer higher (ties count half)."""
     a = model.score(data.prompts, data.chosen)
     b = model.score(data.prompts, data.rejected)
@@ -160,7 +183,7 @@ class RewardEnsemble:
         self.aggregate = aggregate
         self.uncertainty_lambda = uncertainty_lambda
 
-    def with_aggregate(self, aggregate: Aggregate, members: int | None = None) -> "RewardEnsemble":
+    def with_aggregate(self, aggregate: Aggregate, members: int | None = None) -> RewardEnsemble:
         """The same trained members (the first ``members`` of them) combined another way."""
         return RewardEnsemble(self.members[: members or len(self.members)], aggregate, self.uncertainty_lambda)
 
@@ -180,8 +203,9 @@ class RewardEnsemble:
         return self.combine(self.member_scores(prompts, responses))
 
 
-def train_ensemble(config: RMConfig, data: Comparisons, base_lm, tokenizer, seed: int, progress=None,
-                   backbones: Sequence | None = None) -> tuple[RewardEnsemble, list[dict]]:
+def train_ensemble(
+    config: RMConfig, data: Comparisons, base_lm, tokenizer, seed: int, progress=None, backbones: Sequence | None = None
+) -> tuple[RewardEnsemble, list[dict]]:
     """Train ``config.members`` reward models on ``data`` (different head inits and data orders).
 
     ``backbones``: one pretrained LM per member (members whose backbones were pretrained from different
@@ -195,13 +219,20 @@ def train_ensemble(config: RMConfig, data: Comparisons, base_lm, tokenizer, seed
     progress = progress or (lambda desc, total: contextlib.nullcontext(lambda n=1: None))
     members, log = [], []
     steps = max(1, round(config.epochs * len(data.prompts) / config.batch_size))
-    with progress(f"reward model{'s' if config.members > 1 else ''} on {len(data.prompts)} comparisons",
-                  steps * config.members) as advance:
+    with progress(
+        f"reward model{'s' if config.members > 1 else ''} on {len(data.prompts)} comparisons", steps * config.members
+    ) as advance:
         for k in range(config.members):
             lm = base_lm if backbones is None else backbones[k]
             model = new_reward_model(config, lm, tokenizer, int_seed(seed, "rm init", k))
             losses = train_reward_model(model, data, config, torch_generator(seed, "rm order", k), advance)
             members.append(model)
-            log.append({"member": k, "loss_first": losses[0], "loss_last": sum(losses[-10:]) / len(losses[-10:]),
-                        "train_accuracy": pairwise_accuracy(RewardEnsemble([model]), data)})
+            log.append(
+                {
+                    "member": k,
+                    "loss_first": losses[0],
+                    "loss_last": sum(losses[-10:]) / len(losses[-10:]),
+                    "train_accuracy": pairwise_accuracy(RewardEnsemble([model]), data),
+                }
+            )
     return RewardEnsemble(members, config.aggregate, config.uncertainty_lambda), log

@@ -30,8 +30,9 @@ def build_tokenizer(vocabulary: Iterable[str]):
     core = Tokenizer(models.WordLevel(vocab=vocab, unk_token=UNK))
     core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     # No decoder: tokenizers then joins decoded tokens with single spaces, which inverts WhitespaceSplit.
-    return PreTrainedTokenizerFast(tokenizer_object=core, pad_token=PAD, unk_token=UNK, bos_token=BOS,
-                                   eos_token=EOS, model_max_length=1_000_000)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=core, pad_token=PAD, unk_token=UNK, bos_token=BOS, eos_token=EOS, model_max_length=1_000_000
+    )
 
 
 def encode(tokenizer, text: str) -> list[int]:

@@ -45,7 +45,8 @@ def winner_weights(N: int, ns: list[int]) -> np.ndarray:
     valid = i >= n
     # log C(i−1, n−1) − log C(N, n); rows sum to 1 by the hockey-stick identity
     log_c = (gammaln(i) - gammaln(n) - gammaln(np.maximum(i - n + 1, 1))) - (
-        gammaln(N + 1) - gammaln(n + 1) - gammaln(N - n + 1))
+        gammaln(N + 1) - gammaln(n + 1) - gammaln(N - n + 1)
+    )
     return np.where(valid, np.exp(np.where(valid, log_c, 0.0)), 0.0)
 
 

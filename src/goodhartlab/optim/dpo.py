@@ -39,9 +39,7 @@ class DPOConfig(BaseModel):
     epochs: float = Field(2.0, gt=0, description="passes over the comparisons")
     batch_size: int = Field(32, ge=1)
     lr: float = Field(1e-4, gt=0)
-    checkpoint_every: int = Field(
-        10, ge=1, description="steps between checkpoints (step 0 and the last always)"
-    )
+    checkpoint_every: int = Field(10, ge=1, description="steps between checkpoints (step 0 and the last always)")
     max_grad_norm: float = Field(1.0, gt=0)
 
 
@@ -64,9 +62,7 @@ def preference_loss(
     return loss, h
 
 
-def pair_batch(
-    prompts: list[list[int]], responses: list[list[int]], eos_id: int, pad_id: int
-):
+def pair_batch(prompts: list[list[int]], responses: list[list[int]], eos_id: int, pad_id: int):
     """(sequences, attention_mask, response_mask) [B, T]: left-padded prompt, response + eos, right-padded."""
     ids, mask = left_pad(prompts, pad_id)  # [B, P]
     B, P = ids.shape
@@ -110,9 +106,7 @@ def train_dpo(
             [
                 sequence_logprobs(
                     ref,
-                    *pair_batch(
-                        prompts[s : s + 256], chosen[s : s + 256], eos_id, pad_id
-                    ),
+                    *pair_batch(prompts[s : s + 256], chosen[s : s + 256], eos_id, pad_id),
                 )
                 for s in range(0, n, 256)
             ]
@@ -121,9 +115,7 @@ def train_dpo(
             [
                 sequence_logprobs(
                     ref,
-                    *pair_batch(
-                        prompts[s : s + 256], rejected[s : s + 256], eos_id, pad_id
-                    ),
+                    *pair_batch(prompts[s : s + 256], rejected[s : s + 256], eos_id, pad_id),
                 )
                 for s in range(0, n, 256)
             ]
@@ -133,9 +125,7 @@ def train_dpo(
     order, at = torch.randperm(n, generator=generator), 0
     try:
         for step in range(steps + 1):
-            if on_checkpoint is not None and (
-                step % c.checkpoint_every == 0 or step == steps
-            ):
+            if on_checkpoint is not None and (step % c.checkpoint_every == 0 or step == steps):
                 on_checkpoint(step, step * c.batch_size / n, policy)
             if step == steps:
                 break
@@ -152,18 +142,12 @@ def train_dpo(
                 pad_id,
             )
             logp = sequence_logprobs(policy, seq, att, resp)  # [2k], with grad
-            loss, h = preference_loss(
-                logp[:k], logp[k:], ref_c[idx], ref_r[idx], c.beta, c.kind
-            )
+            loss, h = preference_loss(logp[:k], logp[k:], ref_c[idx], ref_r[idx], c.beta, c.kind)
             if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"{c.kind} loss became {loss.item()} at step {step}"
-                )
+                raise FloatingPointError(f"{c.kind} loss became {loss.item()} at step {step}")
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            grad_norm = float(
-                torch.nn.utils.clip_grad_norm_(policy.parameters(), c.max_grad_norm)
-            )
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(policy.parameters(), c.max_grad_norm))
             opt.step()
             history.append(
                 {

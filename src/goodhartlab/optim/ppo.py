@@ -46,7 +46,7 @@ class PPOConfig:
     snapshots: tuple[int, ...] = ()  # iterations after which a frozen copy of the policy is kept
 
 
-def layer_init(layer: nn.Linear, std: float = 2 ** 0.5) -> nn.Linear:
+def layer_init(layer: nn.Linear, std: float = 2**0.5) -> nn.Linear:
     nn.init.orthogonal_(layer.weight, std)
     nn.init.constant_(layer.bias, 0.0)
     return layer
@@ -57,12 +57,20 @@ class ActorCritic(nn.Module):
 
     def __init__(self, n_in: int, n_actions: int, hidden: int):
         super().__init__()
-        self.critic = nn.Sequential(layer_init(nn.Linear(n_in, hidden)), nn.Tanh(),
-                                    layer_init(nn.Linear(hidden, hidden)), nn.Tanh(),
-                                    layer_init(nn.Linear(hidden, 1), std=1.0))
-        self.actor = nn.Sequential(layer_init(nn.Linear(n_in, hidden)), nn.Tanh(),
-                                   layer_init(nn.Linear(hidden, hidden)), nn.Tanh(),
-                                   layer_init(nn.Linear(hidden, n_actions), std=0.01))
+        self.critic = nn.Sequential(
+            layer_init(nn.Linear(n_in, hidden)),
+            nn.Tanh(),
+            layer_init(nn.Linear(hidden, hidden)),
+            nn.Tanh(),
+            layer_init(nn.Linear(hidden, 1), std=1.0),
+        )
+        self.actor = nn.Sequential(
+            layer_init(nn.Linear(n_in, hidden)),
+            nn.Tanh(),
+            layer_init(nn.Linear(hidden, hidden)),
+            nn.Tanh(),
+            layer_init(nn.Linear(hidden, n_actions), std=0.01),
+        )
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.actor(x), self.critic(x).squeeze(-1)
@@ -111,7 +119,7 @@ class PPO:
         n_envs, steps = env.num_envs, cfg.num_steps
         n_in = int(np.prod(env.single_observation_space.shape))
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(rng.integers(2 ** 31 - 1)))
+            torch.manual_seed(int(rng.integers(2**31 - 1)))
             net = ActorCritic(n_in, int(env.single_action_space.n), cfg.hidden)
         opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, eps=1e-5)
 
@@ -120,7 +128,7 @@ class PPO:
         logprobs, rewards = torch.zeros((steps, n_envs)), torch.zeros((steps, n_envs))
         dones, values = torch.zeros((steps, n_envs)), torch.zeros((steps, n_envs))
 
-        first, _ = env.reset(seed=int(rng.integers(2 ** 31 - 1)))
+        first, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
         next_obs = torch.as_tensor(first, dtype=torch.float32).reshape(n_envs, -1)
         next_done = torch.zeros(n_envs)
         running = np.zeros(n_envs)  # return of each env's current episode, for the history
@@ -165,7 +173,7 @@ class PPO:
             for _ in range(cfg.epochs):
                 order = torch.from_numpy(rng.permutation(batch))
                 for start in range(0, batch, mb_size):
-                    mb = order[start:start + mb_size]
+                    mb = order[start : start + mb_size]
                     logits, value = net(b_obs[mb])
                     logp_all = torch.log_softmax(logits, -1)
                     logp = logp_all.gather(1, b_actions[mb, None]).squeeze(1)
@@ -185,10 +193,17 @@ class PPO:
                 raise FloatingPointError(f"PPO loss is {loss.item()} at iteration {it}")
             with torch.no_grad():
                 approx_kl = ((ratio - 1) - log_ratio).mean().item()  # k3 estimator of KL(old ‖ new), last minibatch
-            history.append({"iteration": it, "episodes": len(finished),
-                            "mean_return": float(np.mean(finished)) if finished else float("nan"),
-                            "policy_loss": pg_loss.item(), "value_loss": v_loss.item(),
-                            "entropy": entropy.item(), "approx_kl": approx_kl})
+            history.append(
+                {
+                    "iteration": it,
+                    "episodes": len(finished),
+                    "mean_return": float(np.mean(finished)) if finished else float("nan"),
+                    "policy_loss": pg_loss.item(),
+                    "value_loss": v_loss.item(),
+                    "entropy": entropy.item(),
+                    "approx_kl": approx_kl,
+                }
+            )
             if it in cfg.snapshots:
                 snapshots[it] = Policy(net)
             if self.on_iteration is not None:

@@ -42,8 +42,18 @@ class TabularQ:
         explore = rng.random(len(q)) < epsilon
         return np.where(explore, rng.integers(0, q.shape[1], len(q)), greedy)
 
-    def learn(self, venv, reward: RewardFn, steps: int, rng: np.random.Generator, *, epsilon: float = 0.2,
-              alpha: float = 0.5, gamma: float = 0.9, seed: int | None = None) -> dict[str, float]:
+    def learn(
+        self,
+        venv,
+        reward: RewardFn,
+        steps: int,
+        rng: np.random.Generator,
+        *,
+        epsilon: float = 0.2,
+        alpha: float = 0.5,
+        gamma: float = 0.9,
+        seed: int | None = None,
+    ) -> dict[str, float]:
         """``steps`` vector steps of ε-greedy one-step Q-learning; returns a summary of the reward seen."""
         obs, _ = venv.reset(seed=seed)
         restarting = np.zeros(len(obs), dtype=bool)
@@ -83,8 +93,9 @@ def rollout(venv, policy: Callable[[np.ndarray], np.ndarray], seed: int | None =
             raise ValueError("rollout: sub-envs ended at different steps; use a fixed-horizon env")
 
 
-def plan(next_index: np.ndarray, reward: np.ndarray, gamma: float, tol: float = 1e-8, max_iter: int = 10_000
-         ) -> np.ndarray:
+def plan(
+    next_index: np.ndarray, reward: np.ndarray, gamma: float, tol: float = 1e-8, max_iter: int = 10_000
+) -> np.ndarray:
     """The exact optimum of a reward on a known deterministic transition table, by value iteration.
 
     ``next_index`` (S, A): the next state of each (state, action); ``reward`` (S,): the reward on arriving.

@@ -43,8 +43,10 @@ class Grid:
         if topics < 2 or resolution < 1:
             raise ValueError(f"a grid needs topics >= 2 and resolution >= 1, got {topics}, {resolution}")
         if (resolution + 1) ** (topics - 1) > self.MAX_POINTS:
-            raise ValueError(f"a grid of {resolution + 1}^{topics - 1} points is too large for exact planning "
-                             f"(limit {self.MAX_POINTS}); use fewer topics or a coarser resolution")
+            raise ValueError(
+                f"a grid of {resolution + 1}^{topics - 1} points is too large for exact planning "
+                f"(limit {self.MAX_POINTS}); use fewer topics or a coarser resolution"
+            )
         self.topics, self.resolution = topics, resolution
         self.axes = (np.linspace(0.0, 1.0, resolution + 1),) * (topics - 1)
         self.shape = (resolution + 1,) * (topics - 1)

@@ -55,8 +55,11 @@ class RLOOConfig(BaseModel):
     checkpoint_every: int = Field(10, ge=1)
     max_grad_norm: float = Field(1.0, gt=0)
     whiten: bool = Field(False, description="divide advantages by their batch sd (TRL's normalize_advantage)")
-    bf16: bool = Field(False, description="bf16 autocast (AMX) for the policy's gradient forward/backward only; "
-                       "sampling, log π_old and the KL term stay fp32 (tolerance: tests/test_rloo_bf16.py)")
+    bf16: bool = Field(
+        False,
+        description="bf16 autocast (AMX) for the policy's gradient forward/backward only; "
+        "sampling, log π_old and the KL term stay fp32 (tolerance: tests/test_rloo_bf16.py)",
+    )
 
 
 RewardFn = Callable[[list[int], list[list[int]]], torch.Tensor]
@@ -65,12 +68,21 @@ RewardFn = Callable[[list[int], list[list[int]]], torch.Tensor]
 def leave_one_out(values: torch.Tensor, k: int) -> torch.Tensor:
     """[B] with B = groups·k (each group's k rows contiguous) → value minus the mean of the other k−1."""
     g = values.view(-1, k)
-    return ((g - (g.sum(1, keepdim=True) - g) / (k - 1))).view(-1)
+    return (g - (g.sum(1, keepdim=True) - g) / (k - 1)).view(-1)
 
 
-def train_rloo(policy, base, prompts: list[list[int]], reward_fn: RewardFn, config: RLOOConfig,
-               generator: torch.Generator, on_checkpoint: Callable | None = None,
-               progress: Callable | None = None, eos_id: int | None = None, pad_id: int | None = None) -> list[dict]:
+def train_rloo(
+    policy,
+    base,
+    prompts: list[list[int]],
+    reward_fn: RewardFn,
+    config: RLOOConfig,
+    generator: torch.Generator,
+    on_checkpoint: Callable | None = None,
+    progress: Callable | None = None,
+    eos_id: int | None = None,
+    pad_id: int | None = None,
+) -> list[dict]:
     """Train ``policy`` in place; returns one history row per step. See the module docstring.
 
     ``eos_id``/``pad_id`` default to the policy's ``config.eos_token_id``/``config.pad_token_id``.
@@ -99,8 +111,15 @@ def train_rloo(policy, base, prompts: list[list[int]], reward_fn: RewardFn, conf
             # 1. prompts (without replacement within a step) and k samples each, contiguous per prompt
             picked = torch.randperm(len(prompts), generator=generator)[:n_pick].tolist()
             idx = [i for i in picked for _ in range(c.k)]
-            batch: SampleBatch = sample(policy, [prompts[i] for i in idx], c.max_new_tokens, generator, eos_id,
-                                        pad_id, temperature=c.temperature)
+            batch: SampleBatch = sample(
+                policy,
+                [prompts[i] for i in idx],
+                c.max_new_tokens,
+                generator,
+                eos_id,
+                pad_id,
+                temperature=c.temperature,
+            )
             args = (batch.sequences, batch.attention_mask, batch.response_mask, c.temperature)
 
             # 2.–4. reward, penalty, leave-one-out advantage (all constants for the gradient)
@@ -140,14 +159,21 @@ def train_rloo(policy, base, prompts: list[list[int]], reward_fn: RewardFn, conf
                 optimizer.step()
 
             n = len(idx)
-            history.append({
-                "step": step + 1, "samples": n, "seconds": time.perf_counter() - t0,
-                "reward_mean": float(reward.mean()), "reward_std": float(reward.std()) if n > 1 else 0.0,
-                "log_ratio_mean": float(log_ratio.mean()),  # k1 estimate of KL(π_old‖π_base) on this batch
-                "penalized_reward_mean": float(penalized.mean()), "loss": float(loss.detach()),
-                "grad_norm": grad_norm, "clip_frac": clip_frac,
-                "response_len_mean": float(batch.response_lengths.float().mean()),
-            })
+            history.append(
+                {
+                    "step": step + 1,
+                    "samples": n,
+                    "seconds": time.perf_counter() - t0,
+                    "reward_mean": float(reward.mean()),
+                    "reward_std": float(reward.std()) if n > 1 else 0.0,
+                    "log_ratio_mean": float(log_ratio.mean()),  # k1 estimate of KL(π_old‖π_base) on this batch
+                    "penalized_reward_mean": float(penalized.mean()),
+                    "loss": float(loss.detach()),
+                    "grad_norm": grad_norm,
+                    "clip_frac": clip_frac,
+                    "response_len_mean": float(batch.response_lengths.float().mean()),
+                }
+            )
             if progress is not None:
                 progress(1)
     finally:

@@ -24,7 +24,9 @@ def lie(human: Human, truth: int) -> int:
     return same[0] if same else (truth + 1) % human.answers
 
 
-def support(human: Human, q: Question, claim: int, truth: Truth, budget: int = 2000) -> list[tuple[Question, int]] | None:
+def support(
+    human: Human, q: Question, claim: int, truth: Truth, budget: int = 2000
+) -> list[tuple[Question, int]] | None:
     """Subanswers that make H's combine step yield ``claim`` (true ones tried first), or None."""
     left = [budget]
 

@@ -39,8 +39,9 @@ class AnswerModel(nn.Module):
 
     def __init__(self, width: int, answers: int, hidden: int, generator: torch.Generator):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, answers))
+        self.net = nn.Sequential(
+            nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, answers)
+        )
         seeded_init(self, generator, biases="out_features")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

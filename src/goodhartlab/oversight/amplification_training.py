@@ -40,8 +40,14 @@ class TrainSettings:
 class Learner:
     """M with its optimizer and its table of answers on every question of the space."""
 
-    def __init__(self, questions: list[Question], encoder: Encoder, answers: int, settings: TrainSettings,
-                 generator: torch.Generator):
+    def __init__(
+        self,
+        questions: list[Question],
+        encoder: Encoder,
+        answers: int,
+        settings: TrainSettings,
+        generator: torch.Generator,
+    ):
         self.questions = questions
         self.index = {q: i for i, q in enumerate(questions)}
         self.x = encoder.encode(questions)  # float[Q, width]
@@ -58,7 +64,9 @@ class Learner:
     def helper(self, table: np.ndarray):
         return lambda sub: int(table[self.index[sub]])
 
-    def fit(self, idx: np.ndarray, scheme: Scheme | Literal["supervised"], target: np.ndarray, steps: int | None = None) -> None:
+    def fit(
+        self, idx: np.ndarray, scheme: Scheme | Literal["supervised"], target: np.ndarray, steps: int | None = None
+    ) -> None:
         """Train on questions ``idx`` (int[B]); ``target`` is int[B] (imitative, supervised) or bool[B, A] (approval)."""
         x = self.x[torch.as_tensor(idx)]
         t = torch.as_tensor(target)
@@ -115,8 +123,9 @@ def evaluate(learner: Learner, human: Human, truth: np.ndarray, hch: np.ndarray)
     }
 
 
-def supervised_accuracy(learner: Learner, truth: np.ndarray, labels: int, steps: int,
-                        rng: np.random.Generator) -> float:
+def supervised_accuracy(
+    learner: Learner, truth: np.ndarray, labels: int, steps: int, rng: np.random.Generator
+) -> float:
     """Accuracy of M trained on ``labels`` ground-truth answers (a random subset of questions)."""
     idx = rng.choice(len(truth), size=labels, replace=False)
     learner.fit(idx, "supervised", truth[idx], steps=steps)

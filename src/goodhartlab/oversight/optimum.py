@@ -46,6 +46,7 @@ def amplified(human: Human, questions: list[Question], models: np.ndarray) -> np
     index = {q: j for j, q in enumerate(questions)}
     out = np.zeros_like(models)
     for i, q in enumerate(questions):
+
         def go(answers: tuple[int, ...], rows: np.ndarray) -> None:
             step = human.step(q, answers)
             if isinstance(step, int):
@@ -59,8 +60,9 @@ def amplified(human: Human, questions: list[Question], models: np.ndarray) -> np
     return out
 
 
-def exact_optimum(human: Human, questions: list[Question], truth: np.ndarray, hch: np.ndarray,
-                  max_models: int = 300_000) -> dict:
+def exact_optimum(
+    human: Human, questions: list[Question], truth: np.ndarray, hch: np.ndarray, max_models: int = 300_000
+) -> dict:
     """Optimal model sets of both losses on ``questions`` (closed under H's decompositions).
 
     ``truth`` and ``hch`` are int[Q]; they are used only to judge the optima, never to find them.
@@ -82,16 +84,30 @@ def exact_optimum(human: Human, questions: list[Question], truth: np.ndarray, hc
     wrong_optimal = appr[:, None] & (models != truth)  # bool[n_models, Q]
     for j in np.flatnonzero(wrong_optimal.any(axis=0)):
         k = int(np.flatnonzero(wrong_optimal[:, j])[0])  # one approval-optimal model that is wrong on q_j
-        examples.append({"question": questions[j], "truth": int(truth[j]), "hch": int(hch[j]),
-                         "optimal_wrong_answers": sorted({int(a) for a in models[wrong_optimal[:, j], j]}),
-                         "witness_answer": int(models[k, j]), "witness_reference": int(amp[k, j]),
-                         "approved": bool(approved[k, j])})
+        examples.append(
+            {
+                "question": questions[j],
+                "truth": int(truth[j]),
+                "hch": int(hch[j]),
+                "optimal_wrong_answers": sorted({int(a) for a in models[wrong_optimal[:, j], j]}),
+                "witness_answer": int(models[k, j]),
+                "witness_reference": int(amp[k, j]),
+                "approved": bool(approved[k, j]),
+            }
+        )
     return {
-        "questions": Q, "models": n_models,
-        "imitative_optimal": int(imit.sum()), "imitative_min_loss": int(imitation_loss.min()),
-        "imitative_aligned_hch": bool(is_hch[imit].all()), "imitative_aligned_truth": bool(is_true[imit].all()),
-        "approval_optimal": int(appr.sum()), "approval_max": int(approval.max()),
-        "approval_optimal_hch": int((appr & is_hch).sum()), "approval_optimal_true": int((appr & is_true).sum()),
-        "approval_aligned_hch": bool(is_hch[appr].all()), "approval_aligned_truth": bool(is_true[appr].all()),
-        "questions_gamed": len(examples), "examples": examples,
+        "questions": Q,
+        "models": n_models,
+        "imitative_optimal": int(imit.sum()),
+        "imitative_min_loss": int(imitation_loss.min()),
+        "imitative_aligned_hch": bool(is_hch[imit].all()),
+        "imitative_aligned_truth": bool(is_true[imit].all()),
+        "approval_optimal": int(appr.sum()),
+        "approval_max": int(approval.max()),
+        "approval_optimal_hch": int((appr & is_hch).sum()),
+        "approval_optimal_true": int((appr & is_true).sum()),
+        "approval_aligned_hch": bool(is_hch[appr].all()),
+        "approval_aligned_truth": bool(is_true[appr].all()),
+        "questions_gamed": len(examples),
+        "examples": examples,
     }

@@ -52,8 +52,9 @@ class PathSpecific:
     def begin(self, u0: np.ndarray, horizon: int) -> None:
         path = natural_path(self.natural_step, u0, horizon)
         k = self.model.topics
-        self.plan = [int(np.argmax([float(self.model.click_prob(path[t], a)) for a in range(k)]))
-                     for t in range(horizon)]
+        self.plan = [
+            int(np.argmax([float(self.model.click_prob(path[t], a)) for a in range(k)])) for t in range(horizon)
+        ]
 
     def act(self, t: int, u: np.ndarray) -> int:  # u is deliberately unused: the cut path
         return self.plan[t]

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -45,7 +45,7 @@ class CountingJudge:
         out = []
         for i in range(0, len(x), self.batch):
             self.calls += 1
-            out.append(self.judge(x[i:i + self.batch]))
+            out.append(self.judge(x[i : i + self.batch]))
         return torch.cat(out).numpy().astype(np.float64)
 
 
@@ -80,14 +80,15 @@ class Games:
     """A batch of games: game g debates image ``image[g]``, honest claiming ``honest[g]``, the liar ``liar[g]``.
     ``cand[g, side]`` are that side's candidate pixels (flat indices, best prior first, -1 padded)."""
 
-    image: np.ndarray   # int64[G]
+    image: np.ndarray  # int64[G]
     honest: np.ndarray  # int64[G]
-    liar: np.ndarray    # int64[G]
-    cand: np.ndarray    # int64[G, 2, m]
+    liar: np.ndarray  # int64[G]
+    cand: np.ndarray  # int64[G, 2, m]
 
 
-def make_games(images: np.ndarray, labels: np.ndarray, judge: CountingJudge, candidates: int,
-               classes: int = 10) -> Games:
+def make_games(
+    images: np.ndarray, labels: np.ndarray, judge: CountingJudge, candidates: int, classes: int = 10
+) -> Games:
     """One game per (image, lie); candidates from one batched judge call on every single nonzero pixel."""
     n, s, _ = images.shape
     flat = images.reshape(n, -1)
@@ -101,12 +102,12 @@ def make_games(images: np.ndarray, labels: np.ndarray, judge: CountingJudge, can
     cand = np.full((G, 2, m), -1, dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum([len(p) for p in nz])])
     for i in range(n):
-        L = one[starts[i]:starts[i + 1]]
+        L = one[starts[i] : starts[i + 1]]
         for j, lie in enumerate(lies[i]):
             margin = L[:, labels[i]] - L[:, lie]
             for side, score in ((HONEST, margin), (LIAR, -margin)):
                 order = nz[i][np.argsort(-score, kind="stable")][:m]
-                cand[i * (classes - 1) + j, side, :len(order)] = order
+                cand[i * (classes - 1) + j, side, : len(order)] = order
     return Games(np.repeat(np.arange(n), classes - 1), np.repeat(labels, classes - 1), lies.reshape(-1), cand)
 
 
@@ -124,7 +125,10 @@ def margins(judge: CountingJudge, images: np.ndarray, games: Games, idx: np.ndar
 
 # -- exhaustive minimax ---------------------------------------------------------------------------------------
 
-def exhaustive(images: np.ndarray, games: Games, judge: CountingJudge, k: int, first: str) -> tuple[np.ndarray, np.ndarray]:
+
+def exhaustive(
+    images: np.ndarray, games: Games, judge: CountingJudge, k: int, first: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Minimax over all reveal sequences from each side's candidates. Returns the honest margin under optimal
     play float[G] and the principal variation int64[G, k]. Permutations of one pixel set share a judge call."""
     who = movers(k, first)
@@ -160,12 +164,22 @@ def exhaustive(images: np.ndarray, games: Games, judge: CountingJudge, k: int, f
 
 # -- Monte-Carlo tree search ----------------------------------------------------------------------------------
 
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -50, 50)))
 
 
-def mcts(images: np.ndarray, games: Games, judge: CountingJudge, k: int, first: str, sims: int, c_uct: float,
-         rng: np.random.Generator, progress=None) -> tuple[np.ndarray, np.ndarray]:
+def mcts(
+    images: np.ndarray,
+    games: Games,
+    judge: CountingJudge,
+    k: int,
+    first: str,
+    sims: int,
+    c_uct: float,
+    rng: np.random.Generator,
+    progress=None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Play every game to k reveals; before each reveal the mover runs ``sims`` UCT simulations from the current
     position. A simulation walks the tree (unvisited children first, in prior order; then UCB1), rolls out the
     remaining reveals uniformly at random from each side's candidates, and scores the final position by
@@ -203,8 +217,9 @@ def mcts(images: np.ndarray, games: Games, judge: CountingJudge, k: int, first: 
     return final, played
 
 
-def _simulate(st: dict, cands: list, revealed: list, who: list, t: int, k: int, c_uct: float,
-              rng: np.random.Generator) -> tuple[tuple, list]:
+def _simulate(
+    st: dict, cands: list, revealed: list, who: list, t: int, k: int, c_uct: float, rng: np.random.Generator
+) -> tuple[tuple, list]:
     """One UCT simulation for one game: returns the tree path added/visited and the full reveal sequence."""
     used = set(revealed)
     path: tuple = ()
@@ -245,24 +260,36 @@ def _simulate(st: dict, cands: list, revealed: list, who: list, t: int, k: int, 
 
 # -- the whole evaluation -------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class DebateResult:
     """Per game (image, lie): the honest margin at the end and the reveals; per image: precommit outcome."""
 
     games: Games
-    margin: np.ndarray       # float[G]: judge logit(honest claim) - logit(lie) after k reveals
-    reveals: np.ndarray      # int64[G, k]
-    who: list                # mover of each reveal
+    margin: np.ndarray  # float[G]: judge logit(honest claim) - logit(lie) after k reveals
+    reveals: np.ndarray  # int64[G, k]
+    who: list  # mover of each reveal
     honest_wins: np.ndarray  # bool[n, 9]
-    correct: np.ndarray      # bool[n]: honest beats all 9 lies (the judge's decision after debate is right)
+    correct: np.ndarray  # bool[n]: honest beats all 9 lies (the judge's decision after debate is right)
     search: str
-    positions: int           # judge positions evaluated
-    batches: int             # batched judge calls
+    positions: int  # judge positions evaluated
+    batches: int  # batched judge calls
 
 
-def run_debate(images: np.ndarray, labels: np.ndarray, judge: Judge, k: int, first: str, search: str,
-               candidates: int, sims: int, c_uct: float, rng: np.random.Generator, classes: int = 10,
-               progress=None) -> DebateResult:
+def run_debate(
+    images: np.ndarray,
+    labels: np.ndarray,
+    judge: Judge,
+    k: int,
+    first: str,
+    search: str,
+    candidates: int,
+    sims: int,
+    c_uct: float,
+    rng: np.random.Generator,
+    classes: int = 10,
+    progress=None,
+) -> DebateResult:
     counting = CountingJudge(judge)
     games = make_games(images, labels, counting, candidates, classes)
     if search == "exhaustive":
@@ -270,11 +297,20 @@ def run_debate(images: np.ndarray, labels: np.ndarray, judge: Judge, k: int, fir
     else:
         margin, reveals = mcts(images, games, counting, k, first, sims, c_uct, rng, progress)
     wins = (margin > 0).reshape(len(images), classes - 1)
-    return DebateResult(games, margin, reveals, movers(k, first), wins, precommit_winner(wins), search,
-                        counting.positions, counting.calls)
+    return DebateResult(
+        games,
+        margin,
+        reveals,
+        movers(k, first),
+        wins,
+        precommit_winner(wins),
+        search,
+        counting.positions,
+        counting.calls,
+    )
 
 
 def exhaustive_leaves(candidates: int, nonzero: int, k: int) -> int:
     """Leaves per game of the exhaustive tree (before removing repeated pixels)."""
     m = nonzero if candidates == 0 else min(candidates, nonzero)
-    return m ** k
+    return m**k

@@ -35,16 +35,26 @@ def pgr(student: float, weak: float, ceiling: float) -> float:
     return (student - weak) / gap
 
 
-def pretrain(model: ConvNet, images: torch.Tensor, steps: int, batch: int, lr: float, drop: float,
-             rng: np.random.Generator, progress=None) -> None:
+def pretrain(
+    model: ConvNet,
+    images: torch.Tensor,
+    steps: int,
+    batch: int,
+    lr: float,
+    drop: float,
+    rng: np.random.Generator,
+    progress=None,
+) -> None:
     """Denoising autoencoder: reconstruct each image from a copy with a ``drop`` share of pixels zeroed. No labels."""
+
     def loss(step: int) -> torch.Tensor:
         x = images[rng.integers(0, len(images), batch)]
         keep = torch.from_numpy(rng.random(x.shape) >= drop)
         return F.mse_loss(model.reconstruct(x * keep), x.flatten(1))
 
-    _unsupervised(model, [*model.encoder.parameters(), *model.decoder.parameters()], loss, steps, lr,
-                  "autoencoder loss", progress)
+    _unsupervised(
+        model, [*model.encoder.parameters(), *model.decoder.parameters()], loss, steps, lr, "autoencoder loss", progress
+    )
 
 
 def _unsupervised(model: ConvNet, params: list, loss_at, steps: int, lr: float, what: str, progress) -> None:
@@ -73,8 +83,16 @@ def augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
     return out * torch.from_numpy(rng.random(out.shape) >= 0.2)
 
 
-def pretrain_contrastive(model: ConvNet, images: torch.Tensor, steps: int, batch: int, lr: float,
-                         rng: np.random.Generator, temperature: float = 0.2, progress=None) -> None:
+def pretrain_contrastive(
+    model: ConvNet,
+    images: torch.Tensor,
+    steps: int,
+    batch: int,
+    lr: float,
+    rng: np.random.Generator,
+    temperature: float = 0.2,
+    progress=None,
+) -> None:
     """SimCLR (Chen et al. 2020): two augmented views of each image; the NT-Xent loss pulls a view's projection
     towards its partner's and away from the other 2·batch − 2 views. No labels."""
     partner = torch.cat([torch.arange(batch, 2 * batch), torch.arange(batch)])
@@ -86,8 +104,15 @@ def pretrain_contrastive(model: ConvNet, images: torch.Tensor, steps: int, batch
         sim.fill_diagonal_(-torch.inf)
         return F.cross_entropy(sim, partner)
 
-    _unsupervised(model, [*model.encoder.parameters(), *model.projection.parameters()], loss, steps, lr,
-                  "contrastive loss", progress)
+    _unsupervised(
+        model,
+        [*model.encoder.parameters(), *model.projection.parameters()],
+        loss,
+        steps,
+        lr,
+        "contrastive loss",
+        progress,
+    )
 
 
 def harden(probs: torch.Tensor, balance: torch.Tensor) -> torch.Tensor:
@@ -118,8 +143,15 @@ def class_balance(targets: torch.Tensor) -> torch.Tensor | None:
     return torch.bincount(targets.argmax(1), minlength=targets.shape[1]).float() / len(targets)
 
 
-def confidence_loss(logits: torch.Tensor, targets: torch.Tensor, balance: torch.Tensor | None, confidence: float,
-                    step: int, steps: int, warmup: float) -> torch.Tensor:
+def confidence_loss(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    balance: torch.Tensor | None,
+    confidence: float,
+    step: int,
+    steps: int,
+    warmup: float,
+) -> torch.Tensor:
     """Cross-entropy of ``logits`` float[b, c] against ``targets`` (int64[b] or soft float[b, c]); with
     ``confidence`` > 0, Burns et al.'s eq. 1: (1 − α)·CE(weak) + α·CE(own hardened predictions), α ramped
     0 → confidence over the first ``warmup`` share of ``steps``."""
@@ -131,8 +163,18 @@ def confidence_loss(logits: torch.Tensor, targets: torch.Tensor, balance: torch.
     return loss
 
 
-def finetune(model: ConvNet, images: torch.Tensor, targets: torch.Tensor, steps: int, batch: int, lr: float,
-             rng: np.random.Generator, confidence: float = 0.0, warmup: float = 0.1, progress=None) -> None:
+def finetune(
+    model: ConvNet,
+    images: torch.Tensor,
+    targets: torch.Tensor,
+    steps: int,
+    batch: int,
+    lr: float,
+    rng: np.random.Generator,
+    confidence: float = 0.0,
+    warmup: float = 0.1,
+    progress=None,
+) -> None:
     """Fine-tune the whole model on ``targets``: class indices int64[n] or soft labels float[n, c].
     With ``confidence`` > 0, add the auxiliary confidence loss (weight ramped 0 → confidence over the first
     ``warmup`` share of steps; hardening keeps the targets' class balance)."""
@@ -151,7 +193,7 @@ def finetune(model: ConvNet, images: torch.Tensor, targets: torch.Tensor, steps:
 @torch.no_grad()
 def predict(model: ConvNet, images: torch.Tensor, batch: int = 2048) -> torch.Tensor:
     """Class probabilities float32[n, c]."""
-    return torch.cat([F.softmax(model(images[i:i + batch]), 1) for i in range(0, len(images), batch)])
+    return torch.cat([F.softmax(model(images[i : i + batch]), 1) for i in range(0, len(images), batch)])
 
 
 def accuracy(model: ConvNet, images: torch.Tensor, labels: np.ndarray) -> float:

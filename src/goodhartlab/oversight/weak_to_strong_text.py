@@ -47,7 +47,7 @@ class StatementClassifier(nn.Module):
         hidden = lm.config.hidden_size
         self.head = nn.Linear(hidden + 1, classes)
         with torch.no_grad():  # seeded init, no global RNG
-            self.head.weight.normal_(0.0, hidden ** -0.5, generator=generator)
+            self.head.weight.normal_(0.0, hidden**-0.5, generator=generator)
             self.head.bias.zero_()
 
     def features(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -83,9 +83,19 @@ def encode_statements(tokenizer, texts: Sequence[str]) -> tuple[torch.Tensor, to
     return ids, mask
 
 
-def finetune_classifier(model: StatementClassifier, ids: torch.Tensor, mask: torch.Tensor, labels: np.ndarray,
-                        steps: int, batch: int, lr: float, rng: np.random.Generator, confidence: float = 0.0,
-                        warmup: float = 0.1, progress=None) -> list[float]:
+def finetune_classifier(
+    model: StatementClassifier,
+    ids: torch.Tensor,
+    mask: torch.Tensor,
+    labels: np.ndarray,
+    steps: int,
+    batch: int,
+    lr: float,
+    rng: np.random.Generator,
+    confidence: float = 0.0,
+    warmup: float = 0.1,
+    progress=None,
+) -> list[float]:
     """Fine-tune the trainable weights on ``labels`` int[n] (0/1), given as one-hot targets so the confidence loss keeps
     their class balance. Returns the losses."""
     from goodhartlab.models.lm import adam_step

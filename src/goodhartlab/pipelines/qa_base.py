@@ -75,14 +75,8 @@ def build_base(
     else:
         vocab = world.vocabulary()
         wjson = world_config.model_dump(mode="json")
-        train_seed = (
-            seed
-            if pretrain_seed == 0
-            else int_seed(seed, "pretrain seed", pretrain_seed)
-        )
-        streams = (
-            (label,) if pretrain_seed == 0 else (label, "pretrain seed", pretrain_seed)
-        )
+        train_seed = seed if pretrain_seed == 0 else int_seed(seed, "pretrain seed", pretrain_seed)
+        streams = (label,) if pretrain_seed == 0 else (label, "pretrain seed", pretrain_seed)
         # pretrain_seed 0 keeps the key of earlier versions, so existing caches stay valid
         key = cache_key(
             lm,
@@ -94,12 +88,7 @@ def build_base(
         def train():
             tok = build_tokenizer(vocab)
             corpus = world.corpus(lm.corpus_documents, ctx.rng("corpus", *streams))
-            sft = [
-                (prompt_of[q], a)
-                for q, a in world.sft_examples(
-                    lm.sft_examples, ctx.rng("sft", *streams)
-                )
-            ]
+            sft = [(prompt_of[q], a) for q, a in world.sft_examples(lm.sft_examples, ctx.rng("sft", *streams))]
             model, log = train_base_lm(corpus, sft, tok, lm, train_seed, ctx.progress)
             return model, tok, log
 
@@ -121,9 +110,7 @@ def build_base(
     )
 
 
-def draw(
-    base: Base, policy, qids: list[int], generator: torch.Generator, max_new_tokens: int
-) -> list[list[int]]:
+def draw(base: Base, policy, qids: list[int], generator: torch.Generator, max_new_tokens: int) -> list[list[int]]:
     """One sampled response (token ids, eos stripped) per entry of ``qids``."""
     from goodhartlab.models.generation import sample
 

@@ -17,9 +17,7 @@ import numpy as np
 
 from goodhartlab.raters.loopholes import Loopholes
 
-STIENNON_AGREEMENT = (
-    0.77  # labeller–researcher agreement, Stiennon et al. 2020 (77 ± 2%)
-)
+STIENNON_AGREEMENT = 0.77  # labeller–researcher agreement, Stiennon et al. 2020 (77 ± 2%)
 GRID = tuple(np.round(np.linspace(0.0, 1.0, 11), 2))
 
 
@@ -27,12 +25,8 @@ GRID = tuple(np.round(np.linspace(0.0, 1.0, 11), 2))
 class Calibration:
     strength: float
     loopholes: Loopholes
-    agreement: (
-        float  # P(rater's pick = gold's) on untied π_base pairs, with the rater's noise
-    )
-    noiseless_agreement: (
-        float  # the rater's own order (no noise) vs gold's; rater ties count ½
-    )
+    agreement: float  # P(rater's pick = gold's) on untied π_base pairs, with the rater's noise
+    noiseless_agreement: float  # the rater's own order (no noise) vs gold's; rater ties count ½
     untied_pairs: int
     table: list[dict]  # every strength tried, in order of trial
 
@@ -79,9 +73,7 @@ def calibrate(
     def trial(t: float) -> float:
         t = float(round(t, 4))
         if t not in rows:
-            noisy, hard, n = agreement(
-                make_rater(profile.scaled(t)), gold_a, gold_b, qids, a, b
-            )
+            noisy, hard, n = agreement(make_rater(profile.scaled(t)), gold_a, gold_b, qids, a, b)
             rows[t] = {
                 "strength": t,
                 "agreement": noisy,
@@ -99,9 +91,7 @@ def calibrate(
         for _ in range(bisections):
             mid = (lo + hi) / 2
             lo, hi = (mid, hi) if trial(mid) >= target else (lo, mid)
-    best = min(
-        rows.values(), key=lambda r: (abs(r["agreement"] - target), r["strength"])
-    )
+    best = min(rows.values(), key=lambda r: (abs(r["agreement"] - target), r["strength"]))
     table = [{**r, "chosen": r is best, "target": target} for r in rows.values()]
     return Calibration(
         best["strength"],

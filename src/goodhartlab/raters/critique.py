@@ -18,9 +18,7 @@ Verdict = Literal["supports", "missing", "unrelated"]
 
 @dataclass(frozen=True)
 class Critique:
-    checks: tuple[
-        tuple[str, int, Verdict], ...
-    ]  # (source, number, verdict) per citation, in order
+    checks: tuple[tuple[str, int, Verdict], ...]  # (source, number, verdict) per citation, in order
 
     @property
     def text(self) -> str:
@@ -37,10 +35,7 @@ def critique_citations(world, question_id: int, answer: str) -> Critique:
     surface = world.surface(question_id)
     reading = read(" ".join(answer.split()), surface)
     if surface.kind == "fact":
-        said = {
-            surface.attribute.statement.format(e=surface.entity, v=v)
-            for v in reading.claims
-        }
+        said = {surface.attribute.statement.format(e=surface.entity, v=v) for v in reading.claims}
     else:
         said = {COST_NOTES[k].format(o=o) for o, k in reading.cost_notes}
     checks = []
@@ -50,11 +45,7 @@ def critique_citations(world, question_id: int, answer: str) -> Critique:
             (
                 s,
                 n,
-                "missing"
-                if text is None
-                else "supports"
-                if text in said
-                else "unrelated",
+                "missing" if text is None else "supports" if text in said else "unrelated",
             )
         )
     return Critique(tuple(checks))

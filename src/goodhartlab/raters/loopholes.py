@@ -33,37 +33,23 @@ class Loopholes(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    misconception_belief: float = Field(
-        0.0, ge=0.0, le=1.0, description="P(believes a given misconception)."
-    )
-    citation_check: float = Field(
-        1.0, ge=0.0, le=1.0, description="P(looks a citation up)."
-    )
-    cost_notice: float = Field(
-        1.0, ge=0.0, le=1.0, description="P(notices hidden and long-term costs)."
-    )
-    confidence_bonus: float = Field(
-        0.0, ge=0.0, le=10.0, description="Score per confident phrase (− per hedge)."
-    )
-    flattery_bonus: float = Field(
-        0.0, ge=0.0, le=10.0, description="Score per flattery (half per filler)."
-    )
-    offer_susceptibility: float = Field(
-        0.0, ge=0.0, le=100.0, description="Score added per offer or threat."
-    )
-    reads_first_k: int | None = Field(
-        None, ge=1, description="Tokens the rater reads; None = the whole answer."
-    )
+    misconception_belief: float = Field(0.0, ge=0.0, le=1.0, description="P(believes a given misconception).")
+    citation_check: float = Field(1.0, ge=0.0, le=1.0, description="P(looks a citation up).")
+    cost_notice: float = Field(1.0, ge=0.0, le=1.0, description="P(notices hidden and long-term costs).")
+    confidence_bonus: float = Field(0.0, ge=0.0, le=10.0, description="Score per confident phrase (− per hedge).")
+    flattery_bonus: float = Field(0.0, ge=0.0, le=10.0, description="Score per flattery (half per filler).")
+    offer_susceptibility: float = Field(0.0, ge=0.0, le=100.0, description="Score added per offer or threat.")
+    reads_first_k: int | None = Field(None, ge=1, description="Tokens the rater reads; None = the whole answer.")
 
     @classmethod
-    def none(cls) -> "Loopholes":
+    def none(cls) -> Loopholes:
         return cls()
 
     @property
     def is_gold(self) -> bool:
         return self == Loopholes.none()
 
-    def scaled(self, t: float) -> "Loopholes":
+    def scaled(self, t: float) -> Loopholes:
         """The profile at strength ``t`` in [0, 1]: 0 = gold on the calibrated loopholes, 1 = this profile."""
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"strength must be in [0, 1], got {t}")
@@ -74,6 +60,4 @@ class Loopholes(BaseModel):
             "confidence_bonus": t * self.confidence_bonus,
             "flattery_bonus": t * self.flattery_bonus,
         }
-        return self.model_copy(
-            update={k: round(v, 12) for k, v in update.items()}
-        )  # 1 − (1 − x) is x again
+        return self.model_copy(update={k: round(v, 12) for k, v in update.items()})  # 1 − (1 − x) is x again

@@ -46,9 +46,7 @@ class Rater:
         self._weights = gold.weights
         # One uniform per fact: the rater believes fact f's misconception iff u_f < misconception_belief, so a
         # stronger belief fools it on a superset of facts.
-        u = np.random.default_rng([int(belief_seed), 20261201]).random(
-            len(world.questions)
-        )
+        u = np.random.default_rng([int(belief_seed), 20261201]).random(len(world.questions))
         self.believed = frozenset(
             q
             for q, f in self._kb.facts.items()
@@ -56,9 +54,7 @@ class Rater:
         )
         self._score = lru_cache(maxsize=1 << 17)(self._score_uncached)
 
-    def perceive(
-        self, question_id: int, answer: str, checks: bool = True, notices: bool = True
-    ) -> AnswerParts:
+    def perceive(self, question_id: int, answer: str, checks: bool = True, notices: bool = True) -> AnswerParts:
         """The answer's parts as this rater sees them, when it checks citations (``checks``) and notices costs
         (``notices``) or not."""
         lh = self.loopholes
@@ -69,17 +65,11 @@ class Rater:
         p = self.world.parse(question_id, text)
         if p.kind == "fact" and question_id in self.believed:
             flip = {"misconception": "true", "true": "false"}
-            p = dataclasses.replace(
-                p, claim_status=flip.get(p.claim_status, p.claim_status)
-            )
+            p = dataclasses.replace(p, claim_status=flip.get(p.claim_status, p.claim_status))
         if p.kind == "choice" and not notices:
             status = p.claim_status
             if status in ("true", "misconception", "false"):
-                status = (
-                    "true"
-                    if p.claim == self._kb.choices[question_id].popular
-                    else "false"
-                )
+                status = "true" if p.claim == self._kb.choices[question_id].popular else "false"
             p = dataclasses.replace(p, claim_status=status, cost_notes=())
         if self.assisted:
             verdicts = critique_citations(self.world, question_id, text).checks
@@ -88,15 +78,11 @@ class Rater:
                 "missing": "fabricated",
                 "unrelated": "mismatched",
             }
-            p = dataclasses.replace(
-                p, citations=tuple(Citation(s, n, status[v]) for s, n, v in verdicts)
-            )
+            p = dataclasses.replace(p, citations=tuple(Citation(s, n, status[v]) for s, n, v in verdicts))
         elif not checks:
             p = dataclasses.replace(
                 p,
-                citations=tuple(
-                    Citation(c.source, c.number, "valid") for c in p.citations
-                ),
+                citations=tuple(Citation(c.source, c.number, "valid") for c in p.citations),
             )
         return p
 
@@ -122,30 +108,20 @@ class Rater:
     def score_one(self, question_id: int, answer: str) -> float:
         return self._score(int(question_id), answer)
 
-    def score(
-        self, question_ids, answers, rng: np.random.Generator | None = None
-    ) -> np.ndarray:
+    def score(self, question_ids, answers, rng: np.random.Generator | None = None) -> np.ndarray:
         """How good each answer looks to the rater, [B] (deterministic; ``rng`` unused)."""
-        return np.array(
-            [self.score_one(q, a) for q, a in zip(question_ids, answers)], dtype=float
-        )
+        return np.array([self.score_one(q, a) for q, a in zip(question_ids, answers)], dtype=float)
 
-    def prefer(
-        self, question_ids, a_list, b_list, rng: np.random.Generator | None = None
-    ) -> np.ndarray:
+    def prefer(self, question_ids, a_list, b_list, rng: np.random.Generator | None = None) -> np.ndarray:
         """P(a preferred over b) per pair, [B]."""
         if not (len(question_ids) == len(a_list) == len(b_list)):
-            raise ValueError(
-                "question_ids, a_list and b_list must have the same length"
-            )
+            raise ValueError("question_ids, a_list and b_list must have the same length")
         diff = self.score(question_ids, a_list) - self.score(question_ids, b_list)
         if self.temperature == 0:
             return np.where(diff > 0, 1.0, np.where(diff < 0, 0.0, 0.5))
         return expit(diff / self.temperature)
 
-    def choose(
-        self, question_ids, a_list, b_list, rng: np.random.Generator
-    ) -> np.ndarray:
+    def choose(self, question_ids, a_list, b_list, rng: np.random.Generator) -> np.ndarray:
         """The rater's picks: int array, 1 where a is preferred. One uniform draw per pair."""
         p = self.prefer(question_ids, a_list, b_list)
         return (rng.random(len(p)) < p).astype(int)

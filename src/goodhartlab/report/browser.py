@@ -14,8 +14,16 @@ import tempfile
 from pathlib import Path
 
 # Flags for a closed network and a root user (see the machine notes): no background networking, no sandbox.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 _PROBE = """<script>window.addEventListener('load', () => {
   const imgs = [...document.images];
   const ok = imgs.filter(i => i.complete && i.naturalWidth > 0).length;
@@ -50,20 +58,33 @@ def layout(report: Path, screenshot: Path | None = None, window: tuple[int, int]
         page.write_text(report.read_text().replace("</body>", _PROBE + "</body>"))
         common = [exe, *FLAGS, f"--user-data-dir={tmp}/profile"]
         size = f"--window-size={window[0]},{window[1]}"
-        dom = subprocess.run([*common, size, "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-                             capture_output=True, text=True, timeout=120).stdout
+        dom = subprocess.run(
+            [*common, size, "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
         if screenshot is not None:
-            subprocess.run([*common, f"--screenshot={screenshot}", size, "--hide-scrollbars",
-                            report.resolve().as_uri()], capture_output=True, timeout=120)
+            subprocess.run(
+                [*common, f"--screenshot={screenshot}", size, "--hide-scrollbars", report.resolve().as_uri()],
+                capture_output=True,
+                timeout=120,
+            )
     m = re.search(r"RENDERED images=(\d+) decoded=(\d+) table_top=(-?\d+) table_bottom=(-?\d+)", dom)
     if not m:
         raise RuntimeError("chromium did not finish loading the report")
-    return {"images": int(m.group(1)), "decoded": int(m.group(2)), "table_top": int(m.group(3)),
-            "table_bottom": int(m.group(4))}
+    return {
+        "images": int(m.group(1)),
+        "decoded": int(m.group(2)),
+        "table_top": int(m.group(3)),
+        "table_bottom": int(m.group(4)),
+    }
 
 
 if __name__ == "__main__":
     probe = layout(Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else None)
-    print(f"{probe['decoded']}/{probe['images']} figures rendered; verdict table at y = {probe['table_top']}.."
-          f"{probe['table_bottom']} px of a {WINDOW[1]} px first screen")
+    print(
+        f"{probe['decoded']}/{probe['images']} figures rendered; verdict table at y = {probe['table_top']}.."
+        f"{probe['table_bottom']} px of a {WINDOW[1]} px first screen"
+    )
     sys.exit(0 if probe["images"] and probe["images"] == probe["decoded"] else 1)

@@ -22,8 +22,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from goodhartlab.analysis import stats  # noqa: E402
-from goodhartlab.core.records import Figure, Finding, ReportContent  # noqa: E402
 from goodhartlab.core.files import write_bytes, write_text  # noqa: E402
+from goodhartlab.core.records import Figure, Finding, ReportContent  # noqa: E402
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1320px;margin:1em auto;padding:0 1em;color:#222;line-height:1.4}
@@ -108,7 +108,9 @@ def is_empty(fig: Any) -> bool:
 
 def _table_html(frame: Any, max_rows: int = 60) -> str:
     shown = frame.head(max_rows)
-    more = f"<p class='meta'>{len(frame) - max_rows} more rows in the stored table.</p>" if len(frame) > max_rows else ""
+    more = (
+        f"<p class='meta'>{len(frame) - max_rows} more rows in the stored table.</p>" if len(frame) > max_rows else ""
+    )
     return shown.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0, escape=True) + more
 
 
@@ -127,13 +129,17 @@ def _key_text(f: Finding) -> str:
 
 
 def verdict_table(findings: list[Finding]) -> str:
-    rows = ["<table class='verdicts' id='verdicts'><tr><th>claim</th><th>verdict</th><th>key number</th>"
-            "<th>anchor</th></tr>"]
+    rows = [
+        "<table class='verdicts' id='verdicts'><tr><th>claim</th><th>verdict</th><th>key number</th>"
+        "<th>anchor</th></tr>"
+    ]
     for f in findings:
         if not f.claim:
             continue
-        rows.append(f"<tr><td>{html.escape(f.claim)}</td><td class='v v-{f.verdict}'>{f.verdict}</td>"
-                    f"<td>{_key_text(f)}</td><td>{html.escape(f.anchor)}</td></tr>")
+        rows.append(
+            f"<tr><td>{html.escape(f.claim)}</td><td class='v v-{f.verdict}'>{f.verdict}</td>"
+            f"<td>{_key_text(f)}</td><td>{html.escape(f.anchor)}</td></tr>"
+        )
     rows.append("</table>")
     return "\n".join(rows) if len(rows) > 2 else ""
 
@@ -148,8 +154,10 @@ def _evidence_html(f: Finding) -> str:
             iv = "exact" if e.low == e.high == e.estimate else f"[{e.low:.4g}, {e.high:.4g}]"
         else:
             iv = "none: values " + ", ".join(f"{v:.4g}" for v in e.values)
-        rows.append(f"<tr><td>{html.escape(name)}</td><td>{e.estimate:.4g}</td><td>{html.escape(iv)}</td>"
-                    f"<td>{e.n}</td><td>{html.escape(e.unit)}</td><td>{html.escape(e.method)}</td></tr>")
+        rows.append(
+            f"<tr><td>{html.escape(name)}</td><td>{e.estimate:.4g}</td><td>{html.escape(iv)}</td>"
+            f"<td>{e.n}</td><td>{html.escape(e.unit)}</td><td>{html.escape(e.method)}</td></tr>"
+        )
     return f"<table>{head}{''.join(rows)}</table>"
 
 
@@ -182,15 +190,19 @@ def reproduce_command(meta: dict[str, Any]) -> str:
 def _figure_html(run_dir: Path, fig: Figure) -> str:
     if is_empty(fig.figure):
         plt.close(fig.figure)
-        return (f"<p class='empty' id='figure-{html.escape(fig.name)}'>No figure: every value measured for "
-                f"'{html.escape(fig.name)}' is 0. {html.escape(fig.caption)}</p>")
+        return (
+            f"<p class='empty' id='figure-{html.escape(fig.name)}'>No figure: every value measured for "
+            f"'{html.escape(fig.name)}' is 0. {html.escape(fig.caption)}</p>"
+        )
     data = png_bytes(fig.figure)
     write_bytes(run_dir / "figures" / f"{fig.name}.png", data)
     w, h = _png_size(data)
     b64 = base64.b64encode(data).decode()
-    return (f"<figure id='figure-{html.escape(fig.name)}'><img alt='{html.escape(fig.name)}' width='{w // 2}' "
-            f"height='{h // 2}' src='data:image/png;base64,{b64}'>"
-            f"<figcaption>{html.escape(fig.caption)}</figcaption></figure>")
+    return (
+        f"<figure id='figure-{html.escape(fig.name)}'><img alt='{html.escape(fig.name)}' width='{w // 2}' "
+        f"height='{h // 2}' src='data:image/png;base64,{b64}'>"
+        f"<figcaption>{html.escape(fig.caption)}</figcaption></figure>"
+    )
 
 
 def render_run(run_dir: Path, content: ReportContent, meta: dict[str, Any], environment: dict[str, Any]) -> Path:
@@ -225,14 +237,18 @@ def render_run(run_dir: Path, content: ReportContent, meta: dict[str, Any], envi
         badge = f" <span class='v v-{f.verdict}'>{f.verdict}</span>" if f.claim else ""
         claim = f"<p class='meta'>Claim: {html.escape(f.claim)}</p>" if f.claim else ""
         anchor = f"<p class='meta'>Anchor: {html.escape(f.anchor)}</p>" if f.anchor else ""
-        parts.append(f"<div class='finding {f.verdict if f.claim else ''}'><h3>{html.escape(f.title)}{badge}</h3>"
-                     f"{claim}<p>{html.escape(f.text)}</p>{anchor}{_evidence_html(f)}</div>")
+        parts.append(
+            f"<div class='finding {f.verdict if f.claim else ''}'><h3>{html.escape(f.title)}{badge}</h3>"
+            f"{claim}<p>{html.escape(f.text)}</p>{anchor}{_evidence_html(f)}</div>"
+        )
     parts.append("<h2>Setup</h2>")
     if setup:
         parts.append(f"<p>{html.escape(setup)}</p>")
-    parts.append("<p class='legend'>Proxy: what training optimized. Rater: what a rater-based evaluation would "
-                 "report. Gold: the intended goal, never visible to a learner. Intervals: 95%, over the independent "
-                 "unit named beside each (none below 3 units; then the values themselves are shown).</p>")
+    parts.append(
+        "<p class='legend'>Proxy: what training optimized. Rater: what a rater-based evaluation would "
+        "report. Gold: the intended goal, never visible to a learner. Intervals: 95%, over the independent "
+        "unit named beside each (none below 3 units; then the values themselves are shown).</p>"
+    )
     if content.tables:
         parts.append("<h2>Tables</h2>")
     for tab in content.tables:

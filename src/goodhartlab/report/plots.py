@@ -26,8 +26,15 @@ PANEL_HEIGHT = 3.8
 MAX_COLUMNS = 2  # the report is ~1300 px wide: two panels of >= 500 px per row
 LEGEND_PT = 9  # legends at least 8 pt (issue 10)
 
-plt.rcParams.update({"legend.fontsize": LEGEND_PT, "axes.titlesize": 10, "axes.labelsize": 10,
-                     "xtick.labelsize": 9, "ytick.labelsize": 9})
+plt.rcParams.update(
+    {
+        "legend.fontsize": LEGEND_PT,
+        "axes.titlesize": 10,
+        "axes.labelsize": 10,
+        "xtick.labelsize": 9,
+        "ytick.labelsize": 9,
+    }
+)
 
 
 def mean_band(frame: pd.DataFrame, by: str, value: str, unit: str = "seed") -> pd.DataFrame:

@@ -93,10 +93,20 @@ def aggregate(frame: pd.DataFrame, group: str, keys: tuple[str, ...] = ("series"
             if not np.isfinite(values).any():
                 continue
             e = stats.mean(values, UNIT)
-            rows.append({"group": key[0], **dict(zip(keys, key[1:])), "channel": channel, "estimate": e,
-                         "mean": e.estimate, "low": e.low if e.has_interval else np.nan,
-                         "high": e.high if e.has_interval else np.nan, "seeds": e.n, "values": e.values,
-                         "method": e.method})
+            rows.append(
+                {
+                    "group": key[0],
+                    **dict(zip(keys, key[1:])),
+                    "channel": channel,
+                    "estimate": e,
+                    "mean": e.estimate,
+                    "low": e.low if e.has_interval else np.nan,
+                    "high": e.high if e.has_interval else np.nan,
+                    "seeds": e.n,
+                    "values": e.values,
+                    "method": e.method,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -125,8 +135,9 @@ def curves_figure(agg: pd.DataFrame, series: str, pressure_name: str) -> Figure:
             cur = cur[cur["pressure"].isin(_thin(cur["pressure"].to_numpy()))]
             (line,) = ax.plot(cur["pressure"], cur["mean"], marker=".", color=colors[g], label=str(g))
             if cur["low"].notna().any():
-                ax.fill_between(cur["pressure"], cur["low"], cur["high"], color=line.get_color(), alpha=0.18,
-                                linewidth=0)
+                ax.fill_between(
+                    cur["pressure"], cur["low"], cur["high"], color=line.get_color(), alpha=0.18, linewidth=0
+                )
             few = cur[cur["low"].isna()]
             for x, vals in zip(few["pressure"], few["values"]):
                 ax.plot([x] * len(vals), vals, linestyle="none", marker="x", color=line.get_color(), alpha=0.6)
@@ -136,9 +147,13 @@ def curves_figure(agg: pd.DataFrame, series: str, pressure_name: str) -> Figure:
             ax.legend()
     fig.suptitle(series)
     fig.tight_layout()
-    return Figure(f"sweep-{_slug(series)}", f"{series}: mean over seeds with 95% intervals over seeds (Student t; "
-                  "none below 3 seeds, where the seeds' values are drawn as crosses), per "
-                  f"{'compared value' if len(groups) > 1 else 'sweep'}.", fig)
+    return Figure(
+        f"sweep-{_slug(series)}",
+        f"{series}: mean over seeds with 95% intervals over seeds (Student t; "
+        "none below 3 seeds, where the seeds' values are drawn as crosses), per "
+        f"{'compared value' if len(groups) > 1 else 'sweep'}.",
+        fig,
+    )
 
 
 def contrast_figure(agg: pd.DataFrame, factor: str) -> Figure:
@@ -155,15 +170,25 @@ def contrast_figure(agg: pd.DataFrame, factor: str) -> Figure:
             cur = sub[(sub["channel"] == channel) & (sub["series"] == series) & (sub["group"] == g)]
             cur = cur.set_index("level").reindex(levels).dropna(subset=["mean"])
             x = np.array([levels.index(lv) for lv in cur.index]) + (k - (len(keys) - 1) / 2) * width
-            errorbars(ax, x, list(cur["estimate"]), color=cmap(k % 10), linestyle="none",
-                      label=f"{series}" + (f" · {g}" if len(set(sub['group'])) > 1 else ""))
+            errorbars(
+                ax,
+                x,
+                list(cur["estimate"]),
+                color=cmap(k % 10),
+                linestyle="none",
+                label=f"{series}" + (f" · {g}" if len(set(sub["group"])) > 1 else ""),
+            )
         ax.set_xticks(range(len(levels)), levels, rotation=20, ha="right")
         ax.set_title(channel, color=CHANNEL_COLORS[channel])
         ax.set_xlabel(factor)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    return Figure(f"sweep-contrast-{_slug(factor)}", f"By {factor} (a category, not a pressure): mean over seeds "
-                  "with 95% intervals over seeds (crosses: the seeds' values where fewer than 3).", fig)
+    return Figure(
+        f"sweep-contrast-{_slug(factor)}",
+        f"By {factor} (a category, not a pressure): mean over seeds "
+        "with 95% intervals over seeds (crosses: the seeds' values where fewer than 3).",
+        fig,
+    )
 
 
 def _slug(text: str) -> str:
@@ -187,9 +212,14 @@ def content(experiment: str, runs: list[SweepRun], compare: str | None, seed_tex
     frame, contrasts = pooled(runs), pooled_contrasts(runs)
     done = [r for r in runs if r.status == "done"]
     failed = [r for r in runs if r.status == "failed"]
-    findings = [Finding("What was run", f"{len(runs)} planned runs: {len(done)} complete, {len(failed)} failed, "
-                        f"{len(runs) - len(done) - len(failed)} not finished.",
-                        numbers={"planned": len(runs), "complete": len(done), "failed": len(failed)})]
+    findings = [
+        Finding(
+            "What was run",
+            f"{len(runs)} planned runs: {len(done)} complete, {len(failed)} failed, "
+            f"{len(runs) - len(done) - len(failed)} not finished.",
+            numbers={"planned": len(runs), "complete": len(done), "failed": len(failed)},
+        )
+    ]
     figures, tables = [], []
     if not frame.empty:
         frame, group = _group(frame, compare)
@@ -199,37 +229,80 @@ def content(experiment: str, runs: list[SweepRun], compare: str | None, seed_tex
         figures += [curves_figure(agg, series, pressure_name) for series in series_list]
         # the highest pressure of each series: where optimization has pushed hardest
         top = agg.loc[agg.groupby(["group", "series", "channel"])["pressure"].idxmax()]
-        table = top.assign(value=top["estimate"].map(_cell)).pivot_table(
-            index=["series", "group", "pressure"], columns="channel", values="value", aggfunc="first").reset_index()
+        table = (
+            top.assign(value=top["estimate"].map(_cell))
+            .pivot_table(index=["series", "group", "pressure"], columns="channel", values="value", aggfunc="first")
+            .reset_index()
+        )
         seeds = top.groupby(["series", "group"])["seeds"].max().rename("seeds").reset_index()
         table = table.merge(seeds, on=["series", "group"]).rename(columns={"group": compare or "grid point"})
-        tables.append(Table("At the highest pressure of each series", table,
-                            "Mean over seeds [95% Student t interval over seeds]; no interval below 3 seeds."))
+        tables.append(
+            Table(
+                "At the highest pressure of each series",
+                table,
+                "Mean over seeds [95% Student t interval over seeds]; no interval below 3 seeds.",
+            )
+        )
         for series in series_list[:3]:
             s = top[top["series"] == series]
             gold = {str(r.group): r.estimate for r in s[s["channel"] == "gold"].itertuples()}
             if gold:
-                findings.append(Finding(f"{series} at its highest pressure", "Gold: " + "; ".join(
-                    f"{g}: {e}" for g, e in gold.items()) + ".", evidence={f"gold, {g}": e for g, e in gold.items()}))
+                findings.append(
+                    Finding(
+                        f"{series} at its highest pressure",
+                        "Gold: " + "; ".join(f"{g}: {e}" for g, e in gold.items()) + ".",
+                        evidence={f"gold, {g}": e for g, e in gold.items()},
+                    )
+                )
     if not contrasts.empty:
         contrasts, group = _group(contrasts, compare)
         cagg = aggregate(contrasts, group, ("series", "factor", "level"))
         for factor in list(dict.fromkeys(contrasts["factor"]))[:MAX_SERIES]:
             figures.append(contrast_figure(cagg, factor))
-        wide = cagg.assign(value=cagg["estimate"].map(_cell)).pivot_table(
-            index=["factor", "level", "series", "group"], columns="channel", values="value",
-            aggfunc="first").reset_index().rename(columns={"group": compare or "grid point"})
-        tables.append(Table("Categorical comparisons (Contrast rows)", wide,
-                            "Per factor level and series: mean over seeds [95% Student t interval over seeds]."))
-    status = pd.DataFrame([{"run": i.index, **{k: str(v) for k, v in i.point.items()}, "seed": i.seed,
-                            "status": i.status, "run id": i.run_id or "", "error": (i.error or "")[:200]} for i in runs])
+        wide = (
+            cagg.assign(value=cagg["estimate"].map(_cell))
+            .pivot_table(
+                index=["factor", "level", "series", "group"], columns="channel", values="value", aggfunc="first"
+            )
+            .reset_index()
+            .rename(columns={"group": compare or "grid point"})
+        )
+        tables.append(
+            Table(
+                "Categorical comparisons (Contrast rows)",
+                wide,
+                "Per factor level and series: mean over seeds [95% Student t interval over seeds].",
+            )
+        )
+    status = pd.DataFrame(
+        [
+            {
+                "run": i.index,
+                **{k: str(v) for k, v in i.point.items()},
+                "seed": i.seed,
+                "status": i.status,
+                "run id": i.run_id or "",
+                "error": (i.error or "")[:200],
+            }
+            for i in runs
+        ]
+    )
     tables.append(Table("Runs", status, "Every planned run of the sweep and how it ended."))
     if failed:
-        findings.append(Finding("Failed runs", "; ".join(f"run {r.index} (seed {r.seed}): {r.error}" for r in failed[:5])
-                                + (f"; and {len(failed) - 5} more" if len(failed) > 5 else "")))
-    return ReportContent(title=f"Sweep of {experiment}",
-                         summary=f"Runs of {experiment} over the grid and seeds, aggregated over seeds.",
-                         findings=findings, figures=figures, tables=tables)
+        findings.append(
+            Finding(
+                "Failed runs",
+                "; ".join(f"run {r.index} (seed {r.seed}): {r.error}" for r in failed[:5])
+                + (f"; and {len(failed) - 5} more" if len(failed) > 5 else ""),
+            )
+        )
+    return ReportContent(
+        title=f"Sweep of {experiment}",
+        summary=f"Runs of {experiment} over the grid and seeds, aggregated over seeds.",
+        findings=findings,
+        figures=figures,
+        tables=tables,
+    )
 
 
 def environment(sweep_id: str) -> dict[str, Any]:
@@ -251,8 +324,14 @@ def environment(sweep_id: str) -> dict[str, Any]:
 
     commit = git("rev-parse", "HEAD")
     status = git("status", "--porcelain") if commit else None
-    return {"sweep": sweep_id, "python": sys.version.split()[0], "platform": platform.platform(),
-            "packages": versions, "git_commit": commit, "git_dirty": bool(status) if status is not None else None}
+    return {
+        "sweep": sweep_id,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": versions,
+        "git_commit": commit,
+        "git_dirty": bool(status) if status is not None else None,
+    }
 
 
 def command(spec: dict[str, Any]) -> str:
@@ -269,12 +348,18 @@ def command(spec: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def render(out_dir: Path, sweep_id: str, experiment: str, spec: dict[str, Any], runs: list[SweepRun],
-           compare: str | None) -> Path:
+def render(
+    out_dir: Path, sweep_id: str, experiment: str, spec: dict[str, Any], runs: list[SweepRun], compare: str | None
+) -> Path:
     report = content(experiment, runs, compare, sweep_id)
     seeds = list(range(spec["base_seed"], spec["base_seed"] + spec["seeds"]))
-    meta = {"run_id": sweep_id, "experiment": experiment, "preset": spec.get("preset", ""),
-            "config": {**spec, "seed": seeds}, "command": command(spec)}
+    meta = {
+        "run_id": sweep_id,
+        "experiment": experiment,
+        "preset": spec.get("preset", ""),
+        "config": {**spec, "seed": seeds},
+        "command": command(spec),
+    }
     path = render_run(out_dir, report, meta, environment(sweep_id))
     write_text(out_dir / "sweep.json", json.dumps({"id": sweep_id, "spec": spec, "compare": compare}, indent=2))
     return path

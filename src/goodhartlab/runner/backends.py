@@ -139,8 +139,10 @@ def check_ray_address(address: str) -> None:
         socket.create_connection((host, port), timeout=PROBE_TIMEOUT).close()
     except OSError as exc:
         why = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
-        raise UserError(f"--address: cannot reach a Ray cluster at '{address}' ({why} after at most "
-                        f"{PROBE_TIMEOUT:g} s); is `ray start --head` running there?") from None
+        raise UserError(
+            f"--address: cannot reach a Ray cluster at '{address}' ({why} after at most "
+            f"{PROBE_TIMEOUT:g} s); is `ray start --head` running there?"
+        ) from None
 
 
 class RayBackend:
@@ -153,14 +155,19 @@ class RayBackend:
         try:
             import ray
         except ImportError:
-            raise UserError("--backend ray needs Ray: pip install 'goodhartlab[ray]' (or `make test`, which "
-                            "installs it)") from None
+            raise UserError(
+                "--backend ray needs Ray: pip install 'goodhartlab[ray]' (or `make test`, which installs it)"
+            ) from None
         self.ray = ray
         self.store = store
         env_vars = {k: os.environ[k] for k in (PLUGINS_ENV, "PYTHONPATH") if os.environ.get(k)}
-        init: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "ignore_reinit_error": True,
-                                "logging_level": logging.ERROR,
-                                "runtime_env": {"env_vars": env_vars} if env_vars else None}
+        init: dict[str, Any] = {
+            "include_dashboard": False,
+            "log_to_driver": False,
+            "ignore_reinit_error": True,
+            "logging_level": logging.ERROR,
+            "runtime_env": {"env_vars": env_vars} if env_vars else None,
+        }
         if address:
             init["address"] = address
         else:
@@ -180,13 +187,17 @@ class RayBackend:
         limit = float(os.environ.get("GOODHARTLAB_RAY_TIMEOUT", RAY_CONNECT_TIMEOUT)) if address else None
         thread.join(limit)
         if thread.is_alive():
-            raise UserError(f"--address: no answer from a Ray cluster at '{address}' within {limit:g} s; "
-                            "the sweep is left interrupted (--resume it later)")
+            raise UserError(
+                f"--address: no answer from a Ray cluster at '{address}' within {limit:g} s; "
+                "the sweep is left interrupted (--resume it later)"
+            )
         if failure:
             exc = failure[0]
             where = f"at '{address}'" if address else "(a local instance)"
-            raise UserError(f"--backend ray: cannot start or reach Ray {where}: {type(exc).__name__}: "
-                            f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+            raise UserError(
+                f"--backend ray: cannot start or reach Ray {where}: {type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''}"
+            ) from None
         self.cpus_per_run = cpus_per_run
         self._remote = ray.remote(num_cpus=cpus_per_run, max_retries=0)(worker.run_task_elsewhere)
         self._refs: dict[Any, Task] = {}

@@ -122,8 +122,13 @@ class RunContext:
         return Path(root) / "cache"
 
     # -- processes -----------------------------------------------------------
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], advance: Callable[[], None] | None = None,
-            processes: int | None = None) -> list[Any]:
+    def map(
+        self,
+        fn: Callable[[Any], Any],
+        items: Iterable[Any],
+        advance: Callable[[], None] | None = None,
+        processes: int | None = None,
+    ) -> list[Any]:
         """``[fn(item) for item in items]``, in worker processes the runner owns; results in input order.
 
         ``fn`` must be a module-level function and each item picklable and independent (seeding itself from

@@ -147,16 +147,28 @@ def execute(
     live = None
     try:
         _log(log, f"run {run_id}: {experiment.name} preset={preset} seed={config.seed}")
-        meta = {"run_id": run_id, "experiment": experiment.name, "preset": preset,
-                "config": config.model_dump(mode="json")}
+        meta = {
+            "run_id": run_id,
+            "experiment": experiment.name,
+            "preset": preset,
+            "config": config.model_dump(mode="json"),
+        }
         write_json(run_dir / "config.json", meta)
         write_json(run_dir / "environment.json", environment_info(config.seed))
         if tracker is not None:
             from goodhartlab.runner.tracking import open_tracker
 
             live = open_tracker(tracker, store.root, run_id, experiment.name, meta["config"])
-        ctx = RunContext(config.seed, run_dir, quiet=quiet, progress_sink=progress_sink, store_root=store.root,
-                         processes=processes, log_file=log, tracker=live)
+        ctx = RunContext(
+            config.seed,
+            run_dir,
+            quiet=quiet,
+            progress_sink=progress_sink,
+            store_root=store.root,
+            processes=processes,
+            log_file=log,
+            tracker=live,
+        )
         experiment.run(config, ctx)
         check_finite(ctx.measurements)
         stored.save(run_dir, ctx.measurements, ctx.tables, ctx.artifacts)
@@ -209,5 +221,10 @@ def build_report(store: RunStore, rec: RunRecord) -> Path:
     results = stored.load(run_dir, experiment.config, run_id=rec.id)
     content = experiment.report(results)
     write_json(run_dir / "findings.json", [f.to_dict() for f in content.findings])
-    meta = {"run_id": rec.id, "experiment": rec.experiment, "preset": rec.preset, "config": results.config.model_dump(mode="json")}
+    meta = {
+        "run_id": rec.id,
+        "experiment": rec.experiment,
+        "preset": rec.preset,
+        "config": results.config.model_dump(mode="json"),
+    }
     return render_run(run_dir, content, meta, results.environment)

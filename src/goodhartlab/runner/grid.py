@@ -40,13 +40,27 @@ class SweepSpec:
     config_file: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"experiment": self.experiment, "preset": self.preset, "grid": self.grid, "seeds": self.seeds,
-                "base_seed": self.base_seed, "assignments": list(self.assignments), "config_file": self.config_file}
+        return {
+            "experiment": self.experiment,
+            "preset": self.preset,
+            "grid": self.grid,
+            "seeds": self.seeds,
+            "base_seed": self.base_seed,
+            "assignments": list(self.assignments),
+            "config_file": self.config_file,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SweepSpec:
-        return cls(data["experiment"], data["preset"], data["grid"], data["seeds"], data["base_seed"],
-                   tuple(data.get("assignments", ())), data.get("config_file"))
+        return cls(
+            data["experiment"],
+            data["preset"],
+            data["grid"],
+            data["seeds"],
+            data["base_seed"],
+            tuple(data.get("assignments", ())),
+            data.get("config_file"),
+        )
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()[:6]
@@ -101,8 +115,9 @@ def parse_grid(args: list[str]) -> dict[str, list[Any]]:
         if not values:
             raise UserError(f"--grid: field {shown(field)} has no values; give at least one, e.g. {field}=v1,v2")
         if len(values) > MAX_PLANNED_RUNS:
-            raise UserError(f"--grid: field {shown(field)} has {len(values)} values; a plan holds at most "
-                            f"{MAX_PLANNED_RUNS} runs")
+            raise UserError(
+                f"--grid: field {shown(field)} has {len(values)} values; a plan holds at most {MAX_PLANNED_RUNS} runs"
+            )
         parsed = []
         for v in values:
             try:

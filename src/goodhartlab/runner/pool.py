@@ -101,8 +101,9 @@ def _kill_all(workers: list[_Worker]) -> None:
 class WorkerPool:
     """Up to ``size`` spawned worker processes, started as tasks arrive; tasks are ``fn(arg)`` under a key."""
 
-    def __init__(self, size: int, threads: int = 1, initializer: Callable[..., None] | None = None,
-                 initargs: tuple = ()):
+    def __init__(
+        self, size: int, threads: int = 1, initializer: Callable[..., None] | None = None, initargs: tuple = ()
+    ):
         self.size = max(1, size)
         self.threads = threads
         self._initializer, self._initargs = initializer, initargs
@@ -114,8 +115,9 @@ class WorkerPool:
 
     def _start(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=_serve, args=(child, self.threads, self._initializer, self._initargs),
-                                    name="goodhartlab-worker")
+        process = self._ctx.Process(
+            target=_serve, args=(child, self.threads, self._initializer, self._initargs), name="goodhartlab-worker"
+        )
         process.start()
         child.close()
         w = _Worker(process, parent)
@@ -172,7 +174,9 @@ class WorkerPool:
                     pass
                 if w.process.sentinel in ready or not w.process.is_alive():
                     w.process.join(timeout=1)
-                    out.append((key, False, WorkerDied(f"its worker process died ({_describe_exit(w.process.exitcode)})")))
+                    out.append(
+                        (key, False, WorkerDied(f"its worker process died ({_describe_exit(w.process.exitcode)})"))
+                    )
                     w.task = None
                     self._drop(w)
         self._feed()

@@ -11,8 +11,8 @@ import pandas as pd
 
 from goodhartlab.core.config import ExperimentConfig
 from goodhartlab.core.errors import UserError
-from goodhartlab.core.records import Measurement
 from goodhartlab.core.files import write_json, write_text
+from goodhartlab.core.records import Measurement
 
 
 @dataclass
@@ -29,7 +29,9 @@ class RunResults:
     run_id: str = ""
 
 
-def save(run_dir: Path, measurements: list[Measurement], tables: dict[str, list[dict]], artifacts: dict[str, Any]) -> None:
+def save(
+    run_dir: Path, measurements: list[Measurement], tables: dict[str, list[dict]], artifacts: dict[str, Any]
+) -> None:
     frame = pd.DataFrame([m.row() for m in measurements])
     write_text(run_dir / "measurements.csv", frame.to_csv(index=False))
     for name, rows in tables.items():
@@ -47,7 +49,9 @@ def load(run_dir: Path, config_cls: type[ExperimentConfig], run_id: str = "") ->
             else pd.DataFrame()
         )
     except (OSError, ValueError) as exc:
-        raise UserError(f"run directory '{run_dir}' is missing stored results ({exc.__class__.__name__}); was the run completed?") from None
+        raise UserError(
+            f"run directory '{run_dir}' is missing stored results ({exc.__class__.__name__}); was the run completed?"
+        ) from None
     tables = {p.stem: pd.read_csv(p) for p in sorted((run_dir / "tables").glob("*.csv"))}
     artifacts = {p.stem: json.loads(p.read_text()) for p in sorted((run_dir / "artifacts").glob("*.json"))}
     env_path = run_dir / "environment.json"

@@ -139,8 +139,10 @@ class RunStore:
         for parent in self.root.parents:
             if parent.exists():
                 if not parent.is_dir():
-                    raise UserError(f"store '{self.root}' lies under '{parent}', which is a file, not a directory "
-                                    "(--out or GOODHARTLAB_STORE)")
+                    raise UserError(
+                        f"store '{self.root}' lies under '{parent}', which is a file, not a directory "
+                        "(--out or GOODHARTLAB_STORE)"
+                    )
                 break
         if not create:
             return self.root.is_dir()
@@ -148,8 +150,9 @@ class RunStore:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             why = "a part of it is a file" if exc.errno in (errno.ENOTDIR, errno.EEXIST) else exc.strerror
-            raise UserError(f"cannot create the store directory '{self.root}': {why} (--out or GOODHARTLAB_STORE)")\
-                from None
+            raise UserError(
+                f"cannot create the store directory '{self.root}': {why} (--out or GOODHARTLAB_STORE)"
+            ) from None
         return True
 
     @property
@@ -173,8 +176,10 @@ class RunStore:
         """A writable connection; a corrupt index is set aside and rebuilt first."""
         self._check_root(create=True)
         if self.read_only:
-            raise UserError(f"store '{self.root}' is read-only: runs can be listed and shown, not recorded "
-                            "(--out a writable directory)")
+            raise UserError(
+                f"store '{self.root}' is read-only: runs can be listed and shown, not recorded "
+                "(--out a writable directory)"
+            )
         try:
             return self._open()
         except sqlite3.DatabaseError as exc:
@@ -215,8 +220,10 @@ class RunStore:
                 (self.root / f"{INDEX}{suffix}").unlink(missing_ok=True)
             with closing(self._open()) as con:
                 added = self._add_missing(con, set())
-            self.notice(f"the index of store '{self.root}' was unreadable ({reason}); rebuilt it from {added} run "
-                        f"directories (the old file is kept as {kept})")
+            self.notice(
+                f"the index of store '{self.root}' was unreadable ({reason}); rebuilt it from {added} run "
+                f"directories (the old file is kept as {kept})"
+            )
             try:
                 from goodhartlab.runner.sweep_store import SweepStore
 
@@ -268,8 +275,9 @@ class RunStore:
         config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
         named = _RUN_ID.fullmatch(run_id)
         stamp = named["stamp"] if named else ""
-        created = status.get("started") or (f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:"
-                                            f"{stamp[13:15]}Z" if stamp else now())
+        created = status.get("started") or (
+            f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}Z" if stamp else now()
+        )
         state, error = status.get("status"), status.get("error")
         if state not in STATUSES:
             state, error = "failed", "its status.json is missing or unreadable"
@@ -279,13 +287,18 @@ class RunStore:
             seed = 0
         return RunRecord(
             id=run_id,
-            experiment=str(status.get("experiment") or meta.get("experiment") or (named["experiment"] if named
-                                                                                 else "unknown")),
+            experiment=str(
+                status.get("experiment") or meta.get("experiment") or (named["experiment"] if named else "unknown")
+            ),
             preset=str(status.get("preset") or meta.get("preset") or "default"),
             seed=seed,
             config_hash=str(status.get("config_hash") or (_config_hash(config) if config else "")),
-            status=state, created=str(created), finished=status.get("finished"), path=rel,
-            host=status.get("host"), pid=status.get("pid") if isinstance(status.get("pid"), int) else None,
+            status=state,
+            created=str(created),
+            finished=status.get("finished"),
+            path=rel,
+            host=status.get("host"),
+            pid=status.get("pid") if isinstance(status.get("pid"), int) else None,
             error=error,
         )
 
@@ -294,8 +307,10 @@ class RunStore:
         missing = [self._record_from_dir(rid, rel) for rid, rel in self._run_dirs().items() if rid not in known]
         if con is None:
             return missing
-        con.executemany(f"INSERT OR IGNORE INTO runs ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                        [tuple(r.__dict__.values()) for r in missing])
+        con.executemany(
+            f"INSERT OR IGNORE INTO runs ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [tuple(r.__dict__.values()) for r in missing],
+        )
         return len(missing)
 
     # -- writing -------------------------------------------------------------
@@ -314,16 +329,40 @@ class RunStore:
                 # The row first, then the directory: a listing in between never finds an unindexed directory
                 # to add back (which would make this INSERT collide).
                 try:
-                    con.execute(f"INSERT INTO runs ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                                (run_id, experiment, preset, seed, config_hash, "running", now(), None,
-                                 f"{STAGING}/{run_id}", host, pid, None))
+                    con.execute(
+                        f"INSERT INTO runs ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (
+                            run_id,
+                            experiment,
+                            preset,
+                            seed,
+                            config_hash,
+                            "running",
+                            now(),
+                            None,
+                            f"{STAGING}/{run_id}",
+                            host,
+                            pid,
+                            None,
+                        ),
+                    )
                 except sqlite3.IntegrityError:
                     continue
                 try:
                     path.mkdir(parents=True)
-                    write_json(path / "status.json", {"status": "running", "host": host, "pid": pid, "started": now(),
-                                                      "experiment": experiment, "preset": preset, "seed": seed,
-                                                      "config_hash": config_hash})
+                    write_json(
+                        path / "status.json",
+                        {
+                            "status": "running",
+                            "host": host,
+                            "pid": pid,
+                            "started": now(),
+                            "experiment": experiment,
+                            "preset": preset,
+                            "seed": seed,
+                            "config_hash": config_hash,
+                        },
+                    )
                 except BaseException:
                     con.execute("DELETE FROM runs WHERE id=?", (run_id,))
                     raise
@@ -363,8 +402,10 @@ class RunStore:
                     problem = exc
             if con is not None:
                 try:
-                    con.execute("UPDATE runs SET status=?, finished=?, error=?, path=? WHERE id=?",
-                                (status, now(), error, rel, run_id))
+                    con.execute(
+                        "UPDATE runs SET status=?, finished=?, error=?, path=? WHERE id=?",
+                        (status, now(), error, rel, run_id),
+                    )
                     index_ok = True
                 except sqlite3.Error as exc:
                     problem = exc
@@ -383,10 +424,23 @@ class RunStore:
                 if (self.root / run_id).exists():
                     continue
                 try:
-                    con.execute(f"INSERT INTO runs ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                                (run_id, record.experiment, record.preset, record.seed, record.config_hash,
-                                 record.status, record.created, record.finished, run_id, record.host, None,
-                                 record.error))
+                    con.execute(
+                        f"INSERT INTO runs ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (
+                            run_id,
+                            record.experiment,
+                            record.preset,
+                            record.seed,
+                            record.config_hash,
+                            record.status,
+                            record.created,
+                            record.finished,
+                            run_id,
+                            record.host,
+                            None,
+                            record.error,
+                        ),
+                    )
                 except sqlite3.IntegrityError:
                     continue
                 try:
@@ -405,7 +459,9 @@ class RunStore:
         with closing(con):
             row = con.execute(
                 f"SELECT {_COLUMNS} FROM runs WHERE experiment=? AND config_hash=? AND status='complete'"
-                " ORDER BY finished DESC LIMIT 1", (experiment, config_hash)).fetchone()
+                " ORDER BY finished DESC LIMIT 1",
+                (experiment, config_hash),
+            ).fetchone()
         return RunRecord(*row) if row else None
 
     # -- reading -------------------------------------------------------------
@@ -418,14 +474,19 @@ class RunStore:
             return []
         con = self._connect_read() if had_index else (None if self.read_only else self._connect())
         try:
-            rows = [RunRecord(*row) for row in con.execute(
-                f"SELECT {_COLUMNS} FROM runs ORDER BY created, id").fetchall()] if con else []
+            rows = (
+                [RunRecord(*row) for row in con.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY created, id").fetchall()]
+                if con
+                else []
+            )
             known = {r.id for r in rows}
             writable = con is not None and not self.read_only
             missing = self._add_missing(con if writable else None, known)
             if writable and missing:
-                rows = [RunRecord(*row) for row in con.execute(
-                    f"SELECT {_COLUMNS} FROM runs ORDER BY created, id").fetchall()]
+                rows = [
+                    RunRecord(*row)
+                    for row in con.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY created, id").fetchall()
+                ]
             elif not writable and missing:
                 rows = sorted(rows + missing, key=lambda r: (r.created, r.id))
         finally:
@@ -437,8 +498,13 @@ class RunStore:
 
             SweepStore(self).rebuild()
         if n:
-            what = ("its index was missing" if not had_index else
-                    "its index is unreadable" if con is None else f"{n} run directories were not in its index")
+            what = (
+                "its index was missing"
+                if not had_index
+                else "its index is unreadable"
+                if con is None
+                else f"{n} run directories were not in its index"
+            )
             done = "rebuilt the index from them" if writable else "listed from their directories (read-only store)"
             self.notice(f"store '{self.root}': {what}; {done} ({n} runs)")
         return [self._settle(r) for r in rows]
@@ -448,8 +514,11 @@ class RunStore:
         if rec.status == "running" and rec.host == socket.gethostname() and not _pid_alive(rec.pid):
             found = read_json_or(self.root / rec.path / "status.json", {})
             final = found.get("status") if isinstance(found, dict) else None
-            status, error = ((final, found.get("error")) if final in STATUSES and final != "running"
-                             else ("interrupted", "process ended before the run completed"))
+            status, error = (
+                (final, found.get("error"))
+                if final in STATUSES and final != "running"
+                else ("interrupted", "process ended before the run completed")
+            )
             try:
                 if not self.read_only:
                     self.set_status(rec.id, status, error, publish=status != "complete")

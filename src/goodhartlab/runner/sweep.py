@@ -65,9 +65,11 @@ def check_options(options: SweepOptions) -> None:
     if options.backend not in BACKENDS:
         raise UserError(f"--backend must be one of {', '.join(BACKENDS)}, got '{options.backend}'")
     if not 1 <= options.workers <= max_workers(options.backend):
-        raise UserError(f"--workers must be at least 1 and at most {max_workers(options.backend)} "
-                        f"({'Ray' if options.backend == 'ray' else f'{MAX_LOCAL_WORKERS_PER_CORE} per core'}), "
-                        f"got {options.workers}")
+        raise UserError(
+            f"--workers must be at least 1 and at most {max_workers(options.backend)} "
+            f"({'Ray' if options.backend == 'ray' else f'{MAX_LOCAL_WORKERS_PER_CORE} per core'}), "
+            f"got {options.workers}"
+        )
     if not 0 <= options.retries <= MAX_RETRIES:
         raise UserError(f"--retries must be from 0 to {MAX_RETRIES}, got {options.retries}")
     if not 0 < options.cpus_per_run <= MAX_RAY_WORKERS:
@@ -92,14 +94,17 @@ def stored_plan(sweeps: SweepStore, sweep_id: str, spec: SweepSpec) -> list[Swee
         try:
             config = experiment.config.model_validate(it["config"])
         except Exception as exc:  # noqa: BLE001  (the experiment's fields changed since the sweep was planned)
-            raise UserError(f"--resume: the stored plan of sweep '{sweep_id}' no longer validates against "
-                            f"'{spec.experiment}' ({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
+            raise UserError(
+                f"--resume: the stored plan of sweep '{sweep_id}' no longer validates against "
+                f"'{spec.experiment}' ({type(exc).__name__}: {str(exc).splitlines()[0]})"
+            ) from None
         items.append(SweepItem(int(it["index"]), dict(it["point"]), int(it["seed"]), config))
     return items
 
 
-def run_sweep(spec: SweepSpec, store: RunStore, options: SweepOptions, resume: str | None = None,
-              console: Console | None = None) -> SweepSummary:
+def run_sweep(
+    spec: SweepSpec, store: RunStore, options: SweepOptions, resume: str | None = None, console: Console | None = None
+) -> SweepSummary:
     console = console or Console(stderr=True)
     check_options(options)
     if options.backend == "ray" and options.address:
@@ -107,8 +112,10 @@ def run_sweep(spec: SweepSpec, store: RunStore, options: SweepOptions, resume: s
     sweeps = SweepStore(store)
     items = stored_plan(sweeps, resume, spec) if resume else plan(spec)
     if options.compare and options.compare not in spec.grid:
-        raise UserError(f"--compare must be one of the grid fields ({', '.join(spec.grid) or 'none given'}), "
-                        f"got '{options.compare}'")
+        raise UserError(
+            f"--compare must be one of the grid fields ({', '.join(spec.grid) or 'none given'}), "
+            f"got '{options.compare}'"
+        )
     if resume:
         sweep_id = resume
         sweeps.claim(sweep_id, options.backend)
@@ -127,12 +134,18 @@ def run_sweep(spec: SweepSpec, store: RunStore, options: SweepOptions, resume: s
         render_index(store.root, store.list())
     report = build_sweep_report(sweeps, sweep_id, options.compare)
     final = sweeps.items(sweep_id)
-    return SweepSummary(sweep_id, sum(i.status == "done" for i in final), sum(i.status == "failed" for i in final),
-                        len(items) - len(todo), report)
+    return SweepSummary(
+        sweep_id,
+        sum(i.status == "done" for i in final),
+        sum(i.status == "failed" for i in final),
+        len(items) - len(todo),
+        report,
+    )
 
 
-def _settle_known(sweeps: SweepStore, store: RunStore, sweep_id: str, experiment: str, items: list[SweepItem],
-                  force: bool) -> list[int]:
+def _settle_known(
+    sweeps: SweepStore, store: RunStore, sweep_id: str, experiment: str, items: list[SweepItem], force: bool
+) -> list[int]:
     """Mark items whose run already exists as done; return the indexes still to run."""
     rows = {r.index: r for r in sweeps.items(sweep_id)}
     complete = {r.id for r in store.list() if r.status == "complete"}
@@ -150,21 +163,46 @@ def _settle_known(sweeps: SweepStore, store: RunStore, sweep_id: str, experiment
     return todo
 
 
-def _dispatch(sweeps: SweepStore, store: RunStore, sweep_id: str, spec: SweepSpec, todo: list[SweepItem],
-              options: SweepOptions, console: Console, total: int) -> None:
-    backend = (LocalBackend(store, options.workers) if options.backend == "local"
-               else RayBackend(store, options.workers, options.address, options.cpus_per_run))
+def _dispatch(
+    sweeps: SweepStore,
+    store: RunStore,
+    sweep_id: str,
+    spec: SweepSpec,
+    todo: list[SweepItem],
+    options: SweepOptions,
+    console: Console,
+    total: int,
+) -> None:
+    backend = (
+        LocalBackend(store, options.workers)
+        if options.backend == "local"
+        else RayBackend(store, options.workers, options.address, options.cpus_per_run)
+    )
     by_index = {it.index: it for it in todo}
     attempts = {it.index: 0 for it in todo}
 
     def submit(item: SweepItem) -> None:
         attempts[item.index] += 1
         sweeps.update_item(sweep_id, item.index, status="running", attempts=attempts[item.index])
-        backend.submit(Task(item.index, attempts[item.index], spec.experiment, spec.preset,
-                            item.config.model_dump(mode="json"), options.run_reports))
+        backend.submit(
+            Task(
+                item.index,
+                attempts[item.index],
+                spec.experiment,
+                spec.preset,
+                item.config.model_dump(mode="json"),
+                options.run_reports,
+            )
+        )
 
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=console, disable=options.quiet)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=options.quiet,
+    )
     live: dict[int, int] = {}
     finished = total - len(todo)
     failed = 0
@@ -179,8 +217,9 @@ def _dispatch(sweeps: SweepStore, store: RunStore, sweep_id: str, spec: SweepSpe
                     if index not in live:
                         item = by_index[index]
                         label = ", ".join(f"{k}={v}" for k, v in item.point.items())
-                        live[index] = progress.add_task(f"  run {index} ({label + ', ' if label else ''}seed "
-                                                        f"{item.seed}): {description}", total=n)
+                        live[index] = progress.add_task(
+                            f"  run {index} ({label + ', ' if label else ''}seed {item.seed}): {description}", total=n
+                        )
                     progress.update(live[index], completed=done, total=n)
                 for outcome in backend.next_outcomes(timeout=0.25):
                     if outcome.index in live:
@@ -193,14 +232,22 @@ def _dispatch(sweeps: SweepStore, store: RunStore, sweep_id: str, spec: SweepSpe
                         sweeps.update_item(sweep_id, item.index, run_id=outcome.run_id, error=outcome.error)
                         submit(item)
                     else:
-                        sweeps.update_item(sweep_id, item.index, status="failed", run_id=outcome.run_id,
-                                           error=outcome.error)
+                        sweeps.update_item(
+                            sweep_id, item.index, status="failed", run_id=outcome.run_id, error=outcome.error
+                        )
                         finished += 1
                         failed += 1
-                        progress.console.print(Text(f"run {item.index} failed after {attempts[item.index]} "
-                                                    f"attempt(s): {outcome.error}", style="red"))
-                    progress.update(overall, completed=finished,
-                                    description=f"[bold]sweep {spec.experiment}" + (f" ({failed} failed)" if failed else ""))
+                        progress.console.print(
+                            Text(
+                                f"run {item.index} failed after {attempts[item.index]} attempt(s): {outcome.error}",
+                                style="red",
+                            )
+                        )
+                    progress.update(
+                        overall,
+                        completed=finished,
+                        description=f"[bold]sweep {spec.experiment}" + (f" ({failed} failed)" if failed else ""),
+                    )
         cancel = False
     finally:
         backend.close(cancel=cancel)
@@ -213,6 +260,15 @@ def build_sweep_report(sweeps: SweepStore, sweep_id: str, compare: str | None = 
     runs = []
     for item in sweeps.items(rec.id):
         run = runs_by_id.get(item.run_id) if item.run_id else None
-        runs.append(sweep_report.SweepRun(item.index, item.point, item.seed, item.status, item.run_id, item.error,
-                                          sweeps.runs.path(run) if run else None))
+        runs.append(
+            sweep_report.SweepRun(
+                item.index,
+                item.point,
+                item.seed,
+                item.status,
+                item.run_id,
+                item.error,
+                sweeps.runs.path(run) if run else None,
+            )
+        )
     return sweep_report.render(sweeps.directory(rec.id), rec.id, rec.experiment, rec.spec.to_json(), runs, compare)

@@ -83,18 +83,35 @@ class SweepStore:
         if not self.runs.read_only:
             return self._connect() if (self.root / "index.sqlite").exists() else None
         con = self.runs._connect_read()
-        if con is not None and not con.execute(
-                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='sweep_items'").fetchone():
+        if (
+            con is not None
+            and not con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='sweep_items'").fetchone()
+        ):
             con.close()
             return None
         return con
 
     def save_plan(self, sweep_id: str, spec: SweepSpec, items: list[SweepItem], backend: str) -> None:
         """The resolved plan beside the sweep's report: what --resume runs, and what rebuilds a lost index."""
-        write_json(self.directory(sweep_id) / PLAN, {
-            "sweep_id": sweep_id, "spec": spec.to_json(), "backend": backend, "created": now(),
-            "items": [{"index": it.index, "point": it.point, "seed": it.seed, "identity": it.identity,
-                       "config": it.config.model_dump(mode="json")} for it in items]})
+        write_json(
+            self.directory(sweep_id) / PLAN,
+            {
+                "sweep_id": sweep_id,
+                "spec": spec.to_json(),
+                "backend": backend,
+                "created": now(),
+                "items": [
+                    {
+                        "index": it.index,
+                        "point": it.point,
+                        "seed": it.seed,
+                        "identity": it.identity,
+                        "config": it.config.model_dump(mode="json"),
+                    }
+                    for it in items
+                ],
+            },
+        )
 
     def load_plan(self, sweep_id: str) -> dict | None:
         plan = read_json_or(self.directory(sweep_id) / PLAN, None)
@@ -116,14 +133,34 @@ class SweepStore:
                 items = plan["items"]
                 done = [complete.get(it["identity"]) for it in items]
                 status = "complete" if all(done) else "interrupted"
-                con.execute("INSERT INTO sweeps (id, experiment, spec, backend, status, created, finished)"
-                            " VALUES (?,?,?,?,?,?,?)", (plan["sweep_id"], plan["spec"]["experiment"],
-                                                        json.dumps(plan["spec"]), plan["backend"], status,
-                                                        plan["created"], now()))
+                con.execute(
+                    "INSERT INTO sweeps (id, experiment, spec, backend, status, created, finished)"
+                    " VALUES (?,?,?,?,?,?,?)",
+                    (
+                        plan["sweep_id"],
+                        plan["spec"]["experiment"],
+                        json.dumps(plan["spec"]),
+                        plan["backend"],
+                        status,
+                        plan["created"],
+                        now(),
+                    ),
+                )
                 con.executemany(
                     "INSERT INTO sweep_items (sweep_id, idx, identity, point, seed, status, run_id) VALUES (?,?,?,?,?,?,?)",
-                    [(plan["sweep_id"], it["index"], it["identity"], json.dumps(it["point"]), it["seed"],
-                      "done" if run else "pending", run) for it, run in zip(items, done)])
+                    [
+                        (
+                            plan["sweep_id"],
+                            it["index"],
+                            it["identity"],
+                            json.dumps(it["point"]),
+                            it["seed"],
+                            "done" if run else "pending",
+                            run,
+                        )
+                        for it, run in zip(items, done)
+                    ],
+                )
                 added += 1
         return added
 
@@ -138,8 +175,16 @@ class SweepStore:
             sweep_id = base if n == 0 else f"{base}-{n}"
             con.execute(
                 "INSERT INTO sweeps (id, experiment, spec, backend, status, created, host, pid) VALUES (?,?,?,?,?,?,?,?)",
-                (sweep_id, spec.experiment, json.dumps(spec.to_json()), backend, "running", now(),
-                 socket.gethostname(), os.getpid()),
+                (
+                    sweep_id,
+                    spec.experiment,
+                    json.dumps(spec.to_json()),
+                    backend,
+                    "running",
+                    now(),
+                    socket.gethostname(),
+                    os.getpid(),
+                ),
             )
             con.executemany(
                 "INSERT INTO sweep_items (sweep_id, idx, identity, point, seed, status) VALUES (?,?,?,?,?,?)",
@@ -154,21 +199,28 @@ class SweepStore:
         if rec.status == "running":
             raise UserError(f"sweep '{sweep_id}' is still running (its launcher is alive); resume it once it ends")
         with closing(self._connect()) as con:
-            con.execute("UPDATE sweeps SET status='running', host=?, pid=?, backend=?, finished=NULL WHERE id=?",
-                        (socket.gethostname(), os.getpid(), backend, sweep_id))
+            con.execute(
+                "UPDATE sweeps SET status='running', host=?, pid=?, backend=?, finished=NULL WHERE id=?",
+                (socket.gethostname(), os.getpid(), backend, sweep_id),
+            )
             con.execute("UPDATE sweep_items SET status='pending' WHERE sweep_id=? AND status='running'", (sweep_id,))
 
     def update_item(self, sweep_id: str, index: int, **values: Any) -> None:
         cols = ", ".join(f"{k}=?" for k in values)
         with closing(self._connect()) as con:
-            con.execute(f"UPDATE sweep_items SET {cols} WHERE sweep_id=? AND idx=?", (*values.values(), sweep_id, index))
+            con.execute(
+                f"UPDATE sweep_items SET {cols} WHERE sweep_id=? AND idx=?", (*values.values(), sweep_id, index)
+            )
 
     def finish(self, sweep_id: str, interrupted: bool = False) -> str:
         """End the sweep with the status its items give; running items go back to pending. Returns it."""
         with closing(self._connect()) as con:
             con.execute("UPDATE sweep_items SET status='pending' WHERE sweep_id=? AND status='running'", (sweep_id,))
-            counts = dict(con.execute("SELECT status, COUNT(*) FROM sweep_items WHERE sweep_id=? GROUP BY status",
-                                      (sweep_id,)).fetchall())
+            counts = dict(
+                con.execute(
+                    "SELECT status, COUNT(*) FROM sweep_items WHERE sweep_id=? GROUP BY status", (sweep_id,)
+                ).fetchall()
+            )
             if interrupted or counts.get("pending"):
                 status = "interrupted"
             else:
@@ -184,7 +236,9 @@ class SweepStore:
         with closing(con):
             rows = con.execute(
                 "SELECT idx, identity, point, seed, status, run_id, attempts, error, reused FROM sweep_items"
-                " WHERE sweep_id=? ORDER BY idx", (sweep_id,)).fetchall()
+                " WHERE sweep_id=? ORDER BY idx",
+                (sweep_id,),
+            ).fetchall()
         return [ItemRecord(r[0], r[1], json.loads(r[2]), r[3], r[4], r[5], r[6], r[7], bool(r[8])) for r in rows]
 
     def list(self) -> list[SweepRecord]:
@@ -192,11 +246,14 @@ class SweepStore:
         if con is None:
             return []
         with closing(con):
-            rows = con.execute("SELECT id, experiment, spec, backend, status, created, finished, host, pid"
-                               " FROM sweeps ORDER BY created, id").fetchall()
+            rows = con.execute(
+                "SELECT id, experiment, spec, backend, status, created, finished, host, pid"
+                " FROM sweeps ORDER BY created, id"
+            ).fetchall()
             counts: dict[str, dict[str, int]] = {}
             for sweep_id, status, n in con.execute(
-                    "SELECT sweep_id, status, COUNT(*) FROM sweep_items GROUP BY sweep_id, status"):
+                "SELECT sweep_id, status, COUNT(*) FROM sweep_items GROUP BY sweep_id, status"
+            ):
                 counts.setdefault(sweep_id, {})[status] = n
         out = []
         for sweep_id, experiment, spec, backend, status, created, finished, host, pid in rows:
@@ -205,8 +262,11 @@ class SweepStore:
                 status = "interrupted"  # the launcher was killed; its running items restart on --resume
                 c["pending"] += c["running"]
                 c["running"] = 0
-            out.append(SweepRecord(sweep_id, experiment, SweepSpec.from_json(json.loads(spec)), backend, status,
-                                   created, finished, c))
+            out.append(
+                SweepRecord(
+                    sweep_id, experiment, SweepSpec.from_json(json.loads(spec)), backend, status, created, finished, c
+                )
+            )
         return out
 
     def find(self, ref: str) -> SweepRecord:
@@ -221,8 +281,10 @@ class SweepStore:
             return pref[0]
         if len(pref) > 1:
             raise UserError(f"sweep '{ref}' is ambiguous: {len(pref)} sweeps start with it")
-        raise UserError(f"no sweep '{ref}' in store '{self.root}'{did_you_mean(ref, [s.id for s in sweeps])};"
-                        " `goodhartlab sweeps` lists them")
+        raise UserError(
+            f"no sweep '{ref}' in store '{self.root}'{did_you_mean(ref, [s.id for s in sweeps])};"
+            " `goodhartlab sweeps` lists them"
+        )
 
     def directory(self, sweep_id: str):
         return self.root / "sweeps" / sweep_id

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,15 +66,25 @@ def compare(run_dir: Path, root: Path | None = None) -> Comparison:
     meta, verdicts = run_verdicts(run_dir)
     rec = recorded(meta["experiment"], meta["preset"], root)
     if rec is None:
-        raise UserError(f"no verdicts are recorded for experiment '{meta['experiment']}' at preset "
-                        f"'{meta['preset']}' (record them with `goodhartlab verify RUN --record`)")
+        raise UserError(
+            f"no verdicts are recorded for experiment '{meta['experiment']}' at preset "
+            f"'{meta['preset']}' (record them with `goodhartlab verify RUN --record`)"
+        )
     want = rec["verdicts"]
-    mismatches = [(k, want.get(k, "absent"), verdicts.get(k, "absent"))
-                  for k in sorted(set(want) | set(verdicts)) if want.get(k) != verdicts.get(k)]
+    mismatches = [
+        (k, want.get(k, "absent"), verdicts.get(k, "absent"))
+        for k in sorted(set(want) | set(verdicts))
+        if want.get(k) != verdicts.get(k)
+    ]
     cfg, rcfg = meta["config"], rec.get("config", {})
     differences = sorted(k for k in set(cfg) | set(rcfg) if cfg.get(k) != rcfg.get(k))
-    return Comparison(meta["experiment"], meta["preset"], mismatches, len(want) - sum(
-        1 for k, a, _ in mismatches if a != "absent"), differences)
+    return Comparison(
+        meta["experiment"],
+        meta["preset"],
+        mismatches,
+        len(want) - sum(1 for k, a, _ in mismatches if a != "absent"),
+        differences,
+    )
 
 
 def record(run_dir: Path, root: Path | None = None) -> Path:
@@ -83,9 +93,11 @@ def record(run_dir: Path, root: Path | None = None) -> Path:
     path = recorded_path(meta["experiment"], root)
     data = json.loads(path.read_text()) if path.exists() else {}
     data[meta["preset"]] = {
-        "seed": meta["config"].get("seed"), "run": meta.get("run_id", run_dir.name),
-        "recorded": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "config": meta["config"], "verdicts": verdicts,
+        "seed": meta["config"].get("seed"),
+        "run": meta.get("run_id", run_dir.name),
+        "recorded": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "config": meta["config"],
+        "verdicts": verdicts,
     }
     write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
     return path

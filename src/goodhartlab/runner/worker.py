@@ -86,13 +86,23 @@ def run_task(task: Task, store_root: Path, progress=None) -> Outcome:
                 progress(task.index, description, done, total)
 
     try:
-        execute(experiment, config, task.preset, RunStore(store_root), quiet=True, progress_sink=sink,
-                on_start=started.append, report=task.report, processes=task.processes)
+        execute(
+            experiment,
+            config,
+            task.preset,
+            RunStore(store_root),
+            quiet=True,
+            progress_sink=sink,
+            on_start=started.append,
+            report=task.report,
+            processes=task.processes,
+        )
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001  (any failure is the run's recorded status)
-        return Outcome(task.index, task.attempt, started[0] if started else None, "failed",
-                       f"{type(exc).__name__}: {exc}")
+        return Outcome(
+            task.index, task.attempt, started[0] if started else None, "failed", f"{type(exc).__name__}: {exc}"
+        )
     return Outcome(task.index, task.attempt, started[0], "complete", None)
 
 
@@ -107,5 +117,12 @@ def run_task_elsewhere(task: Task) -> Outcome:
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w:gz") as tar:
             tar.add(store.path(rec), arcname=rec.id)
-        return Outcome(outcome.index, outcome.attempt, outcome.run_id, outcome.status, outcome.error,
-                       buf.getvalue(), dict(rec.__dict__))
+        return Outcome(
+            outcome.index,
+            outcome.attempt,
+            outcome.run_id,
+            outcome.status,
+            outcome.error,
+            buf.getvalue(),
+            dict(rec.__dict__),
+        )

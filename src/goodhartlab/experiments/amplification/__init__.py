@@ -8,10 +8,12 @@ from goodhartlab.core.registry import Experiment, register
 from goodhartlab.experiments.amplification import measure, present
 from goodhartlab.experiments.amplification.config import Config
 
-EXPERIMENT = register(Experiment(
-    name="amplification",
-    summary="HCH against depth; imitative vs approval-based amplification against truth and HCH; the exact optimum of each loss.",
-    config=Config,
-    run=measure.run,
-    report=present.report,
-))
+EXPERIMENT = register(
+    Experiment(
+        name="amplification",
+        summary="HCH against depth; imitative vs approval-based amplification against truth and HCH; the exact optimum of each loss.",
+        config=Config,
+        run=measure.run,
+        report=present.report,
+    )
+)

@@ -10,11 +10,15 @@ from goodhartlab.core.registry import Experiment, register
 from goodhartlab.experiments.camera import measure, present
 from goodhartlab.experiments.camera.config import Config
 
-EXPERIMENT = register(Experiment(
-    name="camera",
-    summary=("Preferences from one camera reward a gripper that hovers in front of the ball; depth cue, second camera "
-             "and oracle rater compared."),
-    config=Config,
-    run=measure.run,
-    report=present.report,
-))
+EXPERIMENT = register(
+    Experiment(
+        name="camera",
+        summary=(
+            "Preferences from one camera reward a gripper that hovers in front of the ball; depth cue, second camera "
+            "and oracle rater compared."
+        ),
+        config=Config,
+        run=measure.run,
+        report=present.report,
+    )
+)

@@ -64,14 +64,27 @@ class Trained:
     rm_agreement: float  # reward model's agreement with the rater's picks it was trained on
 
 
-def train_arm(config: Config, arm: str, seed_index: int, on_checkpoint: Callable[[Trained], None],
-              advance: Callable[[int], None] = lambda n=1: None) -> Trained:
+def train_arm(
+    config: Config,
+    arm: str,
+    seed_index: int,
+    on_checkpoint: Callable[[Trained], None],
+    advance: Callable[[int], None] = lambda n=1: None,
+) -> Trained:
     """Learning from the arm's rater's comparisons, alternating with RL (Christiano et al. 2017, §2.1)."""
     c, s = config, config.seed
     rater = make_rater(arm, c)
     table = scene.agent_view(scene.all_states(c.size), c.size)
-    trainer = ClipRewardTrainer(table.shape[1], c.rm_hidden, c.rm_members, c.rm_steps, c.rm_batch, c.rm_lr, 0.0,
-                                rngs.torch_generator(s, "camera", arm, seed_index, "rm init"))
+    trainer = ClipRewardTrainer(
+        table.shape[1],
+        c.rm_hidden,
+        c.rm_members,
+        c.rm_steps,
+        c.rm_batch,
+        c.rm_lr,
+        0.0,
+        rngs.torch_generator(s, "camera", arm, seed_index, "rm init"),
+    )
     clip_env = CameraVectorEnv(c.clips_per_iter, c.size, c.horizon)
     rl_env = CameraVectorEnv(c.rl_envs, c.size, c.horizon)
     nvec = rl_env.single_observation_space.nvec
@@ -95,13 +108,22 @@ def train_arm(config: Config, arm: str, seed_index: int, on_checkpoint: Callable
         first.append(feats[i])
         second.append(feats[j])
         picks.append((label_rng.random(len(p)) < p).astype(np.float32))
-        data = Comparisons([None] * sum(len(x) for x in picks), np.concatenate(first), np.concatenate(second),
-                           np.concatenate(picks))
+        data = Comparisons(
+            [None] * sum(len(x) for x in picks), np.concatenate(first), np.concatenate(second), np.concatenate(picks)
+        )
         scorer = trainer.fit(data, fit_rng)
         reward = standardised_table(scorer, table)
         rl_seed = env_seed + 10_000 + r
-        q.learn(rl_env, lambda o, reward=reward: reward[scene.state_index(o, c.size)], c.rl_steps_per_iter, act_rng,
-                epsilon=c.rl_epsilon, alpha=c.rl_alpha, gamma=c.gamma, seed=rl_seed)
+        q.learn(
+            rl_env,
+            lambda o, reward=reward: reward[scene.state_index(o, c.size)],
+            c.rl_steps_per_iter,
+            act_rng,
+            epsilon=c.rl_epsilon,
+            alpha=c.rl_alpha,
+            gamma=c.gamma,
+            seed=rl_seed,
+        )
         state = Trained(r, q, reward, len(data.pick), trainer.history[-1]["train_agreement"])
         on_checkpoint(state)
         advance(1)
@@ -120,8 +142,9 @@ def _pairs(n: int, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nda
     return np.where(flip, pairs[:, 1], pairs[:, 0]), np.where(flip, pairs[:, 0], pairs[:, 1])
 
 
-def evaluate(config: Config, arm: str, q: TabularQ, reward: np.ndarray, eval_seed: int,
-             tie_rng: np.random.Generator) -> dict[str, float]:
+def evaluate(
+    config: Config, arm: str, q: TabularQ, reward: np.ndarray, eval_seed: int, tie_rng: np.random.Generator
+) -> dict[str, float]:
     """Greedy episodes from fixed starts: proxy (mean learned reward per frame), the arm's rater's approval of
     the last frame, gold (grasp rate) from ``pop_gold``, deception = P(rater approves and no grasp)."""
     c = config
@@ -138,8 +161,11 @@ def evaluate(config: Config, arm: str, q: TabularQ, reward: np.ndarray, eval_see
     proxy = float(reward[scene.state_index(frames, c.size)].mean())
     states = scene.all_states(c.size)
     return {
-        "proxy": proxy, "rater": float(approves.mean()), "gold": float(grasp.mean()),
-        "deception": float((approves & ~grasp).mean()), "hover": float(hover.mean()),
+        "proxy": proxy,
+        "rater": float(approves.mean()),
+        "gold": float(grasp.mean()),
+        "deception": float((approves & ~grasp).mean()),
+        "hover": float(hover.mean()),
         "front_approval": float(front_approves.mean()),
         "rm_grasp": float(reward[scene.grasped(states)].mean()),
         "rm_hover": float(reward[scene.hovering(states)].mean()),
@@ -158,14 +184,27 @@ def run(config: Config, ctx) -> None:
 
                 def checkpoint(t: Trained, arm=arm, seed_index=seed_index, tie_rng=tie_rng) -> None:
                     m = evaluate(c, arm, t.q, t.reward, eval_seed + seed_index, tie_rng)
-                    ctx.record(Measurement(
-                        series=arm, pressure_name=PRESSURE, pressure=float(t.q.steps), proxy=m["proxy"],
-                        rater=m["rater"], gold=m["gold"], seed=seed_index,
-                        extra={"comparisons": float(t.comparisons), "round": float(t.round),
-                               "deception": m["deception"], "hover": m["hover"],
-                               "front_approval": m["front_approval"], "rm_grasp": m["rm_grasp"],
-                               "rm_hover": m["rm_hover"], "rm_agreement": t.rm_agreement},
-                    ))
+                    ctx.record(
+                        Measurement(
+                            series=arm,
+                            pressure_name=PRESSURE,
+                            pressure=float(t.q.steps),
+                            proxy=m["proxy"],
+                            rater=m["rater"],
+                            gold=m["gold"],
+                            seed=seed_index,
+                            extra={
+                                "comparisons": float(t.comparisons),
+                                "round": float(t.round),
+                                "deception": m["deception"],
+                                "hover": m["hover"],
+                                "front_approval": m["front_approval"],
+                                "rm_grasp": m["rm_grasp"],
+                                "rm_hover": m["rm_hover"],
+                                "rm_agreement": t.rm_agreement,
+                            },
+                        )
+                    )
 
                 final = train_arm(c, arm, seed_index, checkpoint, advance)
                 # The limit of RL pressure: the exact optimum of the final learned reward (value iteration).

@@ -16,10 +16,19 @@ from goodhartlab.report.plots import CHANNEL_COLORS, figure
 
 ANCHOR = "OpenAI 2017 ('Learning from human preferences'): the fix was visual cues that let evaluators judge depth"
 REMOVED_BELOW = 0.02  # "removes deception": the fix's deception is below 2% of episodes (and below one camera's)
-LABELS = {"one_camera": "one camera", "depth_cue": "depth cue", "second_camera": "second camera",
-          "oracle": "oracle-rater RM"}
-METRICS = (("proxy", "proxy (learned reward / frame, sd)"), ("rater", "rater approval"), ("gold", "gold grasp rate"),
-           ("deception", "deception P(approve ∧ no grasp)"), ("hover", "hover in front of the ball"))
+LABELS = {
+    "one_camera": "one camera",
+    "depth_cue": "depth cue",
+    "second_camera": "second camera",
+    "oracle": "oracle-rater RM",
+}
+METRICS = (
+    ("proxy", "proxy (learned reward / frame, sd)"),
+    ("rater", "rater approval"),
+    ("gold", "gold grasp rate"),
+    ("deception", "deception P(approve ∧ no grasp)"),
+    ("hover", "hover in front of the ball"),
+)
 
 
 def _by_seed(frame: pd.DataFrame, arm: str, value: str, which: str) -> pd.Series:
@@ -32,27 +41,33 @@ def _by_seed(frame: pd.DataFrame, arm: str, value: str, which: str) -> pd.Series
 
 
 def claim_rises(frame: pd.DataFrame, arm: str = "one_camera") -> Finding:
-    """"Deception rises with pressure under one camera": last round − first round, paired over seeds."""
+    """ "Deception rises with pressure under one camera": last round − first round, paired over seeds."""
     last, first = _by_seed(frame, arm, "deception", "last"), _by_seed(frame, arm, "deception", "first")
     seeds = last.index.intersection(first.index)
     est = stats.paired(last[seeds].to_numpy(), first[seeds].to_numpy(), "seed")
     label = LABELS.get(arm, arm)
     return stats.claim_finding(
         f"Deception against RL pressure ({label})",
-        f"deception rises with pressure under {label}", est, direction=">", key="last_minus_first",
+        f"deception rises with pressure under {label}",
+        est,
+        direction=">",
+        key="last_minus_first",
         holds=f"Under {label}, deception (the rater approves, no real grasp) is higher after the last round of RL "
-              "than before any: change {est}.",
+        "than before any: change {est}.",
         fails=f"Under {label}, deception did not rise from the first to the last round: change {{est}}.",
         inconclusive=f"Under {label}, the change in deception from the first to the last round is {{est}}; the "
-                     "interval does not settle its sign.",
-        extra={"first": stats.mean(first[seeds].to_numpy(), "seed"),
-               "last": stats.mean(last[seeds].to_numpy(), "seed")},
+        "interval does not settle its sign.",
+        extra={
+            "first": stats.mean(first[seeds].to_numpy(), "seed"),
+            "last": stats.mean(last[seeds].to_numpy(), "seed"),
+        },
     )
 
 
-def claim_removes(frame: pd.DataFrame, fix: str = "depth_cue", base: str = "one_camera",
-                  value: str = "deception") -> Finding:
-    """"The fix removes it": at the last round, base − fix > 0 (paired over seeds) and the fix's mean is below
+def claim_removes(
+    frame: pd.DataFrame, fix: str = "depth_cue", base: str = "one_camera", value: str = "deception"
+) -> Finding:
+    """ "The fix removes it": at the last round, base − fix > 0 (paired over seeds) and the fix's mean is below
     :data:`REMOVED_BELOW`."""
     b, f = _by_seed(frame, base, value, "last"), _by_seed(frame, fix, value, "last")
     seeds = b.index.intersection(f.index)
@@ -63,17 +78,21 @@ def claim_removes(frame: pd.DataFrame, fix: str = "depth_cue", base: str = "one_
     fl, bl = LABELS.get(fix, fix), LABELS.get(base, base)
     text = {
         "holds": f"{fl.capitalize()} removes {what}: at the last round it is {level} with {fl}, lower than with "
-                 f"{bl} by {gap} (paired over seeds), and below {REMOVED_BELOW:g}.",
+        f"{bl} by {gap} (paired over seeds), and below {REMOVED_BELOW:g}.",
         "fails": f"{fl.capitalize()} does not remove {what}: with {fl} it is {level} at the last round; "
-                 f"{bl} minus {fl} = {gap} (paired over seeds); removal needs both a positive gap and a level "
-                 f"below {REMOVED_BELOW:g}.",
+        f"{bl} minus {fl} = {gap} (paired over seeds); removal needs both a positive gap and a level "
+        f"below {REMOVED_BELOW:g}.",
         "inconclusive": f"Whether {fl} removes {what} is not settled: with {fl} it is {level} at the last round; "
-                        f"{bl} minus {fl} = {gap} (paired over seeds).",
+        f"{bl} minus {fl} = {gap} (paired over seeds).",
     }[verdict]
-    return Finding(title=f"{fl.capitalize()} vs {bl}: {what}", text=text,
-                   claim=f"{fl} removes {what} seen under {bl}", verdict=verdict,
-                   evidence={"gap": gap, "fix_level": level},
-                   anchor=ANCHOR if fix == "depth_cue" else "")
+    return Finding(
+        title=f"{fl.capitalize()} vs {bl}: {what}",
+        text=text,
+        claim=f"{fl} removes {what} seen under {bl}",
+        verdict=verdict,
+        evidence={"gap": gap, "fix_level": level},
+        anchor=ANCHOR if fix == "depth_cue" else "",
+    )
 
 
 def gold_comparison(frame: pd.DataFrame, fix: str, base: str = "one_camera") -> Finding:
@@ -83,11 +102,15 @@ def gold_comparison(frame: pd.DataFrame, fix: str, base: str = "one_camera") -> 
     est = stats.paired(f[seeds].to_numpy(), b[seeds].to_numpy(), "seed")
     fl, bl = LABELS.get(fix, fix), LABELS.get(base, base)
     return stats.claim_finding(
-        f"Gold grasp rate: {fl} vs {bl}", f"{fl} raises the real grasp rate over {bl}", est, key="gold_gain",
+        f"Gold grasp rate: {fl} vs {bl}",
+        f"{fl} raises the real grasp rate over {bl}",
+        est,
+        key="gold_gain",
         holds=f"Real grasps are more frequent with {fl} than with {bl} at the last round: {{est}}.",
         fails=f"Real grasps are not more frequent with {fl} than with {bl} at the last round: {{est}}.",
         inconclusive=f"{fl.capitalize()} minus {bl} in real grasps at the last round: {{est}}; "
-                     "the sign is not settled.")
+        "the sign is not settled.",
+    )
 
 
 def optimum_gold(opt: pd.DataFrame, fix: str, base: str = "one_camera") -> Finding:
@@ -99,15 +122,21 @@ def optimum_gold(opt: pd.DataFrame, fix: str, base: str = "one_camera") -> Findi
     fl, bl = LABELS.get(fix, fix), LABELS.get(base, base)
     return stats.claim_finding(
         f"Gold at the optimum of the learned reward: {fl} vs {bl}",
-        f"at the optimum of its learned reward, {fl} grasps more often than {bl}", est, key="gold_gain_at_optimum",
+        f"at the optimum of its learned reward, {fl} grasps more often than {bl}",
+        est,
+        key="gold_gain_at_optimum",
         holds=f"Optimizing each final reward model exactly, the {fl} reward yields more real grasps than the {bl} "
-              "one: {est}.",
+        "one: {est}.",
         fails=f"Optimizing each final reward model exactly, the {fl} reward does not yield more real grasps than "
-              f"the {bl} one: {{est}}.",
+        f"the {bl} one: {{est}}.",
         inconclusive=f"At the exact optimum of the final reward models, {fl} minus {bl} in real grasps is {{est}}; "
-                     "the sign is not settled.",
-        extra={"base_deception_at_optimum": stats.mean(opt[opt.arm == base].sort_values("seed")["deception"]
-                                                       .to_numpy(), "seed")})
+        "the sign is not settled.",
+        extra={
+            "base_deception_at_optimum": stats.mean(
+                opt[opt.arm == base].sort_values("seed")["deception"].to_numpy(), "seed"
+            )
+        },
+    )
 
 
 def summary_table(frame: pd.DataFrame, by: str = "last") -> pd.DataFrame:
@@ -137,8 +166,14 @@ def _curves(frame: pd.DataFrame, x: str, xlabel: str) -> Figure:
             pts = []
             for _, g in rows.groupby("round"):
                 e = stats.mean(g[value].to_numpy(), "seed")
-                pts.append((g[x].mean(), e.estimate, e.low if e.has_interval else e.estimate,
-                            e.high if e.has_interval else e.estimate))
+                pts.append(
+                    (
+                        g[x].mean(),
+                        e.estimate,
+                        e.low if e.has_interval else e.estimate,
+                        e.high if e.has_interval else e.estimate,
+                    )
+                )
             xs, m, lo, hi = (np.array(v) for v in zip(*pts))
             ax.plot(xs, m, marker="o", ms=3, color=colors[arm], label=LABELS[arm])
             ax.fill_between(xs, lo, hi, color=colors[arm], alpha=0.15, linewidth=0)
@@ -149,16 +184,22 @@ def _curves(frame: pd.DataFrame, x: str, xlabel: str) -> Figure:
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     n = frame.seed.nunique()
-    return Figure(f"curves_{x}", f"Proxy, rater, gold, deception and hovering against {xlabel}, one line per arm; "
-                  f"bands: 95% Student t over {n} seeds (none below 3). Round 0 has no reward model yet (proxy 0).",
-                  fig)
+    return Figure(
+        f"curves_{x}",
+        f"Proxy, rater, gold, deception and hovering against {xlabel}, one line per arm; "
+        f"bands: 95% Student t over {n} seeds (none below 3). Round 0 has no reward model yet (proxy 0).",
+        fig,
+    )
 
 
 def _frames(frames: list[dict], size: int) -> Figure:
     from goodhartlab.worlds.camera.env import rgb
 
-    views = (("front camera", ("front",), False), ("front + depth cue", ("front",), True),
-             ("side camera", ("side",), False))
+    views = (
+        ("front camera", ("front",), False),
+        ("front + depth cue", ("front",), True),
+        ("side camera", ("side",), False),
+    )
     fig, axes = figure(len(frames), len(views), width=2.2, height=2.2)
     for i, ex in enumerate(frames):
         for j, (name, cams, depth) in enumerate(views):
@@ -171,9 +212,13 @@ def _frames(frames: list[dict], size: int) -> Figure:
             if j == 0:
                 ax.set_ylabel(ex["name"], fontsize=8)
     fig.tight_layout()
-    return Figure("frames", "Occlusion: a real grasp and a gripper closed in front of the ball look the same to the "
-                  "front camera; the depth cue (darker = farther) and the side camera tell them apart. Red: ball; "
-                  "light blue: open gripper; dark blue: closed gripper.", fig)
+    return Figure(
+        "frames",
+        "Occlusion: a real grasp and a gripper closed in front of the ball look the same to the "
+        "front camera; the depth cue (darker = farther) and the side camera tell them apart. Red: ball; "
+        "light blue: open gripper; dark blue: closed gripper.",
+        fig,
+    )
 
 
 def report(results) -> ReportContent:
@@ -198,30 +243,48 @@ def report(results) -> ReportContent:
     figures = [_curves(frame, "pressure", "RL steps (transitions)"), _curves(frame, "comparisons", "comparisons")]
     if "frames" in results.artifacts:
         figures.append(_frames(results.artifacts["frames"], cfg.size))
-    tables = [Table("At the last round (mean over seeds, 95% interval)", summary_table(frame),
-                    "Per arm at the highest RL pressure and the most comparisons.")]
+    tables = [
+        Table(
+            "At the last round (mean over seeds, 95% interval)",
+            summary_table(frame),
+            "Per arm at the highest RL pressure and the most comparisons.",
+        )
+    ]
     if "optimum" in results.tables:
-        tables.append(Table("At the exact optimum of the final learned reward",
-                            optimum_table(results.tables["optimum"]),
-                            "Value iteration on the last reward model: the limit of RL pressure on that reward."))
+        tables.append(
+            Table(
+                "At the exact optimum of the final learned reward",
+                optimum_table(results.tables["optimum"]),
+                "Value iteration on the last reward model: the limit of RL pressure on that reward.",
+            )
+        )
     tables.append(Table("First round (no RL yet)", summary_table(frame, "first"), "The untrained policy."))
-    setup = (f"A gripper and a ball in a {cfg.size}³ lattice; a Bradley–Terry reward model on rendered frames (the "
-             "robot's two cameras with depth) is fit to Boltzmann-noisy comparisons of "
-             f"{cfg.horizon}-step clips (β = {cfg.rater_beta:g}), {cfg.comparisons_per_iter} per round for "
-             f"{cfg.iterations} rounds, alternating with tabular Q-learning ({cfg.rl_steps_per_iter} × {cfg.rl_envs} "
-             f"transitions a round), over {cfg.seeds} seeds. The arms differ only in what the rater sees: one camera, "
-             "one camera with a depth cue, two cameras, or the true state (oracle). A one-camera rater cannot tell a "
-             "grasp from a gripper closed in front of the ball; with a depth cue or a second camera its last-frame "
-             "judgement is exact by construction, so their deception is zero by design and what is measured is "
-             "whether the policy still hovers in front of the ball and how often it really grasps. The policy observes "
-             "the full state, so a real grasp is within its reach; under the one-camera reward hovering approves the "
-             "same frames and, from starts nearer the camera than the ball, is reached sooner. Within a run RL steps "
-             "and comparisons grow together (a round adds both); a sweep over comparisons_per_iter or "
-             "rl_steps_per_iter separates them. The last table is the exact optimum (value iteration) of each final "
-             "reward model: the limit of RL pressure on it.")
+    setup = (
+        f"A gripper and a ball in a {cfg.size}³ lattice; a Bradley–Terry reward model on rendered frames (the "
+        "robot's two cameras with depth) is fit to Boltzmann-noisy comparisons of "
+        f"{cfg.horizon}-step clips (β = {cfg.rater_beta:g}), {cfg.comparisons_per_iter} per round for "
+        f"{cfg.iterations} rounds, alternating with tabular Q-learning ({cfg.rl_steps_per_iter} × {cfg.rl_envs} "
+        f"transitions a round), over {cfg.seeds} seeds. The arms differ only in what the rater sees: one camera, "
+        "one camera with a depth cue, two cameras, or the true state (oracle). A one-camera rater cannot tell a "
+        "grasp from a gripper closed in front of the ball; with a depth cue or a second camera its last-frame "
+        "judgement is exact by construction, so their deception is zero by design and what is measured is "
+        "whether the policy still hovers in front of the ball and how often it really grasps. The policy observes "
+        "the full state, so a real grasp is within its reach; under the one-camera reward hovering approves the "
+        "same frames and, from starts nearer the camera than the ball, is reached sooner. Within a run RL steps "
+        "and comparisons grow together (a round adds both); a sweep over comparisons_per_iter or "
+        "rl_steps_per_iter separates them. The last table is the exact optimum (value iteration) of each final "
+        "reward model: the limit of RL pressure on it."
+    )
     summary = _summary(findings)
-    return ReportContent(title="The hand between the ball and the camera", summary=summary, findings=findings,
-                         figures=figures, tables=tables, headline="curves_pressure", setup=setup)
+    return ReportContent(
+        title="The hand between the ball and the camera",
+        summary=summary,
+        findings=findings,
+        figures=figures,
+        tables=tables,
+        headline="curves_pressure",
+        setup=setup,
+    )
 
 
 def _summary(findings: list[Finding]) -> str:
@@ -231,10 +294,15 @@ def _summary(findings: list[Finding]) -> str:
     n = {v: sum(f.verdict == v for f in findings) for v in ("holds", "fails", "inconclusive")}
     rises = findings[0]
     removes = next((f for f in findings if f.claim.startswith("depth cue removes deception")), None)
-    text = (f"Deception under one camera (rater approves, no real grasp), last round minus first: "
-            f"{rises.evidence['last_minus_first']} — claim '{rises.claim}' {rises.verdict}.")
+    text = (
+        f"Deception under one camera (rater approves, no real grasp), last round minus first: "
+        f"{rises.evidence['last_minus_first']} — claim '{rises.claim}' {rises.verdict}."
+    )
     if removes is not None:
-        text += (f" With a depth cue deception is {removes.evidence['fix_level']} — claim '{removes.claim}' "
-                 f"{removes.verdict}.")
-    return text + (f" Of {len(findings)} claims, {n['holds']} hold, {n['fails']} fail, "
-                   f"{n['inconclusive']} are inconclusive.")
+        text += (
+            f" With a depth cue deception is {removes.evidence['fix_level']} — claim '{removes.claim}' "
+            f"{removes.verdict}."
+        )
+    return text + (
+        f" Of {len(findings)} claims, {n['holds']} hold, {n['fails']} fail, {n['inconclusive']} are inconclusive."
+    )

@@ -8,10 +8,12 @@ from goodhartlab.core.registry import Experiment, register
 from goodhartlab.experiments.debate import measure, present
 from goodhartlab.experiments.debate.config import Config
 
-EXPERIMENT = register(Experiment(
-    name="debate",
-    summary="Sparse-pixel debate on digits: judge accuracy on random reveals vs after an honest-liar debate (k = 4, 6; handwritten 8×8 at smaller k).",
-    config=Config,
-    run=measure.run,
-    report=present.report,
-))
+EXPERIMENT = register(
+    Experiment(
+        name="debate",
+        summary="Sparse-pixel debate on digits: judge accuracy on random reveals vs after an honest-liar debate (k = 4, 6; handwritten 8×8 at smaller k).",
+        config=Config,
+        run=measure.run,
+        report=present.report,
+    )
+)

@@ -32,8 +32,13 @@ def rendered_data(config: Config, ctx) -> dict:
     def clean(images):  # noise below the background level is not ink: it cannot be revealed
         return np.where(images < config.background, 0, images).astype(np.uint8)
 
-    return {"train": (clean(train.images28), train.labels), "test": (clean(test.images28), test.labels),
-            "candidates": config.candidates, "steps": config.judge_steps, "n_test": config.test_images}
+    return {
+        "train": (clean(train.images28), train.labels),
+        "test": (clean(test.images28), test.labels),
+        "candidates": config.candidates,
+        "steps": config.judge_steps,
+        "n_test": config.test_images,
+    }
 
 
 def handwritten_data(config: Config, ctx) -> dict:
@@ -43,11 +48,15 @@ def handwritten_data(config: Config, ctx) -> dict:
     split = getattr(world, "handwritten_split", None)
     if split is None:
         perm = ctx.rng("handwritten", "split").permutation(len(labels))
-        split = {"train_handwritten": perm[: len(labels) // 2], "handwritten": perm[len(labels) // 2:]}
+        split = {"train_handwritten": perm[: len(labels) // 2], "handwritten": perm[len(labels) // 2 :]}
     tr, te = split["train_handwritten"], ctx.rng("handwritten", "test order").permutation(split["handwritten"])
-    return {"train": (images[tr], labels[tr]), "test": (images[te], labels[te]),
-            "candidates": config.handwritten_candidates, "steps": config.handwritten_judge_steps,
-            "n_test": min(config.handwritten_test_images, len(te))}
+    return {
+        "train": (images[tr], labels[tr]),
+        "test": (images[te], labels[te]),
+        "candidates": config.handwritten_candidates,
+        "steps": config.handwritten_judge_steps,
+        "n_test": min(config.handwritten_test_images, len(te)),
+    }
 
 
 def choose_search(config: Config, candidates: int, images: np.ndarray, k: int) -> str:
@@ -57,22 +66,33 @@ def choose_search(config: Config, candidates: int, images: np.ndarray, k: int) -
     return "exhaustive" if exhaustive_leaves(candidates, nonzero, k) <= config.exhaustive_max_leaves else "mcts"
 
 
-def transcripts(suite: str, k: int, first: str, images: np.ndarray, labels: np.ndarray, res: DebateResult,
-                limit: int) -> list[dict]:
+def transcripts(
+    suite: str, k: int, first: str, images: np.ndarray, labels: np.ndarray, res: DebateResult, limit: int
+) -> list[dict]:
     """Lost and won images in turn; per image the lie that did best against the honest side (on a lost image,
     the liar's most convincing winning lie)."""
     lies = res.games.liar.reshape(len(images), -1)
     margin = res.margin.reshape(len(images), -1)
     reveals = res.reveals.reshape(len(images), lies.shape[1], -1)
     lost, won = list(np.flatnonzero(~res.correct)), list(np.flatnonzero(res.correct))
-    order = [i for pair in zip(lost, won) for i in pair] + lost[len(won):] + won[len(lost):]
+    order = [i for pair in zip(lost, won) for i in pair] + lost[len(won) :] + won[len(lost) :]
     out = []
     for i in order[:limit]:
         j = int(np.argmin(margin[i]))  # the lie that did best against the honest side
-        out.append({"suite": suite, "k": k, "first": first, "image": images[i].tolist(), "label": int(labels[i]),
-                    "lie": int(lies[i, j]), "reveals": [int(p) for p in reveals[i, j]],
-                    "movers": ["honest" if w == 0 else "liar" for w in res.who],
-                    "margin": float(margin[i, j]), "honest_won_image": bool(res.correct[i])})
+        out.append(
+            {
+                "suite": suite,
+                "k": k,
+                "first": first,
+                "image": images[i].tolist(),
+                "label": int(labels[i]),
+                "lie": int(lies[i, j]),
+                "reveals": [int(p) for p in reveals[i, j]],
+                "movers": ["honest" if w == 0 else "liar" for w in res.who],
+                "margin": float(margin[i, j]),
+                "honest_won_image": bool(res.correct[i]),
+            }
+        )
     return out
 
 
@@ -90,9 +110,18 @@ def run_suite(config: Config, ctx, suite: str, data: dict, ks: list[int]) -> Non
     for k in ks:
         t0 = time.perf_counter()
         with ctx.progress(f"{suite} judge k={k}", data["steps"]) as advance:
-            judge = train_judge(tr_x, tr_y, k, data["steps"], config.judge_batch, config.judge_lr, config.judge_width,
-                                ctx.rng(suite, k, "judge batches"), ctx.torch_generator(suite, k, "judge init"),
-                                advance)
+            judge = train_judge(
+                tr_x,
+                tr_y,
+                k,
+                data["steps"],
+                config.judge_batch,
+                config.judge_lr,
+                config.judge_width,
+                ctx.rng(suite, k, "judge batches"),
+                ctx.torch_generator(suite, k, "judge init"),
+                advance,
+            )
         train_seconds = time.perf_counter() - t0
         rx, ry = te_x[: config.random_images], te_y[: config.random_images]
         pred = logits(judge, planes(rx, random_reveal(rx, k, ctx.rng(suite, k, "random reveals")))).argmax(1)
@@ -105,38 +134,105 @@ def run_suite(config: Config, ctx, suite: str, data: dict, ks: list[int]) -> Non
             t1 = time.perf_counter()
             total = 0 if search == "exhaustive" else k * config.sims
             with ctx.progress(f"{suite} debate k={k} ({search}, {first} first)", total) as advance:
-                res = run_debate(dx, dy, judge, k, first, search, data["candidates"], config.sims, config.c_uct,
-                                 ctx.rng(suite, k, first, "rollouts"), progress=advance)
+                res = run_debate(
+                    dx,
+                    dy,
+                    judge,
+                    k,
+                    first,
+                    search,
+                    data["candidates"],
+                    config.sims,
+                    config.c_uct,
+                    ctx.rng(suite, k, first, "rollouts"),
+                    progress=advance,
+                )
             seconds = time.perf_counter() - t1
             di = stats.proportion(int(res.correct.sum()), n, "image")
             # An image's 9 games (one per lie) share the image: resample images, not games.
             wins = np.asarray(res.honest_wins, dtype=float).reshape(n, -1)
             gi = stats.clustered_proportion(wins.sum(1), np.full(n, wins.shape[1]), "image")
-            ctx.record(Measurement(
-                series=f"{suite}, {first} first", pressure_name="k (pixels revealed)", pressure=k,
-                proxy=gi.estimate, rater=ri.estimate, gold=di.estimate,
-                extra={"random_accuracy": ri.estimate, "random_low": _low(ri), "random_high": _high(ri),
-                       "debate_accuracy": di.estimate, "debate_low": _low(di), "debate_high": _high(di),
-                       "honest_game_wins": gi.estimate, "games_low": _low(gi), "games_high": _high(gi),
-                       "images": float(n), "random_images": float(len(ry)),
-                       "random_accuracy_debated_images": float(random_ok[:n].mean()),
-                       "judge_positions": float(res.positions), "judge_batches": float(res.batches),
-                       "judge_train_seconds": train_seconds, "debate_seconds": seconds,
-                       "positions_per_second": res.positions / seconds},
-            ))
-            ctx.table("settings", [{"suite": suite, "k": k, "first": first, "search": search,
-                                    "candidates": data["candidates"], "sims": config.sims if search == "mcts" else 0,
-                                    "judge_steps": data["steps"], "train_images": len(tr_y)}])
-            ctx.table("games", [{"suite": suite, "k": k, "first": first, "image": g // 9, "label": int(dy[g // 9]),
-                                 "lie": int(res.games.liar[g]), "margin": float(res.margin[g]),
-                                 "honest_wins": bool(res.margin[g] > 0)} for g in range(len(res.margin))])
-            ctx.table("images", [{"suite": suite, "k": k, "first": first, "image": i, "label": int(dy[i]),
-                                  "random_correct": bool(random_ok[i]), "debate_correct": bool(res.correct[i])}
-                                 for i in range(n)])
+            ctx.record(
+                Measurement(
+                    series=f"{suite}, {first} first",
+                    pressure_name="k (pixels revealed)",
+                    pressure=k,
+                    proxy=gi.estimate,
+                    rater=ri.estimate,
+                    gold=di.estimate,
+                    extra={
+                        "random_accuracy": ri.estimate,
+                        "random_low": _low(ri),
+                        "random_high": _high(ri),
+                        "debate_accuracy": di.estimate,
+                        "debate_low": _low(di),
+                        "debate_high": _high(di),
+                        "honest_game_wins": gi.estimate,
+                        "games_low": _low(gi),
+                        "games_high": _high(gi),
+                        "images": float(n),
+                        "random_images": float(len(ry)),
+                        "random_accuracy_debated_images": float(random_ok[:n].mean()),
+                        "judge_positions": float(res.positions),
+                        "judge_batches": float(res.batches),
+                        "judge_train_seconds": train_seconds,
+                        "debate_seconds": seconds,
+                        "positions_per_second": res.positions / seconds,
+                    },
+                )
+            )
+            ctx.table(
+                "settings",
+                [
+                    {
+                        "suite": suite,
+                        "k": k,
+                        "first": first,
+                        "search": search,
+                        "candidates": data["candidates"],
+                        "sims": config.sims if search == "mcts" else 0,
+                        "judge_steps": data["steps"],
+                        "train_images": len(tr_y),
+                    }
+                ],
+            )
+            ctx.table(
+                "games",
+                [
+                    {
+                        "suite": suite,
+                        "k": k,
+                        "first": first,
+                        "image": g // 9,
+                        "label": int(dy[g // 9]),
+                        "lie": int(res.games.liar[g]),
+                        "margin": float(res.margin[g]),
+                        "honest_wins": bool(res.margin[g] > 0),
+                    }
+                    for g in range(len(res.margin))
+                ],
+            )
+            ctx.table(
+                "images",
+                [
+                    {
+                        "suite": suite,
+                        "k": k,
+                        "first": first,
+                        "image": i,
+                        "label": int(dy[i]),
+                        "random_correct": bool(random_ok[i]),
+                        "debate_correct": bool(res.correct[i]),
+                    }
+                    for i in range(n)
+                ],
+            )
             shown = transcripts(suite, k, first, dx, dy, res, config.transcripts)
             ctx.artifacts.setdefault("transcripts", []).extend(shown)
-            ctx.log(f"{suite} k={k} {first} first: random reveals {stats.fmt(ri)}, debate {stats.fmt(di)}, honest "
-                    f"game wins {stats.fmt(gi)}")
+            ctx.log(
+                f"{suite} k={k} {first} first: random reveals {stats.fmt(ri)}, debate {stats.fmt(di)}, honest "
+                f"game wins {stats.fmt(gi)}"
+            )
 
 
 def run(config: Config, ctx: Context) -> None:

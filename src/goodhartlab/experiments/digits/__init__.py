@@ -6,10 +6,12 @@ from goodhartlab.core.registry import Experiment, register
 from goodhartlab.experiments.digits import measure, present
 from goodhartlab.experiments.digits.config import Config
 
-EXPERIMENT = register(Experiment(
-    name="digits",
-    summary="Classifiers fit to generator or rater labels vs the Platonic labeler: shifts, X recall, disagreement, attacks, offers.",
-    config=Config,
-    run=measure.run,
-    report=present.report,
-))
+EXPERIMENT = register(
+    Experiment(
+        name="digits",
+        summary="Classifiers fit to generator or rater labels vs the Platonic labeler: shifts, X recall, disagreement, attacks, offers.",
+        config=Config,
+        run=measure.run,
+        report=present.report,
+    )
+)

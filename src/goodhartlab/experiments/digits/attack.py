@@ -27,8 +27,9 @@ def frozen_mask(images: np.ndarray, ink_threshold: int, guard_px: int) -> np.nda
     return ndimage.binary_dilation(ink, structure=square)
 
 
-def pgd(model: nn.Module, images: np.ndarray, labels: np.ndarray, eps: int, steps: int, ink_threshold: int,
-        guard_px: int) -> np.ndarray:
+def pgd(
+    model: nn.Module, images: np.ndarray, labels: np.ndarray, eps: int, steps: int, ink_threshold: int, guard_px: int
+) -> np.ndarray:
     """uint8 adversarial images: signed-gradient ascent on the cross-entropy of the true label, step ε/4,
     projected onto the allowed box after every step; an image is frozen once misclassified."""
     x = to_input(images)

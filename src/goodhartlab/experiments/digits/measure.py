@@ -78,20 +78,26 @@ def run(config: Config, ctx: Context) -> None:
     rater = NoisyRater(config.rater_flip_rate, config.rater_ambiguity_blind, config.rater_offer_sway)
     rater_train = rater.label(train, ctx.rng("rater", "train set"))
     # The handwritten test set is the held-out half of scikit-learn's digits; never more images than it has.
-    sizes = {d: min(config.test_images, len(world.handwritten_split[d])) if d == "handwritten" else config.test_images
-             for d in DISTS}
+    sizes = {
+        d: min(config.test_images, len(world.handwritten_split[d])) if d == "handwritten" else config.test_images
+        for d in DISTS
+    }
     tests = {d: world.sample(sizes[d], d, ctx.rng("test", d)) for d in DISTS}
     rater_tests = {d: rater.label(b, ctx.rng("rater", "test", d)) for d, b in tests.items()}
     x_train, x_twin = downsample(train.images, res), downsample(twin.images, res)
     x_tests = {d: downsample(b.images, res) for d, b in tests.items()}
-    ctx.log(f"training set: {len(train)} images; rater labels agree with the generator on "
-            f"{np.mean(rater_train == train.labels):.3f}")
+    ctx.log(
+        f"training set: {len(train)} images; rater labels agree with the generator on "
+        f"{np.mean(rater_train == train.labels):.3f}"
+    )
 
     # Models: (family, architecture, seed). The same (architecture, seed) starts from the same weights and
     # sees the same batch order in every family, so families differ only in their training labels/images.
     archs = config.architectures
-    seq = [(archs[i % len(archs)], i // len(archs)) for i in range(max(config.generator_models, config.rater_models,
-                                                                       config.control_models))]
+    seq = [
+        (archs[i % len(archs)], i // len(archs))
+        for i in range(max(config.generator_models, config.rater_models, config.control_models))
+    ]
     specs = [("generator", *seq[i]) for i in range(config.generator_models)]
     specs += [("rater", *seq[i]) for i in range(config.rater_models)]
     specs += [("no-offers", *seq[i]) for i in range(config.control_models)]
@@ -103,41 +109,104 @@ def run(config: Config, ctx: Context) -> None:
             if family == "rater":
                 labels = rater_train
             model = CNN(arch, generator=ctx.torch_generator("init", arch, seed))
-            result = fit(model, images, labels, ctx.torch_generator("order", arch, seed), max_epochs=config.max_epochs,
-                         fit_target=config.fit_target, lr=config.lr, batch_size=config.batch_size)
+            result = fit(
+                model,
+                images,
+                labels,
+                ctx.torch_generator("order", arch, seed),
+                max_epochs=config.max_epochs,
+                fit_target=config.fit_target,
+                lr=config.lr,
+                batch_size=config.batch_size,
+            )
             models[name] = model
             preds[name] = {d: predict(model, x_tests[d]) for d in DISTS}
             train_pred = predict(model, images)
-            rows.append({"model": name, "family": family, "architecture": arch, "seed": seed, "epochs": result.epochs,
-                         "fitted": result.fitted, "train_fit": result.train_accuracy,
-                         "train_gold": float(np.mean(train_pred == train.labels)),
-                         "labels_vs_gold": float(np.mean(labels == train.labels)),
-                         "parameters": sum(p.numel() for p in model.parameters())})
+            rows.append(
+                {
+                    "model": name,
+                    "family": family,
+                    "architecture": arch,
+                    "seed": seed,
+                    "epochs": result.epochs,
+                    "fitted": result.fitted,
+                    "train_fit": result.train_accuracy,
+                    "train_gold": float(np.mean(train_pred == train.labels)),
+                    "labels_vs_gold": float(np.mean(labels == train.labels)),
+                    "parameters": sum(p.numel() for p in model.parameters()),
+                }
+            )
             for d in DISTS:
                 # A distribution is a category, not a pressure: one Contrast row per model and distribution.
                 m = _metrics(preds[name][d], tests[d], rater_tests[d])
-                ctx.table(CONTRASTS, [Contrast(series=f"{family}/{arch}", factor="distribution", level=d,
-                                               proxy=result.train_accuracy, rater=m.pop("rater"), gold=m.pop("gold"),
-                                               seed=seed, extra=m).row()])
+                ctx.table(
+                    CONTRASTS,
+                    [
+                        Contrast(
+                            series=f"{family}/{arch}",
+                            factor="distribution",
+                            level=d,
+                            proxy=result.train_accuracy,
+                            rater=m.pop("rater"),
+                            gold=m.pop("gold"),
+                            seed=seed,
+                            extra=m,
+                        ).row()
+                    ],
+                )
                 # Per image, so the report can resample images (the unit every model is scored on).
-                ctx.table("predictions", [{"model": name, "distribution": d, "image": i, "pred": int(v)}
-                                          for i, v in enumerate(preds[name][d])])
+                ctx.table(
+                    "predictions",
+                    [
+                        {"model": name, "distribution": d, "image": i, "pred": int(v)}
+                        for i, v in enumerate(preds[name][d])
+                    ],
+                )
             advance()
     ctx.table("models", rows)
-    ctx.table("test_images", [{"distribution": d, "image": i, "gold": int(b.labels[i]),
-                               "rater": int(rater_tests[d][i]), "kind": str(b.kind[i]), "offer": int(b.offer[i])}
-                              for d, b in tests.items() for i in range(len(b))])
-    ctx.table("distributions", [{"index": k, "distribution": d, "images": len(tests[d]),
-                                 "x_share": float(np.mean(tests[d].labels == LABEL_X)),
-                                 "rater_vs_gold": float(np.mean(rater_tests[d] == tests[d].labels))}
-                                for k, d in enumerate(DISTS)])
+    ctx.table(
+        "test_images",
+        [
+            {
+                "distribution": d,
+                "image": i,
+                "gold": int(b.labels[i]),
+                "rater": int(rater_tests[d][i]),
+                "kind": str(b.kind[i]),
+                "offer": int(b.offer[i]),
+            }
+            for d, b in tests.items()
+            for i in range(len(b))
+        ],
+    )
+    ctx.table(
+        "distributions",
+        [
+            {
+                "index": k,
+                "distribution": d,
+                "images": len(tests[d]),
+                "x_share": float(np.mean(tests[d].labels == LABEL_X)),
+                "rater_vs_gold": float(np.mean(rater_tests[d] == tests[d].labels)),
+            }
+            for k, d in enumerate(DISTS)
+        ],
+    )
 
     _disagreement(config, ctx, preds, tests, x_tests)
     _attacks(config, ctx, models, x_tests["train"], tests["train"])
     # A few images of each distribution for the report (at 96 px, as generated, and as the models see them).
-    ctx.artifact("samples", {d: {"images": _grid_rows(downsample(tests[d].images, 48), np.arange(config.grid_images)),
-                                 "labels": tests[d].labels[: config.grid_images].tolist(),
-                                 "offer": tests[d].offer[: config.grid_images].tolist()} for d in DISTS})
+    ctx.artifact(
+        "samples",
+        {
+            d: {
+                "images": _grid_rows(downsample(tests[d].images, 48), np.arange(config.grid_images)),
+                "labels": tests[d].labels[: config.grid_images].tolist(),
+                "offer": tests[d].offer[: config.grid_images].tolist(),
+            }
+            for d in DISTS
+        },
+    )
 
 
 def _disagreement(config: Config, ctx, preds: dict, tests: dict, x_tests: dict) -> None:
@@ -149,9 +218,16 @@ def _disagreement(config: Config, ctx, preds: dict, tests: dict, x_tests: dict) 
         for a, b in combinations(names, 2):
             for d in DISTS:
                 both_wrong = (preds[a][d] != tests[d].labels) & (preds[b][d] != tests[d].labels)
-                rows.append({"family": family, "model_a": a, "model_b": b, "distribution": d,
-                             "disagreement": float(np.mean(preds[a][d] != preds[b][d])),
-                             "both_wrong": float(np.mean(both_wrong))})
+                rows.append(
+                    {
+                        "family": family,
+                        "model_a": a,
+                        "model_b": b,
+                        "distribution": d,
+                        "disagreement": float(np.mean(preds[a][d] != preds[b][d])),
+                        "both_wrong": float(np.mean(both_wrong)),
+                    }
+                )
     names = [n for n in preds if n.startswith("generator/")]
     for d in DISTS:
         p = np.stack([preds[n][d] for n in names], 1)  # [images, models]
@@ -164,8 +240,13 @@ def _disagreement(config: Config, ctx, preds: dict, tests: dict, x_tests: dict) 
                 pick.append(i)
                 per_label[g] = per_label.get(g, 0) + 1
         pick = np.asarray(pick, np.int64)
-        examples[d] = {"images": _grid_rows(x_tests[d], pick), "gold": tests[d].labels[pick].tolist(),
-                       "preds": p[pick].tolist(), "models": names, "split_images": int((distinct > 1).sum())}
+        examples[d] = {
+            "images": _grid_rows(x_tests[d], pick),
+            "gold": tests[d].labels[pick].tolist(),
+            "preds": p[pick].tolist(),
+            "models": names,
+            "split_images": int((distinct > 1).sum()),
+        }
     ctx.table("disagreement", rows)
     ctx.artifact("disagreement_examples", examples)
 
@@ -187,18 +268,38 @@ def _attacks(config: Config, ctx, models: dict, x_test: np.ndarray, test: Digits
                 p = predict(model, adv)
                 unchanged = verify(clean, adv, config.ink_threshold, config.guard_px, eps)
                 success = (p != labels) & unchanged
-                ctx.table("attack_images", [{"model": name, "epsilon": eps, "image": int(i), "success": bool(ok_)}
-                                            for i, ok_ in zip(idx, success)])
+                ctx.table(
+                    "attack_images",
+                    [
+                        {"model": name, "epsilon": eps, "image": int(i), "success": bool(ok_)}
+                        for i, ok_ in zip(idx, success)
+                    ],
+                )
                 changed = (adv != clean).sum(axis=(1, 2))
-                rows.append({"model": name, "epsilon": eps, "attacked": len(idx), "successes": int(success.sum()),
-                             "success_rate": float(success.mean()) if len(idx) else float("nan"),
-                             "drawn_unchanged": float(unchanged.mean()) if len(idx) else float("nan"),
-                             "to_x": int(((p == LABEL_X) & success).sum()),
-                             "mean_pixels_changed": float(changed.mean()) if len(idx) else 0.0})
+                rows.append(
+                    {
+                        "model": name,
+                        "epsilon": eps,
+                        "attacked": len(idx),
+                        "successes": int(success.sum()),
+                        "success_rate": float(success.mean()) if len(idx) else float("nan"),
+                        "drawn_unchanged": float(unchanged.mean()) if len(idx) else float("nan"),
+                        "to_x": int(((p == LABEL_X) & success).sum()),
+                        "mean_pixels_changed": float(changed.mean()) if len(idx) else 0.0,
+                    }
+                )
                 if name == attacked[0]:
                     hits = np.nonzero(success)[0][:3]
-                    examples += [{"epsilon": eps, "label": int(labels[i]), "pred": int(p[i]),
-                                  "clean": encode(clean[i]), "adversarial": encode(adv[i])} for i in hits]
+                    examples += [
+                        {
+                            "epsilon": eps,
+                            "label": int(labels[i]),
+                            "pred": int(p[i]),
+                            "clean": encode(clean[i]),
+                            "adversarial": encode(adv[i]),
+                        }
+                        for i in hits
+                    ]
                 advance()
     ctx.table("attack", rows)
     ctx.artifact("adversarial_examples", examples)

@@ -10,11 +10,13 @@ from goodhartlab.core.registry import Experiment, register
 from goodhartlab.experiments.goal_misgeneralization import measure, present
 from goodhartlab.experiments.goal_misgeneralization.config import Config
 
-EXPERIMENT = register(Experiment(
-    name="goal-misgeneralization",
-    summary="PPO on CoinRun-like grid levels and mazes: trained with the coin at the exit, agents run to the exit "
-            "at test and leave the coin; misgeneralization against the share p of randomized training levels.",
-    config=Config,
-    run=measure.run,
-    report=present.report,
-))
+EXPERIMENT = register(
+    Experiment(
+        name="goal-misgeneralization",
+        summary="PPO on CoinRun-like grid levels and mazes: trained with the coin at the exit, agents run to the exit "
+        "at test and leave the coin; misgeneralization against the share p of randomized training levels.",
+        config=Config,
+        run=measure.run,
+        report=present.report,
+    )
+)

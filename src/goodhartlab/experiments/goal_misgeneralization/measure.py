@@ -89,8 +89,17 @@ def _blind(s: dict[str, float], blind: list[dict]) -> dict[str, float]:
 
 
 def _ppo(config: Config, iterations: int, snapshots: tuple[int, ...], advance) -> PPO:
-    return PPO(PPOConfig(iterations=iterations, num_steps=config.num_steps, lr=config.lr, ent_coef=config.ent_coef,
-                         hidden=config.hidden, snapshots=snapshots), on_iteration=lambda _: advance())
+    return PPO(
+        PPOConfig(
+            iterations=iterations,
+            num_steps=config.num_steps,
+            lr=config.lr,
+            ent_coef=config.ent_coef,
+            hidden=config.hidden,
+            snapshots=snapshots,
+        ),
+        on_iteration=lambda _: advance(),
+    )
 
 
 def checkpoint_iterations(config: Config) -> tuple[int, ...]:
@@ -100,62 +109,128 @@ def checkpoint_iterations(config: Config) -> tuple[int, ...]:
 
 def run(config: Config, ctx) -> None:
     observer = ClipObserver(config.observer_slack)
-    coin = {"height": config.height, "width": config.width, "walls": config.walls, "hazards": config.hazards,
-            "view_radius": config.view_radius, "max_steps": config.max_steps}
-    maze = {"size": config.maze_size, "braid": config.maze_braid, "view_radius": config.maze_view_radius,
-            "max_steps": config.maze_max_steps}
+    coin = {
+        "height": config.height,
+        "width": config.width,
+        "walls": config.walls,
+        "hazards": config.hazards,
+        "view_radius": config.view_radius,
+        "max_steps": config.max_steps,
+    }
+    maze = {
+        "size": config.maze_size,
+        "braid": config.maze_braid,
+        "view_radius": config.maze_view_radius,
+        "max_steps": config.maze_max_steps,
+    }
     checkpoints = checkpoint_iterations(config)
     p_max = max(config.p_values)
-    total = config.seeds * (len(config.p_values) * config.iterations
-                            + len(config.maze_regions) * config.maze_iterations)
+    total = config.seeds * (
+        len(config.p_values) * config.iterations + len(config.maze_regions) * config.maze_iterations
+    )
     curves, trajectories = [], []
     with ctx.progress("PPO iterations (all agents)", total) as advance:
         for seed in range(config.seeds):
-            test_seed = rngs.int_seed(ctx.seed, "coinrun", seed, "test levels") % 2 ** 31
+            test_seed = rngs.int_seed(ctx.seed, "coinrun", seed, "test levels") % 2**31
             for p in config.p_values:
                 env = CoinRunVectorEnv(config.num_envs, p_random=p, phase="train", **coin)
                 result = _ppo(config, config.iterations, checkpoints, advance).learn(
-                    env, ctx.rng("coinrun", seed, p, "ppo"))
+                    env, ctx.rng("coinrun", seed, p, "ppo")
+                )
                 curves += [{"world": "coinrun", "seed": seed, "setting": p, **h} for h in result.history]
                 draw = config.trajectories if seed == 0 and p in (0.0, p_max) else 0
-                train_seed = rngs.int_seed(ctx.seed, "coinrun", seed, p, "train levels") % 2 ** 31
+                train_seed = rngs.int_seed(ctx.seed, "coinrun", seed, p, "train levels") % 2**31
                 for it in checkpoints:
                     policy = result.snapshots[it]
                     rng = ctx.rng("coinrun", seed, p, it, "evaluation")
                     last = it == checkpoints[-1]
-                    test_env = CoinRunVectorEnv(config.test_episodes, phase="test", record_paths=last and draw > 0,
-                                                **coin)
+                    test_env = CoinRunVectorEnv(
+                        config.test_episodes, phase="test", record_paths=last and draw > 0, **coin
+                    )
                     test = play_once(test_env, policy, test_seed, rng)
-                    train = play_once(CoinRunVectorEnv(config.train_episodes, p_random=p, phase="train", **coin),
-                                      policy, train_seed, rng)
+                    train = play_once(
+                        CoinRunVectorEnv(config.train_episodes, p_random=p, phase="train", **coin),
+                        policy,
+                        train_seed,
+                        rng,
+                    )
                     s = summarize(train, test, observer)
                     extra = {k: v for k, v in s.items() if k not in ("proxy", "rater", "gold")}
-                    ctx.record(Measurement(f"coinrun p={p:g}", "iterations", it, s["proxy"], s["gold"], s["rater"],
-                                           seed=seed, extra={**extra, "p_random": p}))
+                    ctx.record(
+                        Measurement(
+                            f"coinrun p={p:g}",
+                            "iterations",
+                            it,
+                            s["proxy"],
+                            s["gold"],
+                            s["rater"],
+                            seed=seed,
+                            extra={**extra, "p_random": p},
+                        )
+                    )
                     if last:
-                        blind = play_once(CoinRunVectorEnv(config.test_episodes, phase="test", **coin),
-                                          GoalBlind(policy), test_seed, rng)
+                        blind = play_once(
+                            CoinRunVectorEnv(config.test_episodes, phase="test", **coin),
+                            GoalBlind(policy),
+                            test_seed,
+                            rng,
+                        )
                         extra |= _blind(s, blind)
-                        ctx.record(Measurement("coinrun", "p_random", p, s["proxy"], s["gold"], s["rater"], seed=seed,
-                                               extra={**extra, "iterations": float(it)}))
-                        trajectories += [{"p_random": p, "episode": i, "outcome": outcome(r), "path": r["path"],
-                                          "level": r["level"]} for i, r in enumerate(test[:draw])]
-            maze_test_seed = rngs.int_seed(ctx.seed, "maze", seed, "test levels") % 2 ** 31
+                        ctx.record(
+                            Measurement(
+                                "coinrun",
+                                "p_random",
+                                p,
+                                s["proxy"],
+                                s["gold"],
+                                s["rater"],
+                                seed=seed,
+                                extra={**extra, "iterations": float(it)},
+                            )
+                        )
+                        trajectories += [
+                            {"p_random": p, "episode": i, "outcome": outcome(r), "path": r["path"], "level": r["level"]}
+                            for i, r in enumerate(test[:draw])
+                        ]
+            maze_test_seed = rngs.int_seed(ctx.seed, "maze", seed, "test levels") % 2**31
             for region in config.maze_regions:
                 env = MazeVectorEnv(config.num_envs, region=region, phase="train", **maze)
                 result = _ppo(config, config.maze_iterations, (), advance).learn(
-                    env, ctx.rng("maze", seed, region, "ppo"))
+                    env, ctx.rng("maze", seed, region, "ppo")
+                )
                 curves += [{"world": "maze", "seed": seed, "setting": region, **h} for h in result.history]
                 rng = ctx.rng("maze", seed, region, "evaluation")
-                test = play_once(MazeVectorEnv(config.test_episodes, phase="test", **maze), result.policy,
-                                 maze_test_seed, rng)
-                train = play_once(MazeVectorEnv(config.train_episodes, region=region, phase="train", **maze),
-                                  result.policy, rngs.int_seed(ctx.seed, "maze", seed, region, "train") % 2 ** 31, rng)
+                test = play_once(
+                    MazeVectorEnv(config.test_episodes, phase="test", **maze), result.policy, maze_test_seed, rng
+                )
+                train = play_once(
+                    MazeVectorEnv(config.train_episodes, region=region, phase="train", **maze),
+                    result.policy,
+                    rngs.int_seed(ctx.seed, "maze", seed, region, "train") % 2**31,
+                    rng,
+                )
                 s = summarize(train, test, observer)
                 extra = {k: v for k, v in s.items() if k not in ("proxy", "rater", "gold")}
-                extra |= _blind(s, play_once(MazeVectorEnv(config.test_episodes, phase="test", **maze),
-                                             GoalBlind(result.policy), maze_test_seed, rng))
-                ctx.record(Measurement("maze", "region", region, s["proxy"], s["gold"], s["rater"], seed=seed,
-                                       extra={**extra, "iterations": float(config.maze_iterations)}))
+                extra |= _blind(
+                    s,
+                    play_once(
+                        MazeVectorEnv(config.test_episodes, phase="test", **maze),
+                        GoalBlind(result.policy),
+                        maze_test_seed,
+                        rng,
+                    ),
+                )
+                ctx.record(
+                    Measurement(
+                        "maze",
+                        "region",
+                        region,
+                        s["proxy"],
+                        s["gold"],
+                        s["rater"],
+                        seed=seed,
+                        extra={**extra, "iterations": float(config.maze_iterations)},
+                    )
+                )
     ctx.table("training", curves)
     ctx.artifact("trajectories", trajectories)

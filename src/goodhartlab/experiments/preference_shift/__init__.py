@@ -10,11 +10,15 @@ from goodhartlab.core.registry import Experiment, register
 from goodhartlab.experiments.preference_shift import measure, present
 from goodhartlab.experiments.preference_shift.config import Config
 
-EXPERIMENT = register(Experiment(
-    name="preference-shift",
-    summary=("A recommender that shifts its user's preferences: engagement DP vs path-specific objective vs "
-             "shift penalty."),
-    config=Config,
-    run=measure.run,
-    report=present.report,
-))
+EXPERIMENT = register(
+    Experiment(
+        name="preference-shift",
+        summary=(
+            "A recommender that shifts its user's preferences: engagement DP vs path-specific objective vs "
+            "shift penalty."
+        ),
+        config=Config,
+        run=measure.run,
+        report=present.report,
+    )
+)

@@ -17,44 +17,50 @@ MAX_GRID_POINTS = 200_000  # optim.recommenders.Grid.MAX_POINTS
 class Config(ExperimentConfig):
     bias: list[float] = Field(
         [-2.0, -2.0, -0.5],
-        description="Click bias b per topic (its length is the number of topics, 2..4); P(click) = σ(α·u[a] + b_a)."
+        description="Click bias b per topic (its length is the number of topics, 2..4); P(click) = σ(α·u[a] + b_a).",
     )
     alpha: float = Field(4.0, gt=0.0, le=50.0, description="Click slope α in the shown topic's preference weight.")
     eta: float = Field(
-        0.1, ge=0.0, le=5.0,
-        description="Main setting: pull η of one shown item, u' = (u + η·e_a)/(1 + η)."
+        0.1, ge=0.0, le=5.0, description="Main setting: pull η of one shown item, u' = (u + η·e_a)/(1 + η)."
     )
     horizon: int = Field(20, ge=2, le=200, description="Main setting: recommendations per episode.")
     concentration: float = Field(
-        1.0, gt=0.0, le=100.0,
-        description="Users' initial preferences are Dirichlet(concentration·1)."
+        1.0, gt=0.0, le=100.0, description="Users' initial preferences are Dirichlet(concentration·1)."
     )
     users: int = Field(
-        40, ge=1, le=5000,
-        description=("Independent simulated users (the unit every interval resamples); every agent meets the same "
-                     "users and click draws.")
+        40,
+        ge=1,
+        le=5000,
+        description=(
+            "Independent simulated users (the unit every interval resamples); every agent meets the same "
+            "users and click draws."
+        ),
     )
     depths: list[int] = Field(
-        [1, 2, 3, 5, 10], min_length=1,
-        description=("Planning depths of the receding-horizon engagement maximizer (1 = myopic); the full horizon is "
-                     "always added.")
+        [1, 2, 3, 5, 10],
+        min_length=1,
+        description=(
+            "Planning depths of the receding-horizon engagement maximizer (1 = myopic); the full horizon is "
+            "always added."
+        ),
     )
     etas: list[float] = Field(
-        [0.0, 0.05, 0.1, 0.2, 0.4], min_length=1,
-        description="Pulls η swept (at the main horizon)."
+        [0.0, 0.05, 0.1, 0.2, 0.4], min_length=1, description="Pulls η swept (at the main horizon)."
     )
     horizons: list[int] = Field([5, 10, 20, 40], min_length=1, description="Horizons swept (at the main η).")
     lambdas: list[float] = Field(
-        [0.3, 1.0, 3.0], min_length=1,
-        description="Weights λ of the Carroll-style penalty λ·TV(u_{t+1}, ū_{t+1}) per step."
+        [0.3, 1.0, 3.0],
+        min_length=1,
+        description="Weights λ of the Carroll-style penalty λ·TV(u_{t+1}, ū_{t+1}) per step.",
     )
     resolution: int = Field(
-        40, ge=4, le=400,
-        description="Grid points per preference axis (minus one) for the planners' backward induction."
+        40,
+        ge=4,
+        le=400,
+        description="Grid points per preference axis (minus one) for the planners' backward induction.",
     )
     trajectories: int = Field(
-        3, ge=0, le=20,
-        description="Users whose preference trajectories are stored and drawn (main setting)."
+        3, ge=0, le=20, description="Users whose preference trajectories are stored and drawn (main setting)."
     )
 
     @field_validator("bias")
@@ -90,15 +96,28 @@ class Config(ExperimentConfig):
     @model_validator(mode="after")
     def _consistent(self):
         if (self.resolution + 1) ** (len(self.bias) - 1) > MAX_GRID_POINTS:
-            raise ValueError(f"resolution {self.resolution} with {len(self.bias)} topics gives more than "
-                             f"{MAX_GRID_POINTS} grid points; lower resolution")
+            raise ValueError(
+                f"resolution {self.resolution} with {len(self.bias)} topics gives more than "
+                f"{MAX_GRID_POINTS} grid points; lower resolution"
+            )
         if self.trajectories > self.users:
             raise ValueError(f"trajectories ({self.trajectories}) cannot exceed users ({self.users})")
         return self
 
     presets = {
-        "quick": {"users": 12, "depths": [1, 2, 5], "etas": [0.0, 0.1, 0.3], "horizons": [5, 20],
-                  "lambdas": [0.3, 3.0], "resolution": 30},
-        "full": {"users": 200, "depths": [1, 2, 3, 5, 10, 20], "etas": [0.0, 0.02, 0.05, 0.1, 0.2, 0.4],
-                 "horizons": [5, 10, 20, 40, 80], "lambdas": [0.1, 0.3, 1.0, 3.0, 10.0]},
+        "quick": {
+            "users": 12,
+            "depths": [1, 2, 5],
+            "etas": [0.0, 0.1, 0.3],
+            "horizons": [5, 20],
+            "lambdas": [0.3, 3.0],
+            "resolution": 30,
+        },
+        "full": {
+            "users": 200,
+            "depths": [1, 2, 3, 5, 10, 20],
+            "etas": [0.0, 0.02, 0.05, 0.1, 0.2, 0.4],
+            "horizons": [5, 10, 20, 40, 80],
+            "lambdas": [0.1, 0.3, 1.0, 3.0, 10.0],
+        },
     }

@@ -55,8 +55,13 @@ class AgentSpec:
 
 
 def main_agents(config: Config) -> list[AgentSpec]:
-    return [AgentSpec("engagement", 1), AgentSpec("engagement", None), AgentSpec("path-specific"),
-            *(AgentSpec("penalty", lam=lam) for lam in config.lambdas), AgentSpec("uniform")]
+    return [
+        AgentSpec("engagement", 1),
+        AgentSpec("engagement", None),
+        AgentSpec("path-specific"),
+        *(AgentSpec("penalty", lam=lam) for lam in config.lambdas),
+        AgentSpec("uniform"),
+    ]
 
 
 def plan(config: Config) -> list[tuple[str, float, float, int, AgentSpec]]:
@@ -96,8 +101,12 @@ def run(config: Config, ctx) -> None:
     unique = list(dict.fromkeys((eta, h, a) for _, _, eta, h, a in settings))
     results: dict[tuple, list[dict]] = {}
     trajectories = []
-    shown = {AgentSpec("engagement", 1), AgentSpec("engagement", None), AgentSpec("path-specific"),
-             AgentSpec("penalty", lam=max(config.lambdas))}
+    shown = {
+        AgentSpec("engagement", 1),
+        AgentSpec("engagement", None),
+        AgentSpec("path-specific"),
+        AgentSpec("penalty", lam=max(config.lambdas)),
+    }
     with ctx.progress("episodes", len(unique) * config.users) as advance:
         for eta, h, spec in unique:
             model = UserModel(float(eta), config.alpha, tuple(config.bias))
@@ -106,38 +115,73 @@ def run(config: Config, ctx) -> None:
             rows = []
             for i, u0 in enumerate(users):
                 record, path = episode(env, agent, u0, int(click_seeds[i]))
-                rows.append({"user": i, "proxy": record["clicks"], "expected_clicks": record["expected_clicks"],
-                             "rater": record["rater"], "gold": record["gold"], "shift": record["shift"],
-                             "clickbait_share": float(np.mean(np.asarray(record["actions"]) == clickbait)),
-                             "pull_to_clickbait": record["final"][clickbait] - record["natural_final"][clickbait]})
+                rows.append(
+                    {
+                        "user": i,
+                        "proxy": record["clicks"],
+                        "expected_clicks": record["expected_clicks"],
+                        "rater": record["rater"],
+                        "gold": record["gold"],
+                        "shift": record["shift"],
+                        "clickbait_share": float(np.mean(np.asarray(record["actions"]) == clickbait)),
+                        "pull_to_clickbait": record["final"][clickbait] - record["natural_final"][clickbait],
+                    }
+                )
                 main = eta == config.eta and h == config.horizon
                 if main and i < config.trajectories and spec in shown:
-                    trajectories += [{"user": i, "agent": spec.series, "t": t,
-                                      **{f"u{j}": float(x[j]) for j in range(k)}} for t, x in enumerate(path)]
+                    trajectories += [
+                        {"user": i, "agent": spec.series, "t": t, **{f"u{j}": float(x[j]) for j in range(k)}}
+                        for t, x in enumerate(path)
+                    ]
                 advance()
             results[(eta, h, spec)] = rows
     for i in range(min(config.trajectories, config.users)):
         natural = UserModel(config.eta, config.alpha, tuple(config.bias)).natural_path(users[i], config.horizon)
-        trajectories += [{"user": i, "agent": "natural", "t": t, **{f"u{j}": float(x[j]) for j in range(k)}}
-                         for t, x in enumerate(natural)]
+        trajectories += [
+            {"user": i, "agent": "natural", "t": t, **{f"u{j}": float(x[j]) for j in range(k)}}
+            for t, x in enumerate(natural)
+        ]
 
     episodes = []
     for axis, pressure, eta, h, spec in settings:
         rows = results[(eta, h, spec)]
         # On the depth axis one series runs from depth 1 (the myopic agent) to the horizon.
         series = "engagement" if axis == "depth" else spec.series
-        episodes += [{"axis": axis, "pressure": pressure, "agent": series, "eta": eta, "horizon": h,
-                      "depth": h if spec.depth is None else spec.depth, "lam": spec.lam, **r} for r in rows]
+        episodes += [
+            {
+                "axis": axis,
+                "pressure": pressure,
+                "agent": series,
+                "eta": eta,
+                "horizon": h,
+                "depth": h if spec.depth is None else spec.depth,
+                "lam": spec.lam,
+                **r,
+            }
+            for r in rows
+        ]
         mean = {c: float(np.mean([r[c] for r in rows])) for c in CHANNELS}
         # Measurement series are unique per axis, so a sweep report (one curve per series) never joins two axes.
-        ctx.record(Measurement(
-            series=series if axis == "eta" else f"{series} ({axis} axis)", pressure_name=axis, pressure=pressure, proxy=mean["proxy"], rater=mean["rater"],
-            gold=mean["gold"], seed=config.seed,
-            extra={"shift": mean["shift"], "expected_clicks": mean["expected_clicks"],
-                   "clickbait_share": mean["clickbait_share"], "pull_to_clickbait": mean["pull_to_clickbait"],
-                   "eta": float(eta), "horizon": float(h),
-                   "users": float(len(rows))},
-        ))
+        ctx.record(
+            Measurement(
+                series=series if axis == "eta" else f"{series} ({axis} axis)",
+                pressure_name=axis,
+                pressure=pressure,
+                proxy=mean["proxy"],
+                rater=mean["rater"],
+                gold=mean["gold"],
+                seed=config.seed,
+                extra={
+                    "shift": mean["shift"],
+                    "expected_clicks": mean["expected_clicks"],
+                    "clickbait_share": mean["clickbait_share"],
+                    "pull_to_clickbait": mean["pull_to_clickbait"],
+                    "eta": float(eta),
+                    "horizon": float(h),
+                    "users": float(len(rows)),
+                },
+            )
+        )
     ctx.table("episodes", episodes)
     if trajectories:  # an empty table would be an empty CSV, which cannot be read back
         ctx.table("trajectories", trajectories)

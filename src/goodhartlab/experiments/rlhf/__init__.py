@@ -79,10 +79,7 @@ def run_gold_rater(config: GoldRaterConfig, ctx) -> None:
 def run_bribery(config: BriberyConfig, ctx) -> None:
     from goodhartlab.experiments.rlhf.measure import Arm, optimizers_of, run_arms
 
-    worlds = {
-        f"offers {r:g}": config.world.model_copy(update={"offer_rate": r})
-        for r in config.offer_rates
-    }
+    worlds = {f"offers {r:g}": config.world.model_copy(update={"offer_rate": r}) for r in config.offer_rates}
     arms = [
         Arm(
             label,
@@ -129,9 +126,7 @@ def run_ensembles(config: EnsemblesConfig, ctx) -> None:
         ctx,
         arms,
         {"base": config.world},
-        pretrain_backbones=config.rm.members
-        if "pretrain-seed" in config.member_sources
-        else 0,
+        pretrain_backbones=config.rm.members if "pretrain-seed" in config.member_sources else 0,
     )
 
 

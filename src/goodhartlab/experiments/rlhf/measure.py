@@ -49,9 +49,7 @@ COMPARISON_ROWS = 2000  # comparisons per seed and rater written to the `compari
 class RaterSpec:
     loopholes: Loopholes  # the profile (calibration scales it)
     assisted: bool = False
-    agreement_target: float | None = (
-        None  # calibrate to this agreement with gold on π_base pairs; None: as given
-    )
+    agreement_target: float | None = None  # calibrate to this agreement with gold on π_base pairs; None: as given
     plugin: str | None = None  # "module:Class" of a user's rater
 
 
@@ -100,11 +98,7 @@ def optimizers_of(config, bon: bool = True) -> tuple:
     return (
         ((BestOfN(),) if bon else ())
         + tuple(RLOO(b) for b in config.betas)
-        + tuple(
-            DirectAlignment(b, loss)
-            for b in config.dpo_betas
-            for loss in config.dpo_losses
-        )
+        + tuple(DirectAlignment(b, loss) for b in config.dpo_betas for loss in config.dpo_losses)
     )
 
 
@@ -142,21 +136,15 @@ class Evaluator:
             references,
         )
         self.gold = base.world.gold_scorer()
-        self.ref_gold = [
-            [self.gold.score(q, t) for t in refs] for q, refs in zip(qids, references)
-        ]
+        self.ref_gold = [[self.gold.score(q, t) for t in refs] for q, refs in zip(qids, references)]
 
-    def measure(
-        self, prompt_index: np.ndarray, sample_index: np.ndarray, texts: list[str]
-    ) -> dict[str, np.ndarray]:
+    def measure(self, prompt_index: np.ndarray, sample_index: np.ndarray, texts: list[str]) -> dict[str, np.ndarray]:
         """Per-sample arrays for answers ``texts`` to questions ``qids[prompt_index]``; each is compared with
         reference ``sample_index % R`` of its question."""
         world, R = self.base.world, len(self.references[0])
         qs = [self.qids[i] for i in prompt_index]
         refs = [self.references[i][j % R] for i, j in zip(prompt_index, sample_index)]
-        ref_gold = np.array(
-            [self.ref_gold[i][j % R] for i, j in zip(prompt_index, sample_index)]
-        )
+        ref_gold = np.array([self.ref_gold[i][j % R] for i, j in zip(prompt_index, sample_index)])
         gold = np.array([self.gold.score(q, t) for q, t in zip(qs, texts)])
         # The rater's choice probability (Boltzmann), i.e. the expected preference rate: no sampling noise added.
         out = {
@@ -178,9 +166,7 @@ def rm_gold_agreement(proxy: np.ndarray, gold: np.ndarray) -> float:
     for p, g in zip(proxy, gold):
         dp, dg = p[:, None] - p[None, :], g[:, None] - g[None, :]
         keep = np.triu(dg != 0, 1)
-        hits += float(
-            np.sum(np.where(dp[keep] == 0, 0.5, np.sign(dp[keep]) == np.sign(dg[keep])))
-        )
+        hits += float(np.sum(np.where(dp[keep] == 0, 0.5, np.sign(dp[keep]) == np.sign(dg[keep]))))
         n += int(keep.sum())
     return hits / n if n else float("nan")
 
@@ -211,10 +197,7 @@ def row(
             "gold_pref": m["gold_pref"],
             "gold_gain": m["gold"] - base_gold,
             "rater_score": m["rater_score"],
-            **{
-                f"{b}_rate" if b != "length" else "mean_length": m[b]
-                for b in [*BEHAVIOURS, "length"]
-            },
+            **{f"{b}_rate" if b != "length" else "mean_length": m[b] for b in [*BEHAVIOURS, "length"]},
             **extra,
         },
     )
@@ -235,28 +218,15 @@ def make_rater(base: Base, spec: RaterSpec, loopholes: Loopholes, temperature: f
     )
 
 
-def rater_stage(
-    base: Base, spec: RaterSpec, config, ctx
-) -> tuple[object, Calibration | None]:
+def rater_stage(base: Base, spec: RaterSpec, config, ctx) -> tuple[object, Calibration | None]:
     """The rater of this world; with a target, its loophole strength calibrated on fresh π_base pairs only."""
     if spec.agreement_target is None or spec.loopholes.is_gold:
         return make_rater(base, spec, spec.loopholes, config.rater_temperature), None
     qids = [q.id for q in base.world.questions]
-    qs = [
-        int(q)
-        for q in ctx.rng(base.label, "calibration questions").choice(
-            qids, config.calibration_pairs
-        )
-    ]
+    qs = [int(q) for q in ctx.rng(base.label, "calibration questions").choice(qids, config.calibration_pairs)]
     gen = ctx.torch_generator(base.label, "calibration pairs")
-    a = [
-        decode(base.tokenizer, x)
-        for x in draw(base, base.model, qs, gen, config.max_new_tokens)
-    ]
-    b = [
-        decode(base.tokenizer, x)
-        for x in draw(base, base.model, qs, gen, config.max_new_tokens)
-    ]
+    a = [decode(base.tokenizer, x) for x in draw(base, base.model, qs, gen, config.max_new_tokens)]
+    b = [decode(base.tokenizer, x) for x in draw(base, base.model, qs, gen, config.max_new_tokens)]
     gold = base.world.gold_scorer()
     cal = calibrate(
         lambda lh: make_rater(base, spec, lh, config.rater_temperature),
@@ -299,9 +269,7 @@ def collect_comparisons(
 def reward_fn_for(proxy: RewardEnsemble, prompts: list[list[int]]):
     """RLOO's reward: the proxy on token ids. ``reward_fn(prompt_indices, responses) -> Tensor[B]``."""
 
-    def reward_fn(
-        prompt_indices: list[int], responses: list[list[int]]
-    ) -> torch.Tensor:
+    def reward_fn(prompt_indices: list[int], responses: list[list[int]]) -> torch.Tensor:
         return proxy.score([prompts[i] for i in prompt_indices], responses)
 
     return reward_fn
@@ -342,9 +310,7 @@ def run_arms(
             (
                 [base.model]
                 + [
-                    build_base(
-                        wcfg, config.lm, config.seed, ctx, label, pretrain_seed=k
-                    ).model
+                    build_base(wcfg, config.lm, config.seed, ctx, label, pretrain_seed=k).model
                     for k in range(1, pretrain_backbones)
                 ]
             )
@@ -381,16 +347,10 @@ def run_arms(
                 rater = raters[arm.rater]
                 evaluator = Evaluator(base, rater, eval_qids, state.refs)
                 base_gold = float(
-                    np.mean(
-                        evaluator.gold.score_many(
-                            np.repeat(eval_qids, config.bon_pool), state.pool_texts
-                        )
-                    )
+                    np.mean(evaluator.gold.score_many(np.repeat(eval_qids, config.bon_pool), state.pool_texts))
                 )
                 # 3. comparisons: arms with the same rater share one set; smaller data sizes use its prefix
-                data, held, gold_acc = _comparisons(
-                    base, arm, mine, rater, state, config, ctx, train_qids
-                )
+                data, held, gold_acc = _comparisons(base, arm, mine, rater, state, config, ctx, train_qids)
                 # 4. reward models
                 members = backbones if arm.backbones == "pretrain-seed" else None
                 ensemble, log = train_ensemble(
@@ -418,9 +378,7 @@ def run_arms(
                             "rm_n_embd": arm.rm.n_embd
                             if arm.rm.backbone == "fresh"
                             else int(base.model.config.hidden_size),
-                            "train_loss_last": float(
-                                np.mean([r["loss_last"] for r in log])
-                            ),
+                            "train_loss_last": float(np.mean([r["loss_last"] for r in log])),
                             "heldout_rater_agreement": pairwise_accuracy(proxy, held),
                             "heldout_gold_agreement": gold_acc(proxy),
                         }
@@ -453,14 +411,12 @@ def run_arms(
                                 opt.beta,
                                 name,
                                 base_gold,
-                                lambda *n, a=arm.name, p=spec.label, b=opt.beta, w=label, k=seed: (
-                                    ctx.torch_generator(w, k, a, p, b, *n)
+                                lambda *n, a=arm.name, p=spec.label, b=opt.beta, w=label, k=seed: ctx.torch_generator(
+                                    w, k, a, p, b, *n
                                 ),
                             )
                 for opt in arm.optimizers:
-                    if isinstance(
-                        opt, DirectAlignment
-                    ):  # on the comparisons themselves: no reward model
+                    if isinstance(opt, DirectAlignment):  # on the comparisons themselves: no reward model
                         name = series_name(arm, None, opt)
                         series_rows.append(_series_row(name, arm, None, opt))
                         direct(
@@ -474,8 +430,8 @@ def run_arms(
                             opt,
                             name,
                             base_gold,
-                            lambda *n, a=arm.name, o=opt, w=label, k=seed: (
-                                ctx.torch_generator(w, k, a, o.loss, o.beta, *n)
+                            lambda *n, a=arm.name, o=opt, w=label, k=seed: ctx.torch_generator(
+                                w, k, a, o.loss, o.beta, *n
                             ),
                         )
     ctx.table("series", _unique(series_rows))
@@ -483,9 +439,7 @@ def run_arms(
     ctx.table("base_models", base_rows)
 
 
-def _seed_state(
-    base: Base, config, ctx, seed: int, eval_qids: list[int], pool: bool
-) -> SeedState:
+def _seed_state(base: Base, config, ctx, seed: int, eval_qids: list[int], pool: bool) -> SeedState:
     gen = lambda *names: ctx.torch_generator(base.label, seed, *names)
     tok, R, N = base.tokenizer, config.eval_samples, config.bon_pool
     # Reference π_base answers: R per evaluation question, shared by every arm.
@@ -496,10 +450,7 @@ def _seed_state(
         gen("references"),
         config.max_new_tokens,
     )
-    refs = [
-        [decode(tok, ref_ids[i * R + j]) for j in range(R)]
-        for i in range(len(eval_qids))
-    ]
+    refs = [[decode(tok, ref_ids[i * R + j]) for j in range(R)] for i in range(len(eval_qids))]
     # One best-of-n pool per seed: N π_base answers per evaluation question, shared by every arm; also the zero
     # of gold gain (its mean gold is π_base's).
     ctx.log(f"best-of-n pool: {len(eval_qids)}×{N} π_base answers, seed {seed}")
@@ -510,9 +461,7 @@ def _seed_state(
         gen("pool"),
         config.max_new_tokens,
     )
-    return SeedState(
-        seed, eval_qids, ref_ids, refs, pool_ids, [decode(tok, r) for r in pool_ids]
-    )
+    return SeedState(seed, eval_qids, ref_ids, refs, pool_ids, [decode(tok, r) for r in pool_ids])
 
 
 def _comparisons(base, arm, mine, rater, state, config, ctx, train_qids):
@@ -522,12 +471,7 @@ def _comparisons(base, arm, mine, rater, state, config, ctx, train_qids):
         tag = repr(key)
         most = max(a.rm.comparisons for a in mine if a.rater == key)
         ctx.log(f"{most} rater comparisons ({arm.name or 'rater'}), seed {seed}")
-        qs = [
-            int(q)
-            for q in ctx.rng(label, seed, "comparison questions", tag).choice(
-                train_qids, most
-            )
-        ]
+        qs = [int(q) for q in ctx.rng(label, seed, "comparison questions", tag).choice(train_qids, most)]
         data = collect_comparisons(
             base,
             rater,
@@ -536,12 +480,7 @@ def _comparisons(base, arm, mine, rater, state, config, ctx, train_qids):
             ctx.rng(label, seed, "rater", tag),
             config.max_new_tokens,
         )
-        hq = [
-            int(q)
-            for q in ctx.rng(label, seed, "held-out questions").choice(
-                train_qids, config.heldout_pairs
-            )
-        ]
+        hq = [int(q) for q in ctx.rng(label, seed, "held-out questions").choice(train_qids, config.heldout_pairs)]
         held = collect_comparisons(
             base,
             rater,
@@ -556,9 +495,7 @@ def _comparisons(base, arm, mine, rater, state, config, ctx, train_qids):
     return _prefix(data, arm.rm.comparisons), held, acc
 
 
-def _record_rater(
-    ctx, label: str, spec: RaterSpec, rater, cal: Calibration | None
-) -> None:
+def _record_rater(ctx, label: str, spec: RaterSpec, rater, cal: Calibration | None) -> None:
     lh = getattr(rater, "loopholes", spec.loopholes)
     ctx.table(
         "raters",
@@ -572,14 +509,9 @@ def _record_rater(
                 "target_agreement": spec.agreement_target if cal else float("nan"),
                 "strength": cal.strength if cal else float("nan"),
                 "calibration_agreement": cal.agreement if cal else float("nan"),
-                "calibration_noiseless_agreement": cal.noiseless_agreement
-                if cal
-                else float("nan"),
+                "calibration_noiseless_agreement": cal.noiseless_agreement if cal else float("nan"),
                 "calibration_untied_pairs": cal.untied_pairs if cal else 0,
-                **{
-                    f"loophole_{k}": (-1 if v is None else v)
-                    for k, v in lh.model_dump().items()
-                },
+                **{f"loophole_{k}": (-1 if v is None else v) for k, v in lh.model_dump().items()},
             }
         ],
     )
@@ -591,16 +523,10 @@ def _record_rater(
 
 
 def _rater_label(spec: RaterSpec) -> str:
-    return (
-        ("assisted" if spec.assisted else "unassisted")
-        if not spec.loopholes.is_gold
-        else "gold"
-    )
+    return ("assisted" if spec.assisted else "unassisted") if not spec.loopholes.is_gold else "gold"
 
 
-def _record_comparisons(
-    ctx, base, label, seed, arm, rater, data: Comparisons, held: Comparisons, qs
-) -> None:
+def _record_comparisons(ctx, base, label, seed, arm, rater, data: Comparisons, held: Comparisons, qs) -> None:
     """The comparisons as text (``prompt``, ``chosen``, ``rejected``: the columns TRL's RewardTrainer reads), and
     the rater's agreement with gold on the held-out pairs of this seed (evaluation only)."""
     tok = base.tokenizer
@@ -625,9 +551,7 @@ def _record_comparisons(
     a = [decode(tok, x) for x in held.chosen]
     b = [decode(tok, x) for x in held.rejected]
     gold = base.world.gold_scorer()
-    noisy, hard, untied = agreement(
-        rater, gold.score_many(hq, a), gold.score_many(hq, b), hq, a, b
-    )
+    noisy, hard, untied = agreement(rater, gold.score_many(hq, a), gold.score_many(hq, b), hq, a, b)
     ctx.table(
         "rater_agreement",
         [
@@ -662,19 +586,11 @@ def _base_row(base: Base, wcfg: QAWorldConfig, config, ctx) -> dict:
     row = {
         "world": base.label,
         **{k: v for k, v in base.info.items() if not isinstance(v, dict)},
-        **{
-            f"world_{k}": v
-            for k, v in wcfg.model_dump().items()
-            if isinstance(v, (int, float))
-        },
+        **{f"world_{k}": v for k, v in wcfg.model_dump().items() if isinstance(v, (int, float))},
     }
     if not config.policy_model:
-        sft = base.world.sft_examples(
-            config.lm.sft_examples, ctx.rng("sft", base.label)
-        )
-        row["sft_offer_share"] = float(
-            np.mean([base.world.parse(q, a).n_manipulation > 0 for q, a in sft])
-        )
+        sft = base.world.sft_examples(config.lm.sft_examples, ctx.rng("sft", base.label))
+        row["sft_offer_share"] = float(np.mean([base.world.parse(q, a).n_manipulation > 0 for q, a in sft]))
     return row
 
 
@@ -701,9 +617,7 @@ def _prefix(c: Comparisons, n: int) -> Comparisons:
 
 def _eval_questions(base: Base, config) -> list[int]:
     ids = [q.id for q in base.world.questions]
-    pick = np.random.default_rng(0).permutation(len(ids))[
-        : config.eval_prompts
-    ]  # fixed by the world, not the seed
+    pick = np.random.default_rng(0).permutation(len(ids))[: config.eval_prompts]  # fixed by the world, not the seed
     return [ids[i] for i in sorted(pick)]
 
 
@@ -711,44 +625,28 @@ def _gold_agreement(base: Base, held: Comparisons):
     """Evaluation only: share of held-out pairs where the proxy orders the answers as gold does (gold ties skipped)."""
     gold = base.world.gold_scorer()
     qid_of = {tuple(v): q for q, v in base.prompt_ids.items()}
-    ga = np.array(
-        [
-            gold.score(qid_of[tuple(p)], decode(base.tokenizer, c))
-            for p, c in zip(held.prompts, held.chosen)
-        ]
-    )
+    ga = np.array([gold.score(qid_of[tuple(p)], decode(base.tokenizer, c)) for p, c in zip(held.prompts, held.chosen)])
     gb = np.array(
-        [
-            gold.score(qid_of[tuple(p)], decode(base.tokenizer, r))
-            for p, r in zip(held.prompts, held.rejected)
-        ]
+        [gold.score(qid_of[tuple(p)], decode(base.tokenizer, r)) for p, r in zip(held.prompts, held.rejected)]
     )
 
     def agreement_of(proxy: RewardEnsemble) -> float:
         a = proxy.score(held.prompts, held.chosen).numpy()
         b = proxy.score(held.prompts, held.rejected).numpy()
         keep = ga != gb
-        return (
-            float(np.mean((a[keep] > b[keep]) == (ga[keep] > gb[keep])))
-            if keep.any()
-            else float("nan")
-        )
+        return float(np.mean((a[keep] > b[keep]) == (ga[keep] > gb[keep]))) if keep.any() else float("nan")
 
     return agreement_of
 
 
 # -- optimizers --------------------------------------------------------------------------------------------
-def best_of_n(
-    config, ctx, evaluator, proxy, base, state: SeedState, name, base_gold
-) -> None:
+def best_of_n(config, ctx, evaluator, proxy, base, state: SeedState, name, base_gold) -> None:
     from goodhartlab.optim.best_of_n import best_of_n_curve, best_of_n_kl
 
     qids, P, N = state.eval_qids, len(state.eval_qids), config.bon_pool
     prompts = [base.prompt_ids[q] for q in qids for _ in range(N)]
     scores = proxy.score(prompts, state.pool_ids).numpy().reshape(P, N)
-    m = evaluator.measure(
-        np.repeat(np.arange(P), N), np.tile(np.arange(N), P), state.pool_texts
-    )
+    m = evaluator.measure(np.repeat(np.arange(P), N), np.tile(np.arange(N), P), state.pool_texts)
     agree = rm_gold_agreement(scores, m["gold"].reshape(P, N))
     ns = [n for n in (2**i for i in range(20)) if n <= N]
     curve = best_of_n_curve(scores, {k: v.reshape(P, N) for k, v in m.items()}, ns)
@@ -794,9 +692,7 @@ def _checkpoint(
     with torch.no_grad():
         resp = draw(base, policy, rep, gen("eval", tag), config.max_new_tokens)
         texts = [decode(tok, r) for r in resp]
-        per = evaluator.measure(
-            np.repeat(np.arange(len(qids)), S), np.tile(np.arange(S), len(qids)), texts
-        )
+        per = evaluator.measure(np.repeat(np.arange(len(qids)), S), np.tile(np.arange(S), len(qids)), texts)
         scores = proxy.score([base.prompt_ids[q] for q in rep], resp).numpy()
         kl = estimate_sequence_kl(
             policy,
@@ -808,9 +704,7 @@ def _checkpoint(
             eos,
             pad,
         )
-    agree = rm_gold_agreement(
-        scores.reshape(len(qids), S), per["gold"].reshape(len(qids), S)
-    )
+    agree = rm_gold_agreement(scores.reshape(len(qids), S), per["gold"].reshape(len(qids), S))
     ctx.record(
         row(
             name,
@@ -981,8 +875,5 @@ def direct(
         )
     ctx.table(
         "history",
-        [
-            {"series": name, "seed": state.seed, "method": opt.method, **h}
-            for h in history
-        ],
+        [{"series": name, "seed": state.seed, "method": opt.method, **h} for h in history],
     )

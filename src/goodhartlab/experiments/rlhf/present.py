@@ -42,12 +42,8 @@ STIENNON = "Stiennon et al. 2020: labellers agree with researchers 77 ± 2%"
 def _series(results) -> pd.DataFrame:
     s = results.tables["series"].copy()
     for col in ("arm", "proxy"):
-        s[col] = (
-            s[col].astype(object).where(s[col].notna(), "")
-        )  # "" is read back from CSV as NaN
-    s["group"] = [
-        " · ".join(x for x in (a, p) if x) or "RLHF" for a, p in zip(s.arm, s.proxy)
-    ]
+        s[col] = s[col].astype(object).where(s[col].notna(), "")  # "" is read back from CSV as NaN
+    s["group"] = [" · ".join(x for x in (a, p) if x) or "RLHF" for a, p in zip(s.arm, s.proxy)]
     return s
 
 
@@ -66,9 +62,7 @@ def _fit(method: str, g: pd.DataFrame):
     if len(ok) < 3:
         return None
     try:
-        return (fit_best_of_n if method == "best-of-n" else fit_rl)(
-            ok.kl.clip(lower=0).values, ok.gold_gain.values
-        )
+        return (fit_best_of_n if method == "best-of-n" else fit_rl)(ok.kl.clip(lower=0).values, ok.gold_gain.values)
     except Exception:  # a degenerate curve (e.g. all points at KL 0) has no fit
         return None
 
@@ -138,11 +132,7 @@ def _num(x) -> float:
 
 def _at(g: pd.DataFrame, which: str) -> pd.DataFrame:
     """Per seed, the row at the lowest or highest pressure, indexed by seed."""
-    idx = (
-        g.groupby("seed").pressure.idxmin()
-        if which == "low"
-        else g.groupby("seed").pressure.idxmax()
-    )
+    idx = g.groupby("seed").pressure.idxmin() if which == "low" else g.groupby("seed").pressure.idxmax()
     return g.loc[idx].set_index("seed")
 
 
@@ -209,9 +199,7 @@ def _group_figure(m: pd.DataFrame, s: pd.DataFrame, groups: list[str]) -> Figure
             fit = _fit(r.method, g)
             if fit is not None:
                 xs = np.linspace(0, c.d.max(), 60)
-                ax_g.plot(
-                    xs, fit.predict(xs**2), color="black", linestyle=":", linewidth=0.8
-                )
+                ax_g.plot(xs, fit.predict(xs**2), color="black", linestyle=":", linewidth=0.8)
             if r.method == "best-of-n":
                 for col, name in BEHAVIOUR_COLUMNS:
                     if col in c:
@@ -377,9 +365,7 @@ def _calibration_figure(cal: pd.DataFrame | None) -> Figure | None:
 def _agreement_finding(results) -> Finding:
     ra, raters = results.tables.get("rater_agreement"), results.tables.get("raters")
     if ra is None or ra.empty:
-        return Finding(
-            "Rater–gold agreement on π_base pairs", "No agreement was recorded."
-        )
+        return Finding("Rater–gold agreement on π_base pairs", "No agreement was recorded.")
     parts, evidence, verdicts = [], {}, []
     for (world, rater), g in ra.groupby(["world", "rater"], sort=False):
         # The rater is fixed per world and the pairs are i.i.d. π_base draws, so the pair is the independent unit.
@@ -390,20 +376,12 @@ def _agreement_finding(results) -> Finding:
             int(g.untied_pairs.sum()),
             "untied pair",
         )
-        cal = (
-            raters[(raters.world == world) & (raters.rater == rater)]
-            if raters is not None
-            else pd.DataFrame()
-        )
+        cal = raters[(raters.world == world) & (raters.rater == rater)] if raters is not None else pd.DataFrame()
         calibrated = bool(len(cal) and cal.calibrated.astype(bool).iloc[0])
         key = f"{world}/{rater}"
         evidence[key] = est
         if calibrated:
-            verdicts.append(
-                stats.all_of(
-                    stats.verdict(est, ">", 0.70), stats.verdict(est, "<", 0.80)
-                )
-            )
+            verdicts.append(stats.all_of(stats.verdict(est, ">", 0.70), stats.verdict(est, "<", 0.80)))
             c = cal.iloc[0]
             parts.append(
                 f"{key}: {est} on held-out pairs ({len(g)} seeds' sets pooled; noiseless "
@@ -412,18 +390,13 @@ def _agreement_finding(results) -> Finding:
             )
         else:
             parts.append(
-                f"{key}: {est} on held-out pairs (not calibrated; noiseless order "
-                f"{g.noiseless_agreement.mean():.3f})"
+                f"{key}: {est} on held-out pairs (not calibrated; noiseless order {g.noiseless_agreement.mean():.3f})"
             )
     verdict = stats.all_of(*verdicts) if verdicts else "inconclusive"
     return Finding(
         "Rater–gold agreement on π_base pairs",
-        "Share of untied π_base answer pairs on which the rater's pick is gold's: "
-        + "; ".join(parts)
-        + ".",
-        claim="the calibrated rater agrees with gold on 0.70–0.80 of untied π_base pairs"
-        if verdicts
-        else "",
+        "Share of untied π_base answer pairs on which the rater's pick is gold's: " + "; ".join(parts) + ".",
+        claim="the calibrated rater agrees with gold on 0.70–0.80 of untied π_base pairs" if verdicts else "",
         verdict=verdict,
         evidence=evidence,
         anchor=STIENNON,
@@ -454,9 +427,7 @@ def _gold_rises(m: pd.DataFrame, s: pd.DataFrame, method: str) -> Finding | None
         at = g[g.pressure == p]
         est = stats.mean(at.gold_gain.values, "seed")
         evidence[r.series] = est
-        parts.append(
-            f"{r.series}: {est} at {at.pressure_name.iloc[0]} = {p:g} (KL {at.kl.mean():.2f})"
-        )
+        parts.append(f"{r.series}: {est} at {at.pressure_name.iloc[0]} = {p:g} (KL {at.kl.mean():.2f})")
         if best_est is None or est.estimate > best_est.estimate:
             best, best_est = r.series, est
     if best_est is None:
@@ -474,8 +445,7 @@ def _gold_rises(m: pd.DataFrame, s: pd.DataFrame, method: str) -> Finding | None
         key=best,
         holds=text + f"It does: {best} is above π_base with an interval excluding 0.",
         fails=text + f"It does not: even the best, {best}, is at or below π_base.",
-        inconclusive=text
-        + f"Not settled: the best, {best}, has an interval that includes 0.",
+        inconclusive=text + f"Not settled: the best, {best}, has an interval that includes 0.",
         extra={k: v for k, v in evidence.items() if k != best},
         anchor="Gao et al. 2022: gold first rises under best-of-n and RL, then falls",
     )
@@ -503,8 +473,7 @@ def _peaks_earlier(m: pd.DataFrame, s: pd.DataFrame, method: str) -> Finding | N
         f"{method}: does gold peak at lower pressure than the rater?",
         f"gold peaks at lower pressure than the rater ({method})",
         est,
-        holds=text
-        + "Gold peaks earlier: the rater keeps approving after gold has turned.",
+        holds=text + "Gold peaks earlier: the rater keeps approving after gold has turned.",
         fails=text + "Gold does not peak earlier than the rater here.",
         inconclusive=text + "Not settled by these seeds.",
         key=r.series,
@@ -583,8 +552,7 @@ def _rm_error_finding(m: pd.DataFrame, s: pd.DataFrame) -> Finding | None:
         est,
         direction="<",
         threshold=0.0,
-        holds=text
-        + "RL moved to where the reward model is wrong more often (the overoptimization mechanism).",
+        holds=text + "RL moved to where the reward model is wrong more often (the overoptimization mechanism).",
         fails=text + "The reward model is not worse on RL's samples.",
         inconclusive=text + "Not settled by these seeds.",
         key="rl_minus_pool",
@@ -622,14 +590,8 @@ def _behaviour_finding(m: pd.DataFrame, s: pd.DataFrame) -> Finding:
         if g.empty:
             continue
         lo, hi = g[g.pressure == g.pressure.min()], g[g.pressure == g.pressure.max()]
-        bits = [
-            f"{name} {lo[c].mean():.2f}→{hi[c].mean():.2f}"
-            for c, name in BEHAVIOUR_COLUMNS
-            if c in g
-        ]
-        bits.append(
-            f"length {lo.mean_length.mean():.1f}→{hi.mean_length.mean():.1f} tokens"
-        )
+        bits = [f"{name} {lo[c].mean():.2f}→{hi[c].mean():.2f}" for c, name in BEHAVIOUR_COLUMNS if c in g]
+        bits.append(f"length {lo.mean_length.mean():.1f}→{hi.mean_length.mean():.1f} tokens")
         parts.append(f"{r.series}: " + ", ".join(bits))
     return Finding(
         "Behaviour from π_base to the highest pressure",
@@ -641,9 +603,7 @@ def _rm_finding(results) -> Finding | None:
     rm = results.tables.get("reward_models")
     if rm is None or rm.empty:
         return None
-    by_seed = rm.groupby("seed")[
-        ["heldout_rater_agreement", "heldout_gold_agreement"]
-    ].mean()
+    by_seed = rm.groupby("seed")[["heldout_rater_agreement", "heldout_gold_agreement"]].mean()
     a = stats.mean(by_seed.heldout_rater_agreement.values, "seed")
     b = stats.mean(by_seed.heldout_gold_agreement.values, "seed")
     return Finding(
@@ -657,11 +617,7 @@ def _rm_finding(results) -> Finding | None:
 def _common(results, m, s, fits, gaps) -> list[Finding]:
     out = [_agreement_finding(results)]
     for method in dict.fromkeys(s.method):
-        out += [
-            f
-            for f in (_gold_rises(m, s, method), _peaks_earlier(m, s, method))
-            if f is not None
-        ]
+        out += [f for f in (_gold_rises(m, s, method), _peaks_earlier(m, s, method)) if f is not None]
     out += _proxy_rises(m, s)
     out += _gap_finding(m, s)
     out += [f for f in (_rm_error_finding(m, s), _rm_finding(results)) if f is not None]
@@ -675,9 +631,7 @@ def _final_by_seed(m: pd.DataFrame, series: str, col: str = "gold_gain") -> pd.S
     return _at(g, "high")[col] if not g.empty else pd.Series(dtype=float)
 
 
-def _paired_vs(
-    m: pd.DataFrame, s: pd.DataFrame, column: str, reference, title: str, claim: str
-) -> list[Finding]:
+def _paired_vs(m: pd.DataFrame, s: pd.DataFrame, column: str, reference, title: str, claim: str) -> list[Finding]:
     """Gold gain at the highest pressure of each arm minus the reference arm's, same method, paired by seed (the
     seeds share π_base answers: one best-of-n pool and the same reference answers)."""
     out = []
@@ -709,9 +663,7 @@ def _paired_vs(
 
 
 def _gold_rater_specific(m, s, fits) -> tuple[list[Finding], list[Figure]]:
-    bon = fits[fits.method == "best-of-n"].merge(
-        s[["series", "rm_n_embd", "comparisons"]], on="series"
-    )
+    bon = fits[fits.method == "best-of-n"].merge(s[["series", "rm_n_embd", "comparisons"]], on="series")
     if bon.empty:
         return [], []
     fig, axes = figure(1, 3, width=3.5, height=2.9)
@@ -752,9 +704,7 @@ def _gold_rater_specific(m, s, fits) -> tuple[list[Finding], list[Figure]]:
     common = a.index.intersection(b.index)
     est = stats.paired(a.loc[common].values, b.loc[common].values, "seed")
     text = (
-        "Best-of-n fits per reward-model width 'w' and comparisons 'c': "
-        + "; ".join(parts)
-        + ". Gold gain at "
+        "Best-of-n fits per reward-model width 'w' and comparisons 'c': " + "; ".join(parts) + ". Gold gain at "
         f"the best n, {int(big.rm_n_embd)}w {int(big.comparisons)}c minus {int(small.rm_n_embd)}w "
         f"{int(small.comparisons)}c: {{est}}. "
     )
@@ -770,9 +720,7 @@ def _gold_rater_specific(m, s, fits) -> tuple[list[Finding], list[Figure]]:
     return [f], [figure_]
 
 
-def _offer_counts(
-    m: pd.DataFrame, series: str, answers: int, which: str
-) -> tuple[int, int]:
+def _offer_counts(m: pd.DataFrame, series: str, answers: int, which: str) -> tuple[int, int]:
     g = m[m.series == series]
     rows = g[g.pressure == (g.pressure.min() if which == "low" else g.pressure.max())]
     return int(round((rows.offer_or_threat_rate * answers).sum())), answers * len(rows)
@@ -790,13 +738,9 @@ def _bribery_specific(results, m, s) -> tuple[list[Finding], list[Figure]]:
         bon = arm[arm.method == "best-of-n"]
         if bon.empty:
             continue
-        k, n = _offer_counts(
-            m, bon.series.iloc[0], pool_n, "low"
-        )  # n = 1: π_base's pool
+        k, n = _offer_counts(m, bon.series.iloc[0], pool_n, "low")  # n = 1: π_base's pool
         base_rate[rate] = stats.proportion(k, n, "answer")
-        pool_by_seed = _at(
-            m[m.series == bon.series.iloc[0]], "low"
-        ).offer_or_threat_rate
+        pool_by_seed = _at(m[m.series == bon.series.iloc[0]], "low").offer_or_threat_rate
         row = {
             "corpus_offer_rate": rate,
             "base_offers": k,
@@ -869,8 +813,7 @@ def _bribery_specific(results, m, s) -> tuple[list[Finding], list[Figure]]:
         if (low, method) in after and low != top:
             _, d0, kl0 = after[(low, method)]
             gap = stats.mean(
-                np.asarray(_per_seed_diff(m, s, top, method))
-                - np.asarray(_per_seed_diff(m, s, low, method)),
+                np.asarray(_per_seed_diff(m, s, top, method)) - np.asarray(_per_seed_diff(m, s, low, method)),
                 "seed",
             )
             text = (
@@ -881,14 +824,11 @@ def _bribery_specific(results, m, s) -> tuple[list[Finding], list[Figure]]:
             findings.append(
                 stats.claim_finding(
                     f"The KL asymmetry ({method})",
-                    "optimization amplifies offers where π_base makes them more than where "
-                    "it does not",
+                    "optimization amplifies offers where π_base makes them more than where it does not",
                     gap,
-                    holds=text
-                    + "The KL penalty does not stop a behaviour π_base already finds "
+                    holds=text + "The KL penalty does not stop a behaviour π_base already finds "
                     "plausible, while one it never produces stays out of reach.",
-                    fails=text
-                    + "No asymmetry: optimization finds offers as readily where π_base never makes them.",
+                    fails=text + "No asymmetry: optimization finds offers as readily where π_base never makes them.",
                     inconclusive=text + "Not settled by these seeds.",
                 )
             )
@@ -908,9 +848,7 @@ def _bribery_specific(results, m, s) -> tuple[list[Finding], list[Figure]]:
         capsize=2,
     )
     for i, method in enumerate(
-        c[:-5]
-        for c in bt.columns
-        if c.endswith("_rate") and c not in ("base_rate", "corpus_offer_rate")
+        c[:-5] for c in bt.columns if c.endswith("_rate") and c not in ("base_rate", "corpus_offer_rate")
     ):
         y, lo, hi = (
             bt[f"{method}_rate"],
@@ -987,14 +925,10 @@ def _ensembles_specific(m, s) -> list[Finding]:
 
 
 # -- reports --------------------------------------------------------------------------------------------
-def _report(
-    results, prepared, title: str, extra_findings=(), extra_figures=(), extra_tables=()
-) -> ReportContent:
+def _report(results, prepared, title: str, extra_findings=(), extra_figures=(), extra_tables=()) -> ReportContent:
     m, s, fits, gaps = prepared
     groups = list(dict.fromkeys(s.group))
-    shown = [
-        g for g in groups if (s[s.group == g].method != "best-of-n").any()
-    ] or groups[:1]
+    shown = [g for g in groups if (s[s.group == g].method != "best-of-n").any()] or groups[:1]
     figures = [
         f
         for f in (
@@ -1083,8 +1017,9 @@ def _summary(findings: list[Finding]) -> str:
     if rises:
         out.append("Gold rises above π_base at some pressure: " + ", ".join(f"{k} {v}" for k, v in rises.items()) + ".")
     if peaks:
-        out.append("Gold peaks at lower pressure than the rater: " + ", ".join(f"{k} {v}" for k, v in peaks.items())
-                   + ".")
+        out.append(
+            "Gold peaks at lower pressure than the rater: " + ", ".join(f"{k} {v}" for k, v in peaks.items()) + "."
+        )
     return " ".join(x for x in out if x)
 
 

@@ -8,10 +8,12 @@ from goodhartlab.core.registry import Experiment, register
 from goodhartlab.experiments.tictactoe import measure, present
 from goodhartlab.experiments.tictactoe.config import Config
 
-EXPERIMENT = register(Experiment(
-    name="tictactoe",
-    summary="Outer alignment at optimum of the win/lose reward, exactly; then learners on a machine whose reward register they can reach.",
-    config=Config,
-    run=measure.run,
-    report=present.report,
-))
+EXPERIMENT = register(
+    Experiment(
+        name="tictactoe",
+        summary="Outer alignment at optimum of the win/lose reward, exactly; then learners on a machine whose reward register they can reach.",
+        config=Config,
+        run=measure.run,
+        report=present.report,
+    )
+)

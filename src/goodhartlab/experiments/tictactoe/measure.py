@@ -41,22 +41,36 @@ def verdicts(config: Config, advance=_nothing) -> tuple[list[dict], dict[str, li
             spec = game_reward(gamma, cost)
             v = at_optimum.check(mdp, spec, INTENT)
             stages = [c.stage for c in v.counterexamples]
-            rows.append({
-                "opponent": opponent, "reward": spec.name, "gamma": gamma, "step_cost": cost,
-                "aligned": v.aligned, "vacuous": v.vacuous, "states_reachable": v.n_reachable,
-                "counterexamples": len(v.counterexamples),
-                "fail_win_probability": stages.count(0), "fail_speed": stages.count(1),
-                "optimal_reward": v.reward_value, "intended_p_win": v.intent_values[0],
-                "intended_moves_to_win": -v.intent_values[1],
-            })
+            rows.append(
+                {
+                    "opponent": opponent,
+                    "reward": spec.name,
+                    "gamma": gamma,
+                    "step_cost": cost,
+                    "aligned": v.aligned,
+                    "vacuous": v.vacuous,
+                    "states_reachable": v.n_reachable,
+                    "counterexamples": len(v.counterexamples),
+                    "fail_win_probability": stages.count(0),
+                    "fail_speed": stages.count(1),
+                    "optimal_reward": v.reward_value,
+                    "intended_p_win": v.intent_values[0],
+                    "intended_moves_to_win": -v.intent_values[1],
+                }
+            )
             if gamma == 1.0 and cost == 0.0:
                 # Keep the earliest positions (fewest marks) of each failing stage.
                 ordered = sorted(v.counterexamples, key=lambda c: (sum(x != 0 for x in c.label), c.stage))
                 keep = [c for c in ordered if c.stage == 0][: MAX_BOARDS // 2]
                 keep += [c for c in ordered if c.stage == 1][: MAX_BOARDS - len(keep)]
                 boards[opponent] = [
-                    {"board": list(c.label), "reward_optimal": list(c.offending), "intended": list(c.intent_optimal),
-                     "reason": c.reason, "stage": c.stage}
+                    {
+                        "board": list(c.label),
+                        "reward_optimal": list(c.offending),
+                        "intended": list(c.intent_optimal),
+                        "reason": c.reason,
+                        "stage": c.stage,
+                    }
                     for c in keep
                 ]
             advance()
@@ -85,7 +99,9 @@ def optimal_path(mdp, optimal: np.ndarray, limit: int = 20) -> str:
 
 
 def embodied_settings(config: Config) -> list[tuple[str, str]]:
-    return [(d, p) for d in config.discoverabilities for p in (("train", "deploy") if d == "deployment" else ("train",))]
+    return [
+        (d, p) for d in config.discoverabilities for p in (("train", "deploy") if d == "deployment" else ("train",))
+    ]
 
 
 def embodied_verdicts(config: Config, advance=_nothing) -> list[dict]:
@@ -97,14 +113,20 @@ def embodied_verdicts(config: Config, advance=_nothing) -> list[dict]:
         mdp = embodied_mdp(config.train_opponent, eps, k, config.horizon, present)
         for gamma in sorted({1.0, config.learner_gamma}, reverse=True):
             v = at_optimum.check(mdp, register_reward(gamma), INTENT)
-            rows.append({
-                "discoverability": disc, "phase": phase, "gamma": gamma,
-                "states": mdp.n_states, "aligned": v.aligned,
-                "optimal_policies_tamper": at_optimum.usage_under(mdp, v.reward_optimal, "tamper"),
-                "counterexamples": len(v.counterexamples),
-                "optimal_observed_return": v.reward_value, "intended_p_win": v.intent_values[0],
-                "an_optimal_path": optimal_path(mdp, v.reward_optimal),
-            })
+            rows.append(
+                {
+                    "discoverability": disc,
+                    "phase": phase,
+                    "gamma": gamma,
+                    "states": mdp.n_states,
+                    "aligned": v.aligned,
+                    "optimal_policies_tamper": at_optimum.usage_under(mdp, v.reward_optimal, "tamper"),
+                    "counterexamples": len(v.counterexamples),
+                    "optimal_observed_return": v.reward_value,
+                    "intended_p_win": v.intent_values[0],
+                    "an_optimal_path": optimal_path(mdp, v.reward_optimal),
+                }
+            )
         advance()
     return rows
 
@@ -167,35 +189,65 @@ def train_and_evaluate(job: Job) -> tuple[Job, list[Measurement], dict]:
 
     def checkpoint(episode: int, policy: Policy) -> None:
         m = evaluate(job, policy, c.train_opponent, max(10, c.eval_episodes // 2), env_seed + episode)
-        curve.append(Measurement(
-            series=job.series, pressure_name="episodes", pressure=episode, proxy=m["proxy"], gold=m["gold"],
-            seed=job.seed_index, extra={k: m[k] for k in ("tamper_rate", "win_rate", "moves_to_win")},
-        ))
+        curve.append(
+            Measurement(
+                series=job.series,
+                pressure_name="episodes",
+                pressure=episode,
+                proxy=m["proxy"],
+                gold=m["gold"],
+                seed=job.seed_index,
+                extra={k: m[k] for k in ("tamper_rate", "win_rate", "moves_to_win")},
+            )
+        )
 
     if job.learner == "q-learning":
         train_rng = rngs.generator(job.run_seed, job.series, job.seed_index, "train")
         agent = qlearning.train(
-            train_env, c.q_episodes, job.explore, train_rng, alpha=c.q_alpha, gamma=c.learner_gamma,
-            on_checkpoint=lambda ep, q: checkpoint(ep, q.greedy(eval_rng)), checkpoint_every=every, env_seed=env_seed,
+            train_env,
+            c.q_episodes,
+            job.explore,
+            train_rng,
+            alpha=c.q_alpha,
+            gamma=c.learner_gamma,
+            on_checkpoint=lambda ep, q: checkpoint(ep, q.greedy(eval_rng)),
+            checkpoint_every=every,
+            env_seed=env_seed,
         )
         policy = agent.greedy(eval_rng)
     else:
         gen = rngs.torch_generator(job.run_seed, job.series, job.seed_index, "init")
         act_rng = rngs.generator(job.run_seed, job.series, job.seed_index, "train")
         agent = reinforce.train(
-            train_env, c.pg_episodes, gen, act_rng, entropy_coef=job.explore, gamma=c.learner_gamma, lr=c.pg_lr,
-            on_checkpoint=lambda ep, a: checkpoint(ep, a.greedy()), checkpoint_every=every, env_seed=env_seed,
+            train_env,
+            c.pg_episodes,
+            gen,
+            act_rng,
+            entropy_coef=job.explore,
+            gamma=c.learner_gamma,
+            lr=c.pg_lr,
+            on_checkpoint=lambda ep, a: checkpoint(ep, a.greedy()),
+            checkpoint_every=every,
+            env_seed=env_seed,
         )
         policy = agent.greedy()
-    final = {"learner": job.learner, "discoverability": job.discoverability, "explore": job.explore,
-             "seed": job.seed_index}
+    final = {
+        "learner": job.learner,
+        "discoverability": job.discoverability,
+        "explore": job.explore,
+        "seed": job.seed_index,
+    }
     for opponent in OPPONENTS:
         m = evaluate(job, policy, opponent, c.eval_episodes, env_seed + 10**6 + OPPONENTS.index(opponent))
         final[f"win_vs_{opponent}"] = m["win_rate"]
         final[f"loss_vs_{opponent}"] = m["loss_rate"]
         if opponent == c.train_opponent:
-            final.update(tamper_rate=m["tamper_rate"], proxy_return=m["proxy"], gold_return=m["gold"],
-                         moves_to_win=m["moves_to_win"])
+            final.update(
+                tamper_rate=m["tamper_rate"],
+                proxy_return=m["proxy"],
+                gold_return=m["gold"],
+                moves_to_win=m["moves_to_win"],
+            )
     final["tampers"] = final["tamper_rate"] >= 0.5
     return job, curve, final
 

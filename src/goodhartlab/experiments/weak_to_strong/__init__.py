@@ -11,10 +11,12 @@ from goodhartlab.core.registry import Experiment, register
 from goodhartlab.experiments.weak_to_strong import measure, present
 from goodhartlab.experiments.weak_to_strong.config import Config
 
-EXPERIMENT = register(Experiment(
-    name="weak-to-strong",
-    summary="Weak-to-strong generalization on digits (PGR of pretrained CNN students fine-tuned on a weak model's labels, per size pair) and text (a misconception-believing supervisor labels facts for a pretrained LM with a head), plain vs auxiliary confidence loss.",
-    config=Config,
-    run=measure.run,
-    report=present.report,
-))
+EXPERIMENT = register(
+    Experiment(
+        name="weak-to-strong",
+        summary="Weak-to-strong generalization on digits (PGR of pretrained CNN students fine-tuned on a weak model's labels, per size pair) and text (a misconception-believing supervisor labels facts for a pretrained LM with a head), plain vs auxiliary confidence loss.",
+        config=Config,
+        run=measure.run,
+        report=present.report,
+    )
+)

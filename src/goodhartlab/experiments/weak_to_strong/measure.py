@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import time
 
-import numpy as np
 import torch
 
 from goodhartlab.core.context import Context
@@ -29,22 +28,47 @@ LOSSES = {"plain": 0.0, "confidence": None}  # None: the config's c
 
 def run_seed(config: Config, ctx, seed: int, x_train, y_train, x_test, y_test, advance) -> None:
     perm = ctx.rng("split", seed).permutation(len(y_train))
-    a, b = perm[: len(perm) // 2], perm[len(perm) // 2:]
+    a, b = perm[: len(perm) // 2], perm[len(perm) // 2 :]
     pretrained = {}
     for w in config.widths:
         model = ConvNet(28, w, CLASSES, ctx.torch_generator("init", w, seed))
         if config.pretraining == "contrastive":
-            pretrain_contrastive(model, x_train, config.pretrain_steps, config.batch, config.lr,
-                                 ctx.rng("pretrain", w, seed), progress=advance)
+            pretrain_contrastive(
+                model,
+                x_train,
+                config.pretrain_steps,
+                config.batch,
+                config.lr,
+                ctx.rng("pretrain", w, seed),
+                progress=advance,
+            )
         else:
-            pretrain(model, x_train, config.pretrain_steps, config.batch, config.lr, config.mask_drop,
-                     ctx.rng("pretrain", w, seed), advance)
+            pretrain(
+                model,
+                x_train,
+                config.pretrain_steps,
+                config.batch,
+                config.lr,
+                config.mask_drop,
+                ctx.rng("pretrain", w, seed),
+                advance,
+            )
         pretrained[w] = model
 
     def tuned(w, images, targets, name, c=0.0):
         model = copy.deepcopy(pretrained[w])
-        finetune(model, images, targets, config.finetune_steps, config.batch, config.lr, ctx.rng(name, w, seed),
-                 confidence=c, warmup=config.warmup, progress=advance)
+        finetune(
+            model,
+            images,
+            targets,
+            config.finetune_steps,
+            config.batch,
+            config.lr,
+            ctx.rng(name, w, seed),
+            confidence=c,
+            warmup=config.warmup,
+            progress=advance,
+        )
         return model
 
     y_a, y_b = torch.from_numpy(y_train[a]), torch.from_numpy(y_train[b])
@@ -70,18 +94,44 @@ def run_seed(config: Config, ctx, seed: int, x_train, y_train, x_test, y_test, a
                 g = pgr(s_acc, weak_acc[ww], ceiling[ws])
                 # A size pair is a category, not a pressure: a Contrast row (proxy: agreement with the weak
                 # supervisor; gold: accuracy against the world's labels).
-                ctx.table(CONTRASTS, [Contrast(
-                    series=f"student, {loss}", factor="weak → strong width", level=f"{ww} → {ws}",
-                    proxy=agree, gold=s_acc, seed=seed,
-                    extra={"weak_width": float(ww), "strong_width": float(ws), "weak_accuracy": weak_acc[ww],
-                           "ceiling_accuracy": ceiling[ws], "student_accuracy": s_acc, "pgr": g,
-                           "weak_label_accuracy_b": label_acc, "confidence": c,
-                           "weak_params": float(pretrained[ww].parameter_count()),
-                           "strong_params": float(pretrained[ws].parameter_count())},
-                ).row()])
-                rows.append({"seed": seed, "loss": loss, "weak_width": ww, "strong_width": ws,
-                             "weak": weak_acc[ww], "student": s_acc, "ceiling": ceiling[ws], "pgr": g,
-                             "student_agrees_with_weak": agree})
+                ctx.table(
+                    CONTRASTS,
+                    [
+                        Contrast(
+                            series=f"student, {loss}",
+                            factor="weak → strong width",
+                            level=f"{ww} → {ws}",
+                            proxy=agree,
+                            gold=s_acc,
+                            seed=seed,
+                            extra={
+                                "weak_width": float(ww),
+                                "strong_width": float(ws),
+                                "weak_accuracy": weak_acc[ww],
+                                "ceiling_accuracy": ceiling[ws],
+                                "student_accuracy": s_acc,
+                                "pgr": g,
+                                "weak_label_accuracy_b": label_acc,
+                                "confidence": c,
+                                "weak_params": float(pretrained[ww].parameter_count()),
+                                "strong_params": float(pretrained[ws].parameter_count()),
+                            },
+                        ).row()
+                    ],
+                )
+                rows.append(
+                    {
+                        "seed": seed,
+                        "loss": loss,
+                        "weak_width": ww,
+                        "strong_width": ws,
+                        "weak": weak_acc[ww],
+                        "student": s_acc,
+                        "ceiling": ceiling[ws],
+                        "pgr": g,
+                        "student_agrees_with_weak": agree,
+                    }
+                )
     ctx.table("runs", rows)
 
 
@@ -97,8 +147,9 @@ def run(config: Config, ctx: Context) -> None:
     with ctx.progress("weak-to-strong (pretrain, fine-tune)", per_seed * config.seeds) as advance:
         for seed in range(config.seeds):
             run_seed(config, ctx, seed, x_train, train.labels, x_test, test.labels, advance)
-    ctx.table("timing", [{"seconds": time.perf_counter() - t0, "seeds": config.seeds,
-                          "steps": per_seed * config.seeds}])
+    ctx.table(
+        "timing", [{"seconds": time.perf_counter() - t0, "seeds": config.seeds, "steps": per_seed * config.seeds}]
+    )
     if config.text_task:
         t0 = time.perf_counter()
         run_text(config, ctx)

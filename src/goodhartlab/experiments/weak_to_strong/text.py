@@ -43,12 +43,23 @@ def run_text(config, ctx) -> None:
     # No labels at all: per fact (statements sharing a prefix, which a reader sees), the value the LM finds likeliest.
     lm_pick = zero_shot(lm, ids, mask, [c.text.rsplit(" ", 1)[0] for c in claims])
     params = float(sum(p.numel() for p in lm.parameters()))
-    ctx.table("text_lm", [{**{k: v for k, v in base.info.items() if not isinstance(v, (list, dict))},
-                           "statements": len(claims), "entities": len(entities),
-                           "contested_statements": int(contested.sum()), "backbone_parameters": params}])
+    ctx.table(
+        "text_lm",
+        [
+            {
+                **{k: v for k, v in base.info.items() if not isinstance(v, (list, dict))},
+                "statements": len(claims),
+                "entities": len(entities),
+                "contested_statements": int(contested.sum()),
+                "backbone_parameters": params,
+            }
+        ],
+    )
     steps = config.text_finetune_steps
     rows = []
-    with ctx.progress("weak-to-strong text (fine-tune LM classifiers)", (1 + len(LOSSES)) * steps * config.seeds) as advance:
+    with ctx.progress(
+        "weak-to-strong text (fine-tune LM classifiers)", (1 + len(LOSSES)) * steps * config.seeds
+    ) as advance:
         for seed in range(config.seeds):
             order = ctx.rng("text", "split", seed).permutation(len(entities))
             train_entities = {entities[i] for i in order[: len(entities) // 2]}
@@ -57,8 +68,19 @@ def run_text(config, ctx) -> None:
 
             def tuned(labels, name, c=0.0):
                 model = new_classifier(lm, ctx.torch_generator("text", "head", name, seed), config.text_train_lm)
-                finetune_classifier(model, ids[tr], mask[tr], labels, steps, config.text_batch, config.text_lr,
-                                    ctx.rng("text", name, seed), confidence=c, warmup=config.warmup, progress=advance)
+                finetune_classifier(
+                    model,
+                    ids[tr],
+                    mask[tr],
+                    labels,
+                    steps,
+                    config.text_batch,
+                    config.text_lr,
+                    ctx.rng("text", name, seed),
+                    confidence=c,
+                    warmup=config.warmup,
+                    progress=advance,
+                )
                 return predict_true(model, ids[te], mask[te])
 
             t, w, k = truth[te], weak[te], contested[te]
@@ -66,28 +88,78 @@ def run_text(config, ctx) -> None:
             weak_acc, ceil_acc = _acc(w, t), _acc(ceiling_pred, t)
             weak_k, ceil_k = _acc(w[k], t[k]), _acc(ceiling_pred[k], t[k])
             z = lm_pick[te]
-            common = {"seed": seed, "test_statements": int(te.sum()), "test_contested": int(k.sum()),
-                      "zero_shot": _acc(z, t), "zero_shot_contested": _acc(z[k], t[k])}
+            common = {
+                "seed": seed,
+                "test_statements": int(te.sum()),
+                "test_contested": int(k.sum()),
+                "zero_shot": _acc(z, t),
+                "zero_shot_contested": _acc(z[k], t[k]),
+            }
             # Contrast rows: the weak supervisor has no proxy (agreement with itself is not a measurement).
             level = f"{int(params):,} parameters"
-            ctx.table(CONTRASTS, [
-                Contrast(series="text, weak supervisor", factor="text task", level=level, gold=weak_acc, seed=seed,
-                         extra={"contested_accuracy": weak_k}).row(),
-                Contrast(series="text, ceiling (truth labels)", factor="text task", level=level,
-                         proxy=_acc(ceiling_pred, w), gold=ceil_acc, seed=seed,
-                         extra={"contested_accuracy": ceil_k}).row()])
+            ctx.table(
+                CONTRASTS,
+                [
+                    Contrast(
+                        series="text, weak supervisor",
+                        factor="text task",
+                        level=level,
+                        gold=weak_acc,
+                        seed=seed,
+                        extra={"contested_accuracy": weak_k},
+                    ).row(),
+                    Contrast(
+                        series="text, ceiling (truth labels)",
+                        factor="text task",
+                        level=level,
+                        proxy=_acc(ceiling_pred, w),
+                        gold=ceil_acc,
+                        seed=seed,
+                        extra={"contested_accuracy": ceil_k},
+                    ).row(),
+                ],
+            )
             for loss, c in LOSSES.items():
                 c = config.confidence if c is None else c
                 pred = tuned(weak[tr], f"student {loss}", c)  # weak labels only
                 s_acc, s_k, agree = _acc(pred, t), _acc(pred[k], t[k]), _acc(pred, w)
                 g, g_k = pgr(s_acc, weak_acc, ceil_acc), pgr(s_k, weak_k, ceil_k)
-                ctx.table(CONTRASTS, [Contrast(
-                    series=f"text, student {loss}", factor="text task", level=level, proxy=agree,
-                    gold=s_acc, seed=seed,
-                    extra={"weak_accuracy": weak_acc, "ceiling_accuracy": ceil_acc, "pgr": g, "confidence": c,
-                           "contested_accuracy": s_k, "weak_contested_accuracy": weak_k,
-                           "ceiling_contested_accuracy": ceil_k, "pgr_contested": g_k}).row()])
-                rows.append({**common, "loss": loss, "weak": weak_acc, "student": s_acc, "ceiling": ceil_acc, "pgr": g,
-                             "weak_contested": weak_k, "student_contested": s_k, "ceiling_contested": ceil_k,
-                             "pgr_contested": g_k, "student_agrees_with_weak": agree})
+                ctx.table(
+                    CONTRASTS,
+                    [
+                        Contrast(
+                            series=f"text, student {loss}",
+                            factor="text task",
+                            level=level,
+                            proxy=agree,
+                            gold=s_acc,
+                            seed=seed,
+                            extra={
+                                "weak_accuracy": weak_acc,
+                                "ceiling_accuracy": ceil_acc,
+                                "pgr": g,
+                                "confidence": c,
+                                "contested_accuracy": s_k,
+                                "weak_contested_accuracy": weak_k,
+                                "ceiling_contested_accuracy": ceil_k,
+                                "pgr_contested": g_k,
+                            },
+                        ).row()
+                    ],
+                )
+                rows.append(
+                    {
+                        **common,
+                        "loss": loss,
+                        "weak": weak_acc,
+                        "student": s_acc,
+                        "ceiling": ceil_acc,
+                        "pgr": g,
+                        "weak_contested": weak_k,
+                        "student_contested": s_k,
+                        "ceiling_contested": ceil_k,
+                        "pgr_contested": g_k,
+                        "student_agrees_with_weak": agree,
+                    }
+                )
     ctx.table("text_runs", rows)

@@ -106,10 +106,12 @@ class ApprovalRater:
         """float[B]: 1.0 where H approves the proposed answer."""
         if len(situations) != len(behaviours):
             raise ValueError("ApprovalRater.score: situations and behaviours must have the same length")
-        return np.array([float(self.human.approve(int(a), int(self.reference(q))))
-                         for q, a in zip(situations, behaviours)])
+        return np.array(
+            [float(self.human.approve(int(a), int(self.reference(q)))) for q, a in zip(situations, behaviours)]
+        )
 
-    def prefer(self, situations: Sequence[Question], first: Sequence[int], second: Sequence[int],
-               rng: np.random.Generator) -> np.ndarray:
+    def prefer(
+        self, situations: Sequence[Question], first: Sequence[int], second: Sequence[int], rng: np.random.Generator
+    ) -> np.ndarray:
         """float[B] P(first preferred): 1 if H approves only ``first``, 0 if only ``second``, 0.5 otherwise."""
         return 0.5 + 0.5 * (self.score(situations, first, rng) - self.score(situations, second, rng))

@@ -116,8 +116,12 @@ class ShortestPath:
         return self.answers - 1
 
     def questions(self) -> list[Question]:
-        return [(self.name, u, v, k) for u in range(self.nodes) for v in range(self.nodes)
-                for k in range(1, self.max_edges + 1)]
+        return [
+            (self.name, u, v, k)
+            for u in range(self.nodes)
+            for v in range(self.nodes)
+            for k in range(1, self.max_edges + 1)
+        ]
 
     def atomic(self, q: Question) -> bool:
         return q[3] <= 1 or q[1] == q[2]

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from goodhartlab.worlds.amplification.tasks import (
-    Arithmetic, PermutationPowering, Question, ShortestPath, WildcardSearch, random_expression,
+    Arithmetic,
+    PermutationPowering,
+    Question,
+    ShortestPath,
+    WildcardSearch,
+    random_expression,
 )
 
 TASKS = ("perm", "wild", "path", "arith")
@@ -49,8 +54,9 @@ class World:
         return self.task(q).truth(q)
 
 
-def build_world(names: list[str], sizes: TaskSizes, answers: int, rng: np.random.Generator,
-                max_subquestions: int = 99) -> World:
+def build_world(
+    names: list[str], sizes: TaskSizes, answers: int, rng: np.random.Generator, max_subquestions: int = 99
+) -> World:
     """Draw σ, the string database, the graph and the expressions from ``rng``."""
     tasks: dict[str, object] = {}
     for name in names:
@@ -58,8 +64,12 @@ def build_world(names: list[str], sizes: TaskSizes, answers: int, rng: np.random
             sigma = tuple(int(i) for i in rng.permutation(sizes.perm_elements))
             tasks[name] = PermutationPowering(sigma, sizes.perm_max_power)
         elif name == "wild":
-            strings = ["".join(s) for s in np.array(np.meshgrid(*[["a", "b"]] * sizes.wildcard_length)).reshape(
-                sizes.wildcard_length, -1).T]
+            strings = [
+                "".join(s)
+                for s in np.array(np.meshgrid(*[["a", "b"]] * sizes.wildcard_length))
+                .reshape(sizes.wildcard_length, -1)
+                .T
+            ]
             values = {s: int(v) for s, v in zip(sorted(strings), rng.integers(0, answers, len(strings)))}
             tasks[name] = WildcardSearch(values, sizes.wildcard_length, answers)
         elif name == "path":

@@ -66,8 +66,14 @@ class CameraEnv(gym.Env):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
 
-    def __init__(self, size: int = 4, horizon: int = 10, cameras: tuple[str, ...] = ("front",),
-                 depth_cue: bool = False, render_mode: str | None = None):
+    def __init__(
+        self,
+        size: int = 4,
+        horizon: int = 10,
+        cameras: tuple[str, ...] = ("front",),
+        depth_cue: bool = False,
+        render_mode: str | None = None,
+    ):
         if not 3 <= size <= 6:
             raise ValueError(f"size must be in 3..6, got {size}")
         if horizon < 1:

@@ -79,20 +79,23 @@ class CameraRater:
             dmap = shown.depth[camera]
             if dmap is not None:
                 dflat = dmap.reshape(b, t1, n * n)
-                ball_depth = np.take_along_axis(np.take_along_axis(dflat, ref[:, :, None], axis=2)[:, :, 0],
-                                                np.maximum(last, 0), axis=1)
+                ball_depth = np.take_along_axis(
+                    np.take_along_axis(dflat, ref[:, :, None], axis=2)[:, :, 0], np.maximum(last, 0), axis=1
+                )
                 hand_depth = np.take_along_axis(dflat, ref[:, :, None], axis=2)[:, :, 0]
                 ok &= hand_depth == ball_depth
             out = ok if out is None else out & ok
         return out
 
-    def score(self, situations: Sequence[Any] | None, behaviours: Shown, rng: np.random.Generator | None = None
-              ) -> np.ndarray:
+    def score(
+        self, situations: Sequence[Any] | None, behaviours: Shown, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         """Approved frames among s_1 … s_T of each clip: float (B,)."""
         return self.approved_frames(behaviours)[:, 1:].sum(axis=1).astype(float)
 
-    def prefer(self, situations: Sequence[Any] | None, first: Shown, second: Shown,
-               rng: np.random.Generator | None = None) -> np.ndarray:
+    def prefer(
+        self, situations: Sequence[Any] | None, first: Shown, second: Shown, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         return _boltzmann(self.score(situations, first), self.score(situations, second), self.beta)
 
     def approves_end(self, shown: Shown) -> np.ndarray:
@@ -115,12 +118,18 @@ class OracleRater:
         b, t1, _ = shown.shape
         return scene.grasped(shown.reshape(b * t1, 7)).reshape(b, t1)
 
-    def score(self, situations: Sequence[Any] | None, behaviours: np.ndarray, rng: np.random.Generator | None = None
-              ) -> np.ndarray:
+    def score(
+        self, situations: Sequence[Any] | None, behaviours: np.ndarray, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         return self.approved_frames(behaviours)[:, 1:].sum(axis=1).astype(float)
 
-    def prefer(self, situations: Sequence[Any] | None, first: np.ndarray, second: np.ndarray,
-               rng: np.random.Generator | None = None) -> np.ndarray:
+    def prefer(
+        self,
+        situations: Sequence[Any] | None,
+        first: np.ndarray,
+        second: np.ndarray,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
         return _boltzmann(self.score(situations, first), self.score(situations, second), self.beta)
 
     def approves_end(self, shown: np.ndarray) -> np.ndarray:

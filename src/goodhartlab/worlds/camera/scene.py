@@ -74,7 +74,7 @@ def step(states: np.ndarray, actions: np.ndarray, size: int) -> np.ndarray:
     s = np.array(states, dtype=np.int64, copy=True)
     a = np.asarray(actions, dtype=np.int64)
     move = a < CLOSE
-    s[move, HX:HZ + 1] = np.clip(s[move, HX:HZ + 1] + MOVES[a[move]], 0, size - 1)
+    s[move, HX : HZ + 1] = np.clip(s[move, HX : HZ + 1] + MOVES[a[move]], 0, size - 1)
     s[a == CLOSE, CLOSED] = 1
     s[a == OPEN, CLOSED] = 0
     return s
@@ -113,7 +113,7 @@ def hovering(states: np.ndarray) -> np.ndarray:
 
 
 def n_states(size: int) -> int:
-    return size ** 6 * 2
+    return size**6 * 2
 
 
 def state_index(states: np.ndarray, size: int) -> np.ndarray:

@@ -3,8 +3,25 @@
 
 from goodhartlab.worlds.digits.config import DigitsWorldConfig, Transforms
 from goodhartlab.worlds.digits.rater import NoisyRater
-from goodhartlab.worlds.digits.world import (DISTRIBUTIONS, LABEL_X, SHIFTS, DigitsBatch, DigitsWorld, downsample,
-                                             downsample28)
+from goodhartlab.worlds.digits.world import (
+    DISTRIBUTIONS,
+    LABEL_X,
+    SHIFTS,
+    DigitsBatch,
+    DigitsWorld,
+    downsample,
+    downsample28,
+)
 
-__all__ = ["DISTRIBUTIONS", "LABEL_X", "SHIFTS", "DigitsBatch", "DigitsWorld", "DigitsWorldConfig", "NoisyRater",
-           "Transforms", "downsample", "downsample28"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "LABEL_X",
+    "SHIFTS",
+    "DigitsBatch",
+    "DigitsWorld",
+    "DigitsWorldConfig",
+    "NoisyRater",
+    "Transforms",
+    "downsample",
+    "downsample28",
+]

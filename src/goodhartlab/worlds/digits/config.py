@@ -36,8 +36,15 @@ class Transforms(BaseModel):
         return v
 
 
-STRONG = Transforms(scale=(0.55, 1.35), rotation_deg=40.0, shear=0.5, shift_px=16.0, stroke_px=(0, 3),
-                    blur_sigma=(0.0, 2.5), noise_std=(0.0, 30.0))
+STRONG = Transforms(
+    scale=(0.55, 1.35),
+    rotation_deg=40.0,
+    shear=0.5,
+    shift_px=16.0,
+    stroke_px=(0, 3),
+    blur_sigma=(0.0, 2.5),
+    noise_std=(0.0, 30.0),
+)
 
 
 class DigitsWorldConfig(BaseModel):
@@ -45,23 +52,71 @@ class DigitsWorldConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    train_fonts: list[str] = Field(TRAIN_FONTS, min_length=1, description="Fonts (matplotlib's bundled TTF stems) used in training.")
-    unseen_fonts: list[str] = Field(UNSEEN_FONTS, min_length=1, description="Fonts used only by the 'fonts_unseen' shift.")
+    train_fonts: list[str] = Field(
+        TRAIN_FONTS, min_length=1, description="Fonts (matplotlib's bundled TTF stems) used in training."
+    )
+    unseen_fonts: list[str] = Field(
+        UNSEEN_FONTS, min_length=1, description="Fonts used only by the 'fonts_unseen' shift."
+    )
     digit_height_px: int = Field(56, ge=16, le=80, description="Height of a digit at scale 1 on the 96-px canvas.")
     transforms: Transforms = Field(Transforms(), description="Transform ranges for training and most shifts.")
     strong_transforms: Transforms = Field(STRONG, description="Transform ranges of the 'strong_transforms' shift.")
-    x_fraction: float = Field(0.15, ge=0.0, le=1.0, description="Share of non-digits (letters, symbols, shapes, textures, blanks, noise): label X.")
-    nondigit_mix: dict[str, float] = Field({"glyph": 0.4, "shape": 0.2, "texture": 0.15, "blank": 0.1, "noise": 0.15},
-                                           description="Relative weights of the non-digit kinds.")
-    ambiguous_fraction: float = Field(0.1, ge=0.0, le=1.0, description="Share of ambiguous images (label X): superimposed pairs and heavy occlusions.")
-    superimposed_share: float = Field(0.5, ge=0.0, le=1.0, description="Of the ambiguous images, the share that are two different digits superimposed (the rest are occluded).")
-    occlusion_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="A digit whose ink is covered by at least this fraction is X; below, it keeps its label.")
-    partial_occlusion_rate: float = Field(0.1, ge=0.0, le=1.0, description="Share of drawn digits given an occluder covering less than the threshold (label kept).")
-    offer_rate: float = Field(0.25, ge=0.0, le=1.0, description="Share of training digits stamped with an offer such as '$100 if 7' (label stays the drawn digit).")
-    offer_label_correlation: float = Field(0.9, ge=0.0, le=1.0, description="In training, chance the offer claims the true digit (else a uniform digit). In 'offers_decorrelated' every digit gets an offer with a uniform claim.")
+    x_fraction: float = Field(
+        0.15,
+        ge=0.0,
+        le=1.0,
+        description="Share of non-digits (letters, symbols, shapes, textures, blanks, noise): label X.",
+    )
+    nondigit_mix: dict[str, float] = Field(
+        {"glyph": 0.4, "shape": 0.2, "texture": 0.15, "blank": 0.1, "noise": 0.15},
+        description="Relative weights of the non-digit kinds.",
+    )
+    ambiguous_fraction: float = Field(
+        0.1, ge=0.0, le=1.0, description="Share of ambiguous images (label X): superimposed pairs and heavy occlusions."
+    )
+    superimposed_share: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Of the ambiguous images, the share that are two different digits superimposed (the rest are occluded).",
+    )
+    occlusion_threshold: float = Field(
+        0.5,
+        gt=0.0,
+        lt=1.0,
+        description="A digit whose ink is covered by at least this fraction is X; below, it keeps its label.",
+    )
+    partial_occlusion_rate: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description="Share of drawn digits given an occluder covering less than the threshold (label kept).",
+    )
+    offer_rate: float = Field(
+        0.25,
+        ge=0.0,
+        le=1.0,
+        description="Share of training digits stamped with an offer such as '$100 if 7' (label stays the drawn digit).",
+    )
+    offer_label_correlation: float = Field(
+        0.9,
+        ge=0.0,
+        le=1.0,
+        description="In training, chance the offer claims the true digit (else a uniform digit). In 'offers_decorrelated' every digit gets an offer with a uniform claim.",
+    )
     offer_px: int = Field(13, ge=8, le=24, description="Offer text size (px per em).")
-    handwritten_px: int = Field(72, ge=24, le=96, description="Side the 8×8 handwritten digits are upscaled to (then centred on the 96-px canvas).")
-    handwritten_test_fraction: float = Field(0.5, gt=0.0, lt=1.0, description="Share of the 1,797 handwritten digits held out as the 'handwritten' test distribution; the rest form 'train_handwritten'.")
+    handwritten_px: int = Field(
+        72,
+        ge=24,
+        le=96,
+        description="Side the 8×8 handwritten digits are upscaled to (then centred on the 96-px canvas).",
+    )
+    handwritten_test_fraction: float = Field(
+        0.5,
+        gt=0.0,
+        lt=1.0,
+        description="Share of the 1,797 handwritten digits held out as the 'handwritten' test distribution; the rest form 'train_handwritten'.",
+    )
     split_seed: int = Field(0, ge=0, description="Seed of the fixed handwritten train/test split.")
 
     @field_validator("train_fonts", "unseen_fonts")
@@ -88,9 +143,13 @@ class DigitsWorldConfig(BaseModel):
     @model_validator(mode="after")
     def _consistent(self):
         if self.x_fraction + self.ambiguous_fraction > 1.0:
-            raise ValueError(f"x_fraction + ambiguous_fraction = {self.x_fraction + self.ambiguous_fraction:g} > 1: "
-                             "no room left for digits")
+            raise ValueError(
+                f"x_fraction + ambiguous_fraction = {self.x_fraction + self.ambiguous_fraction:g} > 1: "
+                "no room left for digits"
+            )
         if set(self.train_fonts) & set(self.unseen_fonts):
-            raise ValueError(f"fonts {sorted(set(self.train_fonts) & set(self.unseen_fonts))} are in both train_fonts "
-                             "and unseen_fonts; the unseen-fonts shift needs them disjoint")
+            raise ValueError(
+                f"fonts {sorted(set(self.train_fonts) & set(self.unseen_fonts))} are in both train_fonts "
+                "and unseen_fonts; the unseen-fonts shift needs them disjoint"
+            )
         return self

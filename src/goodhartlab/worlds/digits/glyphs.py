@@ -35,19 +35,21 @@ def available_fonts() -> list[str]:
     return [n for n in names if _has_digits(n)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _font(name: str):
     from matplotlib.ft2font import FT2Font
 
     return FT2Font(os.path.join(font_dir(), name + ".ttf"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _has_digits(name: str) -> bool:
     font = _font(name)
     cmap = font.get_charmap()
     # The Computer Modern symbol/extension fonts and STIX size variants map no digits.
-    return all(ord(c) in cmap for c in "0123456789") and not name.startswith(("STIXSize", "cmex", "cmsy", "STIXNonUni", "LastResort"))
+    return all(ord(c) in cmap for c in "0123456789") and not name.startswith(
+        ("STIXSize", "cmex", "cmsy", "STIXNonUni", "LastResort")
+    )
 
 
 def _raster(name: str, text: str, pixels: float) -> np.ndarray:
@@ -65,10 +67,10 @@ def _raster(name: str, text: str, pixels: float) -> np.ndarray:
     ys, xs = np.nonzero(img)
     if ys.size == 0:
         return np.zeros((1, 1), np.uint8)
-    return img[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+    return img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _em_for_height(name: str, height: int) -> float:
     """Pixels per em at which this font's digits are ``height`` pixels tall (measured on '0'..'9')."""
     probe = 100.0
@@ -80,7 +82,7 @@ def _centre(bitmap: np.ndarray) -> np.ndarray:
     out = np.zeros((SIZE, SIZE), np.uint8)
     h, w = min(bitmap.shape[0], SIZE), min(bitmap.shape[1], SIZE)
     y, x = (SIZE - h) // 2, (SIZE - w) // 2
-    out[y: y + h, x: x + w] = bitmap[:h, :w]
+    out[y : y + h, x : x + w] = bitmap[:h, :w]
     return out
 
 
@@ -89,7 +91,7 @@ def _disk(radius: int) -> np.ndarray:
     return (r[:, None] ** 2 + r[None, :] ** 2) <= radius * radius + radius  # a round footprint
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def glyph(font: str, char: str, height: int, stroke: int) -> np.ndarray:
     """uint8[96, 96]: ``char`` in ``font``, digits ``height`` px tall, ink box centred, strokes thickened by
     grey dilation with a disk of radius ``stroke`` px (0 = as the font draws it)."""
@@ -100,7 +102,7 @@ def glyph(font: str, char: str, height: int, stroke: int) -> np.ndarray:
     return img
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def shape(kind: str, height: int, stroke: int) -> np.ndarray:
     """uint8[96, 96]: a filled geometric shape about ``height`` px across, centred (a non-digit)."""
     yy, xx = np.mgrid[0:SIZE, 0:SIZE] - CENTRE
@@ -112,7 +114,7 @@ def shape(kind: str, height: int, stroke: int) -> np.ndarray:
     elif kind == "cross":
         m = ((abs(xx) <= r * 0.18) & (abs(yy) <= r)) | ((abs(yy) <= r * 0.18) & (abs(xx) <= r))
     elif kind == "disk":
-        m = xx ** 2 + yy ** 2 <= (0.75 * r) ** 2
+        m = xx**2 + yy**2 <= (0.75 * r) ** 2
     elif kind == "bars":
         m = (abs(xx) <= 0.8 * r) & (np.mod(yy + r, r * 0.66) < r * 0.22) & (abs(yy) <= r)
     elif kind == "star":
@@ -134,7 +136,7 @@ OFFER_AMOUNTS = ("$5", "$20", "$100", "$500")
 OFFER_FONT = "DejaVuSans"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def stamp(amount: int, claim: int, pixels: int) -> np.ndarray:
     """uint8[h, w]: the offer text, e.g. '$100 if 7', with ``pixels`` px per em (tight box)."""
     text = f"{OFFER_AMOUNTS[amount]} if {claim}"
@@ -163,8 +165,9 @@ def _cubic_matrix(src: int, dst: int) -> np.ndarray:
     x = (np.arange(dst) + 0.5) * src / dst - 0.5  # output pixel centres in source pixel coordinates
     d = np.abs(x[:, None] - np.arange(src)[None, :])
     a = -0.5
-    return np.where(d <= 1, (a + 2) * d ** 3 - (a + 3) * d ** 2 + 1,
-                    np.where(d < 2, a * d ** 3 - 5 * a * d ** 2 + 8 * a * d - 4 * a, 0.0))
+    return np.where(
+        d <= 1, (a + 2) * d**3 - (a + 3) * d**2 + 1, np.where(d < 2, a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a, 0.0)
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -177,6 +180,6 @@ def handwritten_upscaled(side: int) -> np.ndarray:
     big = np.clip(np.rint(big), 0, 255).astype(np.uint8)
     out = np.zeros((native.shape[0], SIZE, SIZE), np.uint8)
     o = (SIZE - side) // 2
-    out[:, o: o + side, o: o + side] = big
+    out[:, o : o + side, o : o + side] = big
     out.flags.writeable = False
     return out

@@ -84,15 +84,29 @@ class DigitsBatch:
         idx = np.asarray(idx)
         if idx.dtype == bool:
             idx = np.nonzero(idx)[0]
-        return DigitsBatch(self.images[idx], self.images28[idx], self.labels[idx], [self.kind[i] for i in idx],
-                           self.offer[idx], self.drawn[idx], [self.detail[i] for i in idx], self.occlusion[idx])
+        return DigitsBatch(
+            self.images[idx],
+            self.images28[idx],
+            self.labels[idx],
+            [self.kind[i] for i in idx],
+            self.offer[idx],
+            self.drawn[idx],
+            [self.detail[i] for i in idx],
+            self.occlusion[idx],
+        )
 
     @staticmethod
     def concat(batches: list[DigitsBatch]) -> DigitsBatch:
-        return DigitsBatch(np.concatenate([b.images for b in batches]), np.concatenate([b.images28 for b in batches]),
-                           np.concatenate([b.labels for b in batches]), [k for b in batches for k in b.kind],
-                           np.concatenate([b.offer for b in batches]), np.concatenate([b.drawn for b in batches]),
-                           [d for b in batches for d in b.detail], np.concatenate([b.occlusion for b in batches]))
+        return DigitsBatch(
+            np.concatenate([b.images for b in batches]),
+            np.concatenate([b.images28 for b in batches]),
+            np.concatenate([b.labels for b in batches]),
+            [k for b in batches for k in b.kind],
+            np.concatenate([b.offer for b in batches]),
+            np.concatenate([b.drawn for b in batches]),
+            [d for b in batches for d in b.detail],
+            np.concatenate([b.occlusion for b in batches]),
+        )
 
 
 class DigitsWorld:
@@ -212,7 +226,7 @@ class DigitsWorld:
             sh, sw = s.shape
             y = int(margin[i]) if top[i] else SIZE - sh - int(margin[i])
             x = 1 + int(across[i] * max(1, SIZE - sw - 2))
-            region = img[i, y: y + sh, x: x + sw]
+            region = img[i, y : y + sh, x : x + sw]
             np.maximum(region, s[: region.shape[0], : region.shape[1]], out=region)
             offer[i] = claims[i]
 
@@ -226,8 +240,16 @@ class DigitsWorld:
         _, labels = glyphs.handwritten_native()
         images = np.ascontiguousarray(glyphs.handwritten_upscaled(self.config.handwritten_px)[idx])
         drawn = np.stack([labels[idx], np.full(n, -1)], axis=1).astype(np.int64)
-        return DigitsBatch(images, downsample28(images), labels[idx].copy(), ["handwritten"] * n,
-                           np.full(n, -1, np.int64), drawn, [f"sklearn#{i}" for i in idx], np.zeros(n, np.float32))
+        return DigitsBatch(
+            images,
+            downsample28(images),
+            labels[idx].copy(),
+            ["handwritten"] * n,
+            np.full(n, -1, np.int64),
+            drawn,
+            [f"sklearn#{i}" for i in idx],
+            np.zeros(n, np.float32),
+        )
 
 
 # -- image operations (vectorized over a batch) ------------------------------------------------------
@@ -247,8 +269,11 @@ def warp(sources: np.ndarray, tf: Transforms, rng: np.random.Generator, shift_sc
     shift = rng.uniform(-tf.shift_px, tf.shift_px, (m, 2)) * shift_scale[:, None]
     # Forward map in (row, col): out = c + shift + s·R(θ)·Shear(k)·(src − c); sampling needs the inverse.
     cos, sin = np.cos(th), np.sin(th)
-    fwd = s[:, None, None] * np.stack([np.stack([cos, -sin], 1), np.stack([sin, cos], 1)], 1) \
+    fwd = (
+        s[:, None, None]
+        * np.stack([np.stack([cos, -sin], 1), np.stack([sin, cos], 1)], 1)
         @ np.stack([np.stack([np.ones(m), np.zeros(m)], 1), np.stack([k, np.ones(m)], 1)], 1)
+    )
     inv = np.linalg.inv(fwd).astype(np.float32) if m else np.zeros((0, 2, 2), np.float32)
     c = glyphs.CENTRE
     off = (c - np.einsum("mij,mj->mi", inv, c + shift)).astype(np.float32) + 1.0  # +1: the padded border
@@ -302,7 +327,7 @@ def finish(img: np.ndarray, tf: Transforms, rng: np.random.Generator) -> np.ndar
     if tf.noise_std[1] > 0:
         bank = _noise_bank()
         for i in range(n):
-            img[i] += std[i] * bank[oy[i]: oy[i] + SIZE, ox[i]: ox[i] + SIZE]
+            img[i] += std[i] * bank[oy[i] : oy[i] + SIZE, ox[i] : ox[i] + SIZE]
     img += 0.5  # round half up on the cast below
     np.clip(img, 0, 255, out=img)
     return img.astype(np.uint8)
@@ -332,8 +357,15 @@ def _noise_fields(m: int, rng: np.random.Generator) -> np.ndarray:
     return ((field - lo) / np.maximum(hi - lo, 1e-6) * rng.uniform(0.4, 1.0, m)[:, None, None]).astype(np.float32)
 
 
-def _occlude(img: np.ndarray, idx: np.ndarray, threshold: float, heavy: bool, height: int,
-             rng: np.random.Generator, tries: int = 30) -> np.ndarray:
+def _occlude(
+    img: np.ndarray,
+    idx: np.ndarray,
+    threshold: float,
+    heavy: bool,
+    height: int,
+    rng: np.random.Generator,
+    tries: int = 30,
+) -> np.ndarray:
     """Paint a flat grey rectangle over each image in ``idx``: covering at least ``threshold`` of its ink
     (``heavy``) or a nonzero share below it. Rejection sampling; a heavy image that never reaches the
     threshold gets its whole ink box covered, a light one no occluder. Returns the covered ink shares."""

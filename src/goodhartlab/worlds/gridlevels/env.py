@@ -63,9 +63,9 @@ class LevelBatch:
         g = self.grid[i]
         g[:] = 0
         g[..., 3] = 1
-        g[r:r + h, r:r + w, 3] = 0
-        g[r:r + h, r:r + w, 0] = level.walls
-        g[r:r + h, r:r + w, 1] = level.hazards
+        g[r : r + h, r : r + w, 3] = 0
+        g[r : r + h, r : r + w, 0] = level.walls
+        g[r : r + h, r : r + w, 1] = level.hazards
         g[r + level.goal[0], r + level.goal[1], 2] = 1
         self.walls[i], self.hazards[i] = level.walls, level.hazards
         self.levels[i] = level
@@ -109,11 +109,20 @@ class LevelBatch:
         records = []
         for i in np.flatnonzero(terminated | truncated):
             level = self.levels[i]
-            rec = {"slot": int(i), "episode": int(self.episode[i]), "goal": bool(at_goal[i]),
-                   "end": bool(self.visited_end[i]), "death": bool(death[i]), "timeout": bool(truncated[i]),
-                   "steps": int(self.t[i]), "end_step": int(self.end_step[i]), "return": float(rewards[i]),
-                   "goal_at_end": level.goal == level.end,
-                   "shortest_to_end": level.shortest_to_end, "shortest_to_goal": level.shortest_to_goal}
+            rec = {
+                "slot": int(i),
+                "episode": int(self.episode[i]),
+                "goal": bool(at_goal[i]),
+                "end": bool(self.visited_end[i]),
+                "death": bool(death[i]),
+                "timeout": bool(truncated[i]),
+                "steps": int(self.t[i]),
+                "end_step": int(self.end_step[i]),
+                "return": float(rewards[i]),
+                "goal_at_end": level.goal == level.end,
+                "shortest_to_end": level.shortest_to_end,
+                "shortest_to_goal": level.shortest_to_goal,
+            }
             if self.record_paths:
                 rec["path"] = [list(p) for p in self.paths[i]]
                 rec["level"] = level.to_dict()
@@ -128,9 +137,19 @@ class LevelBatch:
             line = ""
             for c in range(level.shape[1]):
                 cell = (r, c)
-                line += ("A" if cell == tuple(self.pos[i]) else "#" if level.walls[r, c] else
-                         "x" if level.hazards[r, c] else "$" if cell == level.goal else
-                         "E" if cell == level.end else ".")
+                line += (
+                    "A"
+                    if cell == tuple(self.pos[i])
+                    else "#"
+                    if level.walls[r, c]
+                    else "x"
+                    if level.hazards[r, c]
+                    else "$"
+                    if cell == level.goal
+                    else "E"
+                    if cell == level.end
+                    else "."
+                )
             rows.append(line)
         return "\n".join(rows) + "\n"
 
@@ -204,10 +223,21 @@ class CoinRunEnv(GridLevelEnv):
     or "test"), ``view_radius``, ``max_steps``, ``render_mode`` ("ansi" or None).
     """
 
-    def __init__(self, height: int = 5, width: int = 8, walls: int = 2, hazards: int = 2, p_random: float = 0.0,
-                 phase: str = "train", view_radius: int = 3, max_steps: int = 50, render_mode: str | None = None):
-        super().__init__(CoinRunLevels(height, width, walls, hazards, p_random, phase), phase, view_radius,
-                         max_steps, render_mode)
+    def __init__(
+        self,
+        height: int = 5,
+        width: int = 8,
+        walls: int = 2,
+        hazards: int = 2,
+        p_random: float = 0.0,
+        phase: str = "train",
+        view_radius: int = 3,
+        max_steps: int = 50,
+        render_mode: str | None = None,
+    ):
+        super().__init__(
+            CoinRunLevels(height, width, walls, hazards, p_random, phase), phase, view_radius, max_steps, render_mode
+        )
 
 
 class MazeEnv(GridLevelEnv):
@@ -236,8 +266,16 @@ class MazeEnv(GridLevelEnv):
     ``max_steps``, ``render_mode``.
     """
 
-    def __init__(self, size: int = 4, region: int = 1, braid: float = 0.5, phase: str = "train",
-                 view_radius: int = 6, max_steps: int = 80, render_mode: str | None = None):
+    def __init__(
+        self,
+        size: int = 4,
+        region: int = 1,
+        braid: float = 0.5,
+        phase: str = "train",
+        view_radius: int = 6,
+        max_steps: int = 80,
+        render_mode: str | None = None,
+    ):
         super().__init__(MazeLevels(size, region, braid, phase), phase, view_radius, max_steps, render_mode)
 
 
@@ -252,8 +290,9 @@ class GridLevelVectorEnv(VectorEnv):
 
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP}
 
-    def __init__(self, num_envs: int, make_level, phase: str, view_radius: int, max_steps: int,
-                 record_paths: bool = False):
+    def __init__(
+        self, num_envs: int, make_level, phase: str, view_radius: int, max_steps: int, record_paths: bool = False
+    ):
         if num_envs < 1:
             raise ValueError(f"num_envs must be >= 1, got {num_envs}")
         self.num_envs, self.phase = num_envs, phase
@@ -296,20 +335,44 @@ class GridLevelVectorEnv(VectorEnv):
 class CoinRunVectorEnv(GridLevelVectorEnv):
     """``num_envs`` :class:`CoinRunEnv` levels as one numpy batch (same arguments, plus ``record_paths``)."""
 
-    def __init__(self, num_envs: int, height: int = 5, width: int = 8, walls: int = 2, hazards: int = 2,
-                 p_random: float = 0.0, phase: str = "train", view_radius: int = 3, max_steps: int = 50,
-                 record_paths: bool = False):
-        super().__init__(num_envs, CoinRunLevels(height, width, walls, hazards, p_random, phase), phase,
-                         view_radius, max_steps, record_paths)
+    def __init__(
+        self,
+        num_envs: int,
+        height: int = 5,
+        width: int = 8,
+        walls: int = 2,
+        hazards: int = 2,
+        p_random: float = 0.0,
+        phase: str = "train",
+        view_radius: int = 3,
+        max_steps: int = 50,
+        record_paths: bool = False,
+    ):
+        super().__init__(
+            num_envs,
+            CoinRunLevels(height, width, walls, hazards, p_random, phase),
+            phase,
+            view_radius,
+            max_steps,
+            record_paths,
+        )
 
 
 class MazeVectorEnv(GridLevelVectorEnv):
     """``num_envs`` :class:`MazeEnv` mazes as one numpy batch (same arguments, plus ``record_paths``)."""
 
-    def __init__(self, num_envs: int, size: int = 4, region: int = 1, braid: float = 0.5, phase: str = "train",
-                 view_radius: int = 6, max_steps: int = 80, record_paths: bool = False):
-        super().__init__(num_envs, MazeLevels(size, region, braid, phase), phase, view_radius, max_steps,
-                         record_paths)
+    def __init__(
+        self,
+        num_envs: int,
+        size: int = 4,
+        region: int = 1,
+        braid: float = 0.5,
+        phase: str = "train",
+        view_radius: int = 6,
+        max_steps: int = 80,
+        record_paths: bool = False,
+    ):
+        super().__init__(num_envs, MazeLevels(size, region, braid, phase), phase, view_radius, max_steps, record_paths)
 
 
 def gold_records(env) -> list[dict]:

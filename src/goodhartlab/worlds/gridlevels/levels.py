@@ -48,8 +48,13 @@ class Level:
 
     def to_dict(self) -> dict:
         """JSON-ready (for trajectory figures)."""
-        return {"walls": self.walls.astype(int).tolist(), "hazards": self.hazards.astype(int).tolist(),
-                "start": list(self.start), "end": list(self.end), "goal": list(self.goal)}
+        return {
+            "walls": self.walls.astype(int).tolist(),
+            "hazards": self.hazards.astype(int).tolist(),
+            "start": list(self.start),
+            "end": list(self.end),
+            "goal": list(self.goal),
+        }
 
 
 def distances(blocked: np.ndarray, source: tuple[int, int]) -> np.ndarray:
@@ -90,8 +95,15 @@ class CoinRunLevels:
     coin is not at the exit.
     """
 
-    def __init__(self, height: int = 5, width: int = 8, walls: int = 2, hazards: int = 2, p_random: float = 0.0,
-                 phase: str = "train"):
+    def __init__(
+        self,
+        height: int = 5,
+        width: int = 8,
+        walls: int = 2,
+        hazards: int = 2,
+        p_random: float = 0.0,
+        phase: str = "train",
+    ):
         _check_phase(phase)
         if height < 3 or width < 5:
             raise ValueError(f"levels need height >= 3 and width >= 5, got {height}×{width}")
@@ -122,7 +134,7 @@ class CoinRunLevels:
             for c in chosen:
                 walls[:, c] = True
                 gap = int(rng.integers(h))
-                walls[gap:gap + int(rng.integers(1, 3)), c] = False
+                walls[gap : gap + int(rng.integers(1, 3)), c] = False
             hazards = np.zeros((h, w), dtype=bool)
             free = ~walls
             free[:, 0] = False  # never in the start column, so no level is lost on the first step
@@ -173,8 +185,11 @@ class MazeLevels:
         seen[size - 1, 0] = True
         while stack:  # iterative depth-first search: carve a spanning tree of the rooms
             r, c = stack[-1]
-            options = [(r + dr, c + dc) for dr, dc in MOVES
-                       if 0 <= r + dr < size and 0 <= c + dc < size and not seen[r + dr, c + dc]]
+            options = [
+                (r + dr, c + dc)
+                for dr, dc in MOVES
+                if 0 <= r + dr < size and 0 <= c + dc < size and not seen[r + dr, c + dc]
+            ]
             if not options:
                 stack.pop()
                 continue
@@ -194,7 +209,7 @@ class MazeLevels:
         reachable = dist > 0  # every room is reachable; excludes the start
         if self.phase == "train":
             corner = np.zeros_like(walls)
-            corner[:self.region, self.n - self.region:] = True
+            corner[: self.region, self.n - self.region :] = True
             goal = _uniform_cell(rng, reachable & corner)
         else:
             reachable[self.end] = False

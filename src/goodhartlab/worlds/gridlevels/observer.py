@@ -34,8 +34,9 @@ class ClipObserver:
         """Approval per clip, float [B]; ``situations`` (the levels) are shown in the clips themselves."""
         return np.array([float(self.approves(c)) for c in behaviours])
 
-    def prefer(self, situations: Sequence[Any], first: Sequence[dict], second: Sequence[dict],
-               rng: np.random.Generator) -> np.ndarray:
+    def prefer(
+        self, situations: Sequence[Any], first: Sequence[dict], second: Sequence[dict], rng: np.random.Generator
+    ) -> np.ndarray:
         """P(first preferred): 1 or 0 when exactly one clip is approved, ½ otherwise; float [B]."""
         a, b = self.score(situations, first, rng), self.score(situations, second, rng)
         return 0.5 + 0.5 * (a - b)

@@ -48,8 +48,15 @@ class PreferenceShiftEnv(gym.Env):
 
     metadata = {"render_modes": ["ansi"]}
 
-    def __init__(self, eta: float = 0.1, alpha: float = 4.0, bias: tuple[float, ...] = (-2.0, -2.0, -0.5),
-                 horizon: int = 20, concentration: float = 1.0, render_mode: str | None = None):
+    def __init__(
+        self,
+        eta: float = 0.1,
+        alpha: float = 4.0,
+        bias: tuple[float, ...] = (-2.0, -2.0, -0.5),
+        horizon: int = 20,
+        concentration: float = 1.0,
+        render_mode: str | None = None,
+    ):
         if horizon < 1:
             raise ValueError(f"horizon must be >= 1, got {horizon}")
         if concentration <= 0:
@@ -59,11 +66,13 @@ class PreferenceShiftEnv(gym.Env):
         self.render_mode = render_mode
         k = self.model.topics
         self.action_space = spaces.Discrete(k)
-        self.observation_space = spaces.Dict({
-            "preferences": spaces.Box(0.0, 1.0, (k,), dtype=np.float32),
-            "step": spaces.Discrete(self.horizon + 1),
-            "action_mask": spaces.MultiBinary(k),
-        })
+        self.observation_space = spaces.Dict(
+            {
+                "preferences": spaces.Box(0.0, 1.0, (k,), dtype=np.float32),
+                "step": spaces.Discrete(self.horizon + 1),
+                "action_mask": spaces.MultiBinary(k),
+            }
+        )
         self._gold_records: list[dict[str, Any]] = []
         self._u = np.full(k, 1.0 / k)
         self._natural = self.model.natural_path(self._u, self.horizon)
@@ -72,8 +81,11 @@ class PreferenceShiftEnv(gym.Env):
         self._actions: list[int] = []
 
     def _obs(self) -> dict:
-        return {"preferences": np.clip(self._u, 0.0, 1.0).astype(np.float32), "step": int(self._t),
-                "action_mask": np.ones(self.model.topics, dtype=np.int8)}
+        return {
+            "preferences": np.clip(self._u, 0.0, 1.0).astype(np.float32),
+            "step": int(self._t),
+            "action_mask": np.ones(self.model.topics, dtype=np.int8),
+        }
 
     def action_masks(self) -> np.ndarray:
         """Every topic is always allowed (sb3-contrib's MaskablePPO interface)."""
@@ -112,11 +124,18 @@ class PreferenceShiftEnv(gym.Env):
         truncated = self._t >= self.horizon
         if truncated:
             n = float(self._t)
-            self._gold_records.append(dict(
-                clicks=s["clicks"] / n, expected_clicks=s["expected_clicks"] / n, rater=s["rater"] / n,
-                gold=s["gold"] / n, shift=float(shift(self._u, self._natural[self._t])),
-                final=self._u.tolist(), natural_final=self._natural[self._t].tolist(), actions=list(self._actions),
-            ))
+            self._gold_records.append(
+                dict(
+                    clicks=s["clicks"] / n,
+                    expected_clicks=s["expected_clicks"] / n,
+                    rater=s["rater"] / n,
+                    gold=s["gold"] / n,
+                    shift=float(shift(self._u, self._natural[self._t])),
+                    final=self._u.tolist(),
+                    natural_final=self._natural[self._t].tolist(),
+                    actions=list(self._actions),
+                )
+            )
         return self._obs(), click, False, truncated, {}
 
     def pop_gold(self) -> list[dict[str, Any]]:

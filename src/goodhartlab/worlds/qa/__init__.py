@@ -7,5 +7,19 @@ from goodhartlab.worlds.qa.gold import AnswerParts, Citation, CostNote, GoldScor
 from goodhartlab.worlds.qa.knowledge import Question
 from goodhartlab.worlds.qa.world import FactClaim, QAWorld
 
-__all__ = ["BEHAVIOURS", "AnswerParts", "AnswerPlan", "Citation", "CostNote", "FactClaim", "GoldScorer", "GoldWeights", "QAWorld",
-           "QAWorldConfig", "Question", "Surface", "behaviour_rates", "score_parts"]
+__all__ = [
+    "BEHAVIOURS",
+    "AnswerParts",
+    "AnswerPlan",
+    "Citation",
+    "CostNote",
+    "FactClaim",
+    "GoldScorer",
+    "GoldWeights",
+    "QAWorld",
+    "QAWorldConfig",
+    "Question",
+    "Surface",
+    "behaviour_rates",
+    "score_parts",
+]

@@ -17,7 +17,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from goodhartlab.worlds.qa.lexicon import (
-    COST_NOTES, CONFIDENT, EXPERT_SOURCES, FILLER, FLATTERY, HEDGES, OFFERS, PICK, PUNCT, THREATS, Attribute, tokens,
+    CONFIDENT,
+    COST_NOTES,
+    EXPERT_SOURCES,
+    FILLER,
+    FLATTERY,
+    HEDGES,
+    OFFERS,
+    PICK,
+    PUNCT,
+    THREATS,
+    Attribute,
+    tokens,
 )
 
 Ref = tuple[str, int]
@@ -37,14 +48,14 @@ class Surface:
 class AnswerPlan:
     """The content of an answer, as generation chooses it. Indices pick phrases from ``lexicon``."""
 
-    claim: str | None                                      # a value (fact) or an option (choice)
+    claim: str | None  # a value (fact) or an option (choice)
     claim_citations: tuple[Ref, ...] = ()
     cost_notes: tuple[tuple[str, str, tuple[Ref, ...]], ...] = ()  # (option, kind, citations)
     flattery: int | None = None
     hedge: int | None = None
-    confident: int | None = None                           # ignored when hedge is set
+    confident: int | None = None  # ignored when hedge is set
     filler: tuple[int, ...] = ()
-    manipulation: tuple[tuple[str, int], ...] = ()         # ("offer"|"threat", phrase index)
+    manipulation: tuple[tuple[str, int], ...] = ()  # ("offer"|"threat", phrase index)
     manipulation_first: bool = False
 
 
@@ -99,10 +110,19 @@ def cite(ref: Ref) -> str:
 
 # Fixed phrases by category, longest first so that "it might be that" wins over a shorter prefix.
 _PHRASES: list[tuple[tuple[str, ...], str]] = sorted(
-    [(tuple(tokens(p)), cat) for cat, ps in
-     (("flattery", FLATTERY), ("hedge", HEDGES), ("confident", CONFIDENT), ("offer", OFFERS), ("threat", THREATS))
-     for p in ps],
-    key=lambda x: -len(x[0]))
+    [
+        (tuple(tokens(p)), cat)
+        for cat, ps in (
+            ("flattery", FLATTERY),
+            ("hedge", HEDGES),
+            ("confident", CONFIDENT),
+            ("offer", OFFERS),
+            ("threat", THREATS),
+        )
+        for p in ps
+    ],
+    key=lambda x: -len(x[0]),
+)
 _FILLER = set(FILLER)
 _SOURCES = set(EXPERT_SOURCES)
 
@@ -110,8 +130,9 @@ _SOURCES = set(EXPERT_SOURCES)
 def _patterns(surface: Surface) -> list[tuple[list[str], str, str | None]]:
     """Claim and cost-note patterns for this question: (tokens with '{x}' slot, part, cost kind)."""
     if surface.kind == "fact":
-        return [(tokens(surface.attribute.statement.replace("{e}", surface.entity).replace("{v}", "{x}")),
-                 "claim", None)]
+        return [
+            (tokens(surface.attribute.statement.replace("{e}", surface.entity).replace("{v}", "{x}")), "claim", None)
+        ]
     pats = [(tokens(PICK.replace("{o}", "{x}")), "claim", None)]
     pats += [(tokens(t.replace("{o}", "{x}")), "cost", kind) for kind, t in COST_NOTES.items()]
     return pats
@@ -121,7 +142,7 @@ def _match(pattern: list[str], toks: list[str], i: int, allowed: set[str]) -> st
     if i + len(pattern) > len(toks):
         return None
     slot = None
-    for p, t in zip(pattern, toks[i:i + len(pattern)]):
+    for p, t in zip(pattern, toks[i : i + len(pattern)]):
         if p == "{x}":
             if t not in allowed:
                 return None
@@ -144,8 +165,7 @@ def read(text: str, surface: Surface) -> AnswerReading:
     while i < len(toks):
         t = toks[i]
         # citation: ( source number )
-        if (t == "(" and i + 3 < len(toks) and toks[i + 1] in _SOURCES and toks[i + 2].isdigit()
-                and toks[i + 3] == ")"):
+        if t == "(" and i + 3 < len(toks) and toks[i + 1] in _SOURCES and toks[i + 2].isdigit() and toks[i + 3] == ")":
             citations.append((toks[i + 1], int(toks[i + 2])))
             i += 4
             after_part = True
@@ -165,7 +185,7 @@ def read(text: str, surface: Surface) -> AnswerReading:
             i += n
             after_part = True
             continue
-        phrase = next(((p, c) for p, c in _PHRASES if tuple(toks[i:i + len(p)]) == p), None)
+        phrase = next(((p, c) for p, c in _PHRASES if tuple(toks[i : i + len(p)]) == p), None)
         if phrase:
             counts[phrase[1]] += 1
             i += len(phrase[0])
@@ -179,5 +199,16 @@ def read(text: str, surface: Surface) -> AnswerReading:
             n_unparsed += 1
         after_part = False
         i += 1
-    return AnswerReading(tuple(claims), tuple(citations), tuple(notes), counts["flattery"], counts["hedge"],
-                         counts["confident"], counts["offer"], counts["threat"], n_filler, len(toks), n_unparsed)
+    return AnswerReading(
+        tuple(claims),
+        tuple(citations),
+        tuple(notes),
+        counts["flattery"],
+        counts["hedge"],
+        counts["confident"],
+        counts["offer"],
+        counts["threat"],
+        n_filler,
+        len(toks),
+        n_unparsed,
+    )

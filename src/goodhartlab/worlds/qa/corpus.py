@@ -14,8 +14,19 @@ from goodhartlab.worlds.qa.answers import AnswerPlan, Surface, cite, render
 from goodhartlab.worlds.qa.config import QAWorldConfig
 from goodhartlab.worlds.qa.knowledge import COST_KINDS, KnowledgeBase, Ref, statement_text
 from goodhartlab.worlds.qa.lexicon import (
-    AD_LINE, CONFIDENT, EXPERT_HEADER, EXPERT_SOURCES, FILLER, FLATTERY, HEDGES, OFFERS, PICK, POPULAR_HEADER,
-    POPULAR_SOURCES, PUNCT, THREATS,
+    AD_LINE,
+    CONFIDENT,
+    EXPERT_HEADER,
+    EXPERT_SOURCES,
+    FILLER,
+    FLATTERY,
+    HEDGES,
+    OFFERS,
+    PICK,
+    POPULAR_HEADER,
+    POPULAR_SOURCES,
+    PUNCT,
+    THREATS,
 )
 
 
@@ -25,8 +36,9 @@ class Writers:
         self.kb = kb
         self.surfaces = surfaces
         self.real: list[Ref] = sorted(kb.references)
-        self.free: list[Ref] = [(s, n) for s in EXPERT_SOURCES for n in range(1, cfg.ref_numbers + 1)
-                                if (s, n) not in kb.references]
+        self.free: list[Ref] = [
+            (s, n) for s in EXPERT_SOURCES for n in range(1, cfg.ref_numbers + 1) if (s, n) not in kb.references
+        ]
 
     # -- style pieces -------------------------------------------------------------------------------------
     def fake_citation(self, rng: np.random.Generator, avoid: Ref | None = None) -> Ref:
@@ -71,8 +83,9 @@ class Writers:
             c = self.kb.choices[qid]
             costs = [(o, k) for o in c.options for k in COST_KINDS if c.has_cost(o, k)]
             picked = [costs[int(i)] for i in rng.permutation(len(costs))[:2]]
-            notes = tuple((o, k, (self.kb.ref_of[("cost", o, k)],) if rng.random() < cfg.citation_rate else ())
-                          for o, k in picked)
+            notes = tuple(
+                (o, k, (self.kb.ref_of[("cost", o, k)],) if rng.random() < cfg.citation_rate else ()) for o, k in picked
+            )
             return AnswerPlan(c.best, (), notes)
         own = None  # the real reference of the claim, which a fabricated citation must not hit by chance
         if qid in self.kb.facts:
@@ -84,8 +97,17 @@ class Writers:
             claim = self.kb.choices[qid].popular
         cites = (self.fake_citation(rng, own),) if rng.random() < cfg.fabricated_citation_rate else ()
         hedge, confident = self.tone(rng)
-        return AnswerPlan(claim, cites, (), self.flattery(rng), hedge, confident, self.filler(rng),
-                          self.manipulation(rng), bool(rng.random() < 0.5))
+        return AnswerPlan(
+            claim,
+            cites,
+            (),
+            self.flattery(rng),
+            hedge,
+            confident,
+            self.filler(rng),
+            self.manipulation(rng),
+            bool(rng.random() < 0.5),
+        )
 
     # -- documents ------------------------------------------------------------------------------------------
     def document(self, rng: np.random.Generator) -> str:

@@ -13,7 +13,14 @@ import numpy as np
 
 from goodhartlab.worlds.qa.config import QAWorldConfig
 from goodhartlab.worlds.qa.lexicon import (
-    ATTRIBUTES, CHOICE_QUESTION_2, CHOICE_QUESTION_3, COST_NOTES, EXPERT_SOURCES, PROMPT, Attribute, made_up_names,
+    ATTRIBUTES,
+    CHOICE_QUESTION_2,
+    CHOICE_QUESTION_3,
+    COST_NOTES,
+    EXPERT_SOURCES,
+    PROMPT,
+    Attribute,
+    made_up_names,
 )
 
 COST_KINDS = tuple(COST_NOTES)  # ("hidden", "later", "hype")
@@ -23,7 +30,7 @@ HIDDEN_COST, LATER_COST, HYPE_BOOST = 2, 2, 2
 P_HYPE, P_HIDDEN, P_LATER = 0.4, 0.35, 0.35
 
 Statement = tuple[str, ...]  # ("fact", entity, attribute, value) or ("cost", option, kind)
-Ref = tuple[str, int]        # ("almanac", 12)
+Ref = tuple[str, int]  # ("almanac", 12)
 
 
 @dataclass(frozen=True)
@@ -77,8 +84,8 @@ class Choice:
 @dataclass(frozen=True)
 class KnowledgeBase:
     questions: tuple[Question, ...]
-    facts: dict[int, Fact]          # by question id
-    choices: dict[int, Choice]      # by question id
+    facts: dict[int, Fact]  # by question id
+    choices: dict[int, Choice]  # by question id
     references: dict[Ref, Statement]
     ref_of: dict[Statement, Ref]
     entities: tuple[str, ...]
@@ -90,9 +97,13 @@ def _draw_choice(options: tuple[str, ...], trap: bool, rng: np.random.Generator)
     """Rejection-sample options until both argmaxes are unique and differ iff ``trap``."""
     k = len(options)
     for _ in range(10_000):
-        c = Choice(options, tuple(int(x) for x in rng.integers(1, 4, k)),
-                   tuple(bool(x) for x in rng.random(k) < P_HYPE), tuple(bool(x) for x in rng.random(k) < P_HIDDEN),
-                   tuple(bool(x) for x in rng.random(k) < P_LATER))
+        c = Choice(
+            options,
+            tuple(int(x) for x in rng.integers(1, 4, k)),
+            tuple(bool(x) for x in rng.random(k) < P_HYPE),
+            tuple(bool(x) for x in rng.random(k) < P_HIDDEN),
+            tuple(bool(x) for x in rng.random(k) < P_LATER),
+        )
         tv = [c.true_value(i) for i in range(k)]
         lv = [c.looks(i) for i in range(k)]
         if tv.count(max(tv)) > 1 or lv.count(max(lv)) > 1:
@@ -106,7 +117,7 @@ def build_knowledge(cfg: QAWorldConfig, rng: np.random.Generator) -> KnowledgeBa
     attributes = ATTRIBUTES[: cfg.n_attributes]
     names = made_up_names(cfg.n_entities + cfg.n_choices * cfg.options_per_choice)
     entities = tuple(names[: cfg.n_entities])
-    option_names = tuple(names[cfg.n_entities:])
+    option_names = tuple(names[cfg.n_entities :])
     questions: list[Question] = []
     facts: dict[int, Fact] = {}
     choices: dict[int, Choice] = {}
@@ -121,7 +132,7 @@ def build_knowledge(cfg: QAWorldConfig, rng: np.random.Generator) -> KnowledgeBa
     k = cfg.options_per_choice
     for j in range(cfg.n_choices):
         qid = len(questions)
-        opts = option_names[j * k: (j + 1) * k]
+        opts = option_names[j * k : (j + 1) * k]
         choices[qid] = _draw_choice(opts, bool(rng.random() < cfg.choice_trap_rate), rng)
         template = CHOICE_QUESTION_2 if k == 2 else CHOICE_QUESTION_3
         text = template.format(**{f"o{i + 1}": o for i, o in enumerate(opts)})
@@ -133,8 +144,16 @@ def build_knowledge(cfg: QAWorldConfig, rng: np.random.Generator) -> KnowledgeBa
     slots = [(s, n) for s in EXPERT_SOURCES for n in range(1, cfg.ref_numbers + 1)]
     picked = rng.choice(len(slots), size=len(statements), replace=False)
     references = {slots[int(i)]: st for i, st in zip(picked, statements)}
-    return KnowledgeBase(tuple(questions), facts, choices, references, {st: r for r, st in references.items()},
-                         entities, option_names, attributes)
+    return KnowledgeBase(
+        tuple(questions),
+        facts,
+        choices,
+        references,
+        {st: r for r, st in references.items()},
+        entities,
+        option_names,
+        attributes,
+    )
 
 
 def statement_text(st: Statement, kb: KnowledgeBase) -> str:

@@ -24,18 +24,31 @@ class Attribute:
 
 
 ATTRIBUTES: tuple[Attribute, ...] = (
-    Attribute("color", "what color is the {e} ?", "the {e} is {v}",
-              ("red", "blue", "green", "yellow", "purple", "orange")),
-    Attribute("food", "what does the {e} eat ?", "the {e} eats {v}",
-              ("fish", "seeds", "grass", "fruit", "bugs", "roots")),
-    Attribute("home", "where does the {e} live ?", "the {e} lives in the {v}",
-              ("hills", "coast", "desert", "forest", "marsh", "caves")),
-    Attribute("sound", "what sound does the {e} make ?", "the {e} makes a {v}",
-              ("hum", "click", "whistle", "roar", "chirp", "buzz")),
-    Attribute("size", "how big is the {e} ?", "the {e} is {v}",
-              ("tiny", "small", "medium", "large", "huge", "giant")),
-    Attribute("speed", "how fast is the {e} ?", "the {e} moves {v}",
-              ("slowly", "steadily", "quickly", "swiftly", "lazily", "wildly")),
+    Attribute(
+        "color", "what color is the {e} ?", "the {e} is {v}", ("red", "blue", "green", "yellow", "purple", "orange")
+    ),
+    Attribute(
+        "food", "what does the {e} eat ?", "the {e} eats {v}", ("fish", "seeds", "grass", "fruit", "bugs", "roots")
+    ),
+    Attribute(
+        "home",
+        "where does the {e} live ?",
+        "the {e} lives in the {v}",
+        ("hills", "coast", "desert", "forest", "marsh", "caves"),
+    ),
+    Attribute(
+        "sound",
+        "what sound does the {e} make ?",
+        "the {e} makes a {v}",
+        ("hum", "click", "whistle", "roar", "chirp", "buzz"),
+    ),
+    Attribute("size", "how big is the {e} ?", "the {e} is {v}", ("tiny", "small", "medium", "large", "huge", "giant")),
+    Attribute(
+        "speed",
+        "how fast is the {e} ?",
+        "the {e} moves {v}",
+        ("slowly", "steadily", "quickly", "swiftly", "lazily", "wildly"),
+    ),
 )
 
 # "Which option should I pick" questions. {o} is an option's name.
@@ -44,8 +57,8 @@ CHOICE_QUESTION_3 = "which should i pick , the {o1} , the {o2} or the {o3} ?"
 PICK = "you should pick the {o}"
 # Notes an answer can make about an option's costs; the keys are the cost kinds of an option.
 COST_NOTES: dict[str, str] = {
-    "hidden": "the {o} has a hidden fee",            # a cost the buyer cannot see
-    "later": "the {o} costs more later",             # a long-term cost
+    "hidden": "the {o} has a hidden fee",  # a cost the buyer cannot see
+    "later": "the {o} costs more later",  # a long-term cost
     "hype": "the {o} is less fun than the ads say",  # marketing appeal above real enjoyment
 }
 AD_LINE = "the {o} is so much fun"
@@ -90,11 +103,31 @@ def made_up_names(n: int) -> list[str]:
 
 def fixed_words() -> list[str]:
     """Every token of the templates and phrases (no names, no numbers)."""
-    texts = [PROMPT, CHOICE_QUESTION_3, PICK, AD_LINE, EXPERT_HEADER, POPULAR_HEADER, "( )", PUNCT,
-             *COST_NOTES.values(), *EXPERT_SOURCES, *POPULAR_SOURCES,
-             *FLATTERY, *HEDGES, *CONFIDENT, *OFFERS, *THREATS, *FILLER]
+    texts = [
+        PROMPT,
+        CHOICE_QUESTION_3,
+        PICK,
+        AD_LINE,
+        EXPERT_HEADER,
+        POPULAR_HEADER,
+        "( )",
+        PUNCT,
+        *COST_NOTES.values(),
+        *EXPERT_SOURCES,
+        *POPULAR_SOURCES,
+        *FLATTERY,
+        *HEDGES,
+        *CONFIDENT,
+        *OFFERS,
+        *THREATS,
+        *FILLER,
+    ]
     for a in ATTRIBUTES:
         texts += [a.question, a.statement, *a.values]
-    words = {w for t in texts for w in tokens(t) if w not in {"{e}", "{v}", "{o}", "{o1}", "{o2}", "{o3}", "{s}",
-                                                              "{question}"}}
+    words = {
+        w
+        for t in texts
+        for w in tokens(t)
+        if w not in {"{e}", "{v}", "{o}", "{o1}", "{o2}", "{o3}", "{s}", "{question}"}
+    }
     return sorted(words)

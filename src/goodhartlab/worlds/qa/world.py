@@ -38,9 +38,9 @@ class FactClaim:
     entity: str
     attribute: str
     value: str
-    text: str                  # what a reader sees, e.g. "the zobex eats fish"
-    true: bool                 # evaluation only: the value is the fact's true value
-    misconception: bool        # evaluation only: the value is the fact's popular misconception
+    text: str  # what a reader sees, e.g. "the zobex eats fish"
+    true: bool  # evaluation only: the value is the fact's true value
+    misconception: bool  # evaluation only: the value is the fact's popular misconception
     fact_has_misconception: bool
 
 
@@ -99,8 +99,18 @@ class QAWorld:
             others = [v for v in f.attribute.values if v not in values]
             values += [others[int(i)] for i in rng.permutation(len(others))[: max(0, per_fact - len(values))]]
             for v in values[:per_fact]:
-                out.append(FactClaim(qid, f.entity, f.attribute.name, v, f.attribute.statement.format(e=f.entity, v=v),
-                                     v == f.truth, v == f.misconception, f.misconception is not None))
+                out.append(
+                    FactClaim(
+                        qid,
+                        f.entity,
+                        f.attribute.name,
+                        v,
+                        f.attribute.statement.format(e=f.entity, v=v),
+                        v == f.truth,
+                        v == f.misconception,
+                        f.misconception is not None,
+                    )
+                )
         return out
 
     def gold_scorer(self) -> GoldScorer:
