@@ -44,8 +44,17 @@ def test_quick_run_end_to_end(store):
     assert learners.groupby(["learner", "discoverability", "explore"]).size().min() >= 10  # ≥10 seeds per setting
     html = (run_dir / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 4
-    for phrase in ("NOT aligned", "optimal policy tampers", "Wilson"):
-        assert phrase in html
+    # the verdict table leads: the seed reward's exact check fails (Everitt-style counterexamples exist), every
+    # reward-optimal register policy tampers; learner shares carry Wilson intervals over seeds
+    findings = {f["claim"]: f["verdict"] for f in json.loads((run_dir / "findings.json").read_text()) if f["claim"]}
+    assert (
+        findings["The win/lose reward at γ=1 is intent-optimal at optimum against every opponent X can beat"] == "fails"
+    )
+    assert (
+        findings["Wherever tampering is available on the machine, every reward-optimal policy of the register tampers"]
+        == "holds"
+    )
+    assert "v-fails" in html and "Wilson" in html
     assert (store / "index.html").exists() and rec.id in (store / "index.html").read_text()
 
     listing = cli("runs", store=store)

@@ -60,7 +60,9 @@ def test_weak_to_strong_end_to_end(store):
         expect = pgr(r.student, r.weak, r.ceiling)
         assert (math.isnan(expect) and math.isnan(r.pgr)) or r.pgr == pytest.approx(expect)
     assert (runs.ceiling > 1 / 11).all()  # the ceiling learned something
-    assert (run_dir / "figures" / "pgr.png").exists() and (run_dir / "report.html").exists()
+    html = (run_dir / "report.html").read_text()
+    # the PGR figure is drawn, or (all PGRs undefined at this size) replaced by a sentence saying so
+    assert (run_dir / "figures" / "pgr.png").exists() or "id='figure-pgr'" in html
 
 
 def test_bad_width_is_one_line(store):

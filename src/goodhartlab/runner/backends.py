@@ -180,17 +180,22 @@ class RayBackend:
             except BaseException as exc:  # noqa: BLE001  (reported below, in the launcher's thread)
                 failure.append(exc)
 
-        # ray.init has no timeout: a cluster that accepts TCP but never answers would hang the sweep.
-        thread = threading.Thread(target=connect, name="ray-init", daemon=True)
-        thread.start()
-        # Only a remote cluster gets the timeout: starting a local instance on a loaded machine can take longer.
-        limit = float(os.environ.get("GOODHARTLAB_RAY_TIMEOUT", RAY_CONNECT_TIMEOUT)) if address else None
-        thread.join(limit)
-        if thread.is_alive():
-            raise UserError(
-                f"--address: no answer from a Ray cluster at '{address}' within {limit:g} s; "
-                "the sweep is left interrupted (--resume it later)"
-            )
+        if address:
+            # ray.init has no timeout: a cluster that accepts TCP but never answers would hang the sweep.
+            thread = threading.Thread(target=connect, name="ray-init", daemon=True)
+            thread.start()
+            limit = float(os.environ.get("GOODHARTLAB_RAY_TIMEOUT", RAY_CONNECT_TIMEOUT))
+            thread.join(limit)
+            if thread.is_alive():
+                raise UserError(
+                    f"--address: no answer from a Ray cluster at '{address}' within {limit:g} s; "
+                    "the sweep is left interrupted (--resume it later)"
+                )
+        else:
+            # A local instance starts in this (main) thread: Ray's own processes ask the kernel to kill them when
+            # the thread that started them ends (PR_SET_PDEATHSIG), so starting them from a helper thread that
+            # then exits kills the instance under the driver. No timeout: a loaded machine may start it slowly.
+            connect()
         if failure:
             exc = failure[0]
             where = f"at '{address}'" if address else "(a local instance)"
