@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -53,7 +54,7 @@ def _seed(row: dict[str, Any]) -> str:
     return f" · seed {int(seed)}" if _finite(seed) is not None and int(seed) >= 0 else ""
 
 
-class _Scalars:
+class _Scalars(ABC):
     """Turns rows into (tag, value, step) scalars; subclasses write them."""
 
     def __init__(self) -> None:
@@ -93,8 +94,9 @@ class _Scalars:
                     out.append((f"{prefix}/{col}", v, int(step)))
         self.write(out)
 
+    @abstractmethod
     def write(self, scalars: list[tuple[str, float, int]]) -> None:
-        raise NotImplementedError
+        """Send (tag, value, step) scalars to the backend (each subclass's one job)."""
 
     def close(self) -> None:
         pass
