@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # torch is pinned first: an unpinned torch pulls a multi-GB CUDA build; 2.13.0 is a CPU wheel on disk.
 TORCH  := torch==2.13.0
 
-.PHONY: demo test test-fast install install-dev bench check-report clean
+.PHONY: demo test test-fast fuzz install install-dev bench check-report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: $(VENV)/.installed-dev
 # The development tier: everything but the slow end-to-end runs (`-m "not slow"`); no Chromium install.
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+# The property tests with fresh random examples (300 a test) instead of the fixed ones `make test` draws.
+fuzz: $(VENV)/.installed-dev
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -n 2 tests/test_config.py tests/test_config_property.py tests/test_preference_shift_world.py tests/test_qa_world.py
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py

@@ -184,6 +184,14 @@ def test_out_that_is_a_file_or_under_a_file(capsys, tmp_path):
             one_line_error(capsys, *args, "--out", str(out), needles=(str(a_file),))
 
 
+def test_paths_too_long_for_the_file_system(capsys, tmp_path):
+    """ENAMETOOLONG (a 300-character name) is one line naming the option, for the store and for --config."""
+    long = str(tmp_path / ("é" * 300))
+    for args in (("run", "probe"), ("runs",), ("sweeps",), ("index",)):
+        one_line_error(capsys, *args, "--out", long, needles=("store", "not a usable path"))
+    one_line_error(capsys, "run", "probe", "--config", long, needles=("--config", "not a usable path"))
+
+
 # -- sweeps: bounds and options (converted from test_sweeps.py) -----------------------------------------------
 
 

@@ -103,3 +103,15 @@ def test_yaml_files_resolve_or_are_one_user_error_line(name, data, tmp_path):
     path = tmp_path / "config.yaml"
     path.write_bytes("\n".join(lines).encode("utf-8", errors="surrogatepass"))
     check(cls, "default", [], path)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("value", ["é" * 300, "a" * 5000, "x/" * 3000])
+def test_every_field_takes_a_name_too_long_for_a_path(name, value, tmp_path):
+    """Regression (CI, hypothesis): a path field given 300 'é' made ``Path.is_file`` raise ENAMETOOLONG."""
+    cls = get(name).config
+    for field in sorted(cls.model_fields):
+        check(cls, "default", [f"{field}={value}"])
+        path = tmp_path / "config.yaml"
+        path.write_text(f"{field}: '{value}'\n", encoding="utf-8")
+        check(cls, "default", [], path)

@@ -88,7 +88,10 @@ def _check_record(path: Path | None, experiment: str) -> None:
     """``--config RUN/config.json`` of another experiment: say so, rather than list its fields as unknown."""
     import yaml
 
-    if path is None or not Path(path).is_file():
+    try:
+        if path is None or not Path(path).is_file():
+            return
+    except OSError:  # a name too long for the file system: load_yaml says so in one line
         return
     try:  # bounded like every config read (a YAML bomb or a binary file must not get past here)
         data = configs.read_yaml(Path(path).read_bytes().decode("utf-8"), "--config")

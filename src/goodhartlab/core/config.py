@@ -253,7 +253,11 @@ def _set_dotted(values: dict[str, Any], key: str, value: Any) -> None:
 def load_yaml(path: Path) -> dict[str, Any]:
     """A ``--config`` file: UTF-8 YAML holding a mapping of field: value, within the bounds above."""
     where = f"--config '{shown(str(path))[1:-1]}'"
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError as exc:  # Python 3.11's is_file raises on a name too long for the file system
+        raise UserError(f"{where}: not a usable path ({exc.strerror or exc})") from None
+    if not found:
         raise UserError(f"--config: no such file '{shown(str(path))[1:-1]}'")
     try:
         size = path.stat().st_size
@@ -322,6 +326,6 @@ def resolve(
         return cls(**values)
     except ValidationError as exc:
         raise UserError(describe_error(exc)) from None
-    except (TypeError, ValueError, ArithmeticError, LookupError, RecursionError) as exc:
+    except (TypeError, ValueError, ArithmeticError, LookupError, RecursionError, OSError) as exc:
         # An experiment's validator that trips over an odd value instead of rejecting it: still one line.
         raise UserError(f"invalid config: {type(exc).__name__}: {exc}") from None

@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from goodhartlab.core.errors import UserError
+from goodhartlab.core.errors import UserError, shown
 from goodhartlab.core.files import read_json_or, write_json
 
 INDEX = "index.sqlite"
@@ -134,6 +134,14 @@ class RunStore:
     # -- the store directory and its index ---------------------------------------
     def _check_root(self, create: bool) -> bool:
         """Whether the store exists (creating it if asked); a file or an unusable path is one error line."""
+        try:
+            os.stat(self.root)
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        except OSError as exc:  # e.g. ENAMETOOLONG, ELOOP: exists()/is_dir() would raise it later
+            raise UserError(
+                f"store '{shown(str(self.root))[1:-1]}' is not a usable path: {exc.strerror} (--out or GOODHARTLAB_STORE)"
+            ) from None
         if self.root.exists() and not self.root.is_dir():
             raise UserError(f"store '{self.root}' is a file, not a directory (--out or GOODHARTLAB_STORE)")
         for parent in self.root.parents:

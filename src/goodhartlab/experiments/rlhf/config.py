@@ -155,8 +155,14 @@ class Config(ExperimentConfig):
     @field_validator("policy_model")
     @classmethod
     def _model_dir(cls, v: str | None) -> str | None:
-        if v is not None and not (Path(v).expanduser() / "config.json").is_file():
-            raise ValueError(f"'{v}' is not a Hugging Face model directory (no config.json there)")
+        if v is None:
+            return None
+        try:
+            found = (Path(v).expanduser() / "config.json").is_file()
+        except OSError as exc:  # a name too long or otherwise unusable as a path (ENAMETOOLONG, ELOOP)
+            raise ValueError(f"'{v[:80]}' is not a usable path ({exc.strerror})") from None
+        if not found:
+            raise ValueError(f"'{v[:80]}' is not a Hugging Face model directory (no config.json there)")
         return None if v is None else str(Path(v).expanduser().resolve())
 
     @field_validator("rater")
