@@ -27,6 +27,7 @@ import torch
 
 from goodhartlab.core.records import Measurement
 from goodhartlab.core.rng import int_seed
+from goodhartlab.experiments.rlhf.units import UnitContext
 from goodhartlab.models.configs import RMConfig
 from goodhartlab.models.reward_model import (
     Comparisons,
@@ -289,6 +290,38 @@ class SeedState:
     comparisons: dict = field(default_factory=dict)
 
 
+@dataclass
+class WorldUnit:
+    """Stage 1 of one world, a unit of ``ctx.map``: its π_base (and pretrain-seed backbones) and its raters."""
+
+    label: str
+    world: QAWorldConfig
+    config: object
+    specs: list[RaterSpec]  # distinct raters of the world's arms, unassisted first
+    pretrain_backbones: int
+    ctx: UnitContext
+
+
+@dataclass
+class WorldState:
+    base: Base
+    backbones: list | None
+    loopholes: dict  # RaterSpec -> the (calibrated) loopholes its rater is built with
+    base_row: dict
+    ctx: UnitContext
+
+
+@dataclass
+class SeedUnit:
+    """Stages 2–5 of one seed of one world, a unit of ``ctx.map``: comparisons, reward models, optimizers."""
+
+    world: WorldState
+    arms: list[Arm]
+    config: object
+    seed: int
+    ctx: UnitContext
+
+
 def run_arms(
     config,
     ctx,
@@ -297,146 +330,160 @@ def run_arms(
     pretrain_backbones: int = 0,
 ) -> None:
     """Everything: for each world its π_base and rater, then per seed and arm the comparisons, reward models and
-    optimizers, measured by the evaluator; records measurements and tables through ``ctx``."""
+    optimizers, measured by the evaluator; records measurements and tables through ``ctx``.
+
+    Worlds, and then the (world, seed) pairs, are independent units: they run in the runner's worker processes
+    (``ctx.map``), each on its own named random streams, and their records are replayed in input order, so the
+    run's tables are those of a serial run."""
     _quiet_transformers()
-    series_rows, rm_rows, base_rows = [], [], []
-    for label, wcfg in worlds.items():
-        # 1. π_base
-        base = build_base(wcfg, config.lm, config.seed, ctx, label, config.policy_model)
-        ctx.log(f"π_base '{label}': {base.info}")
-        base_rows.append(_base_row(base, wcfg, config, ctx))
-        mine = [a for a in arms if a.world == label]
-        backbones = (
-            (
-                [base.model]
-                + [
-                    build_base(wcfg, config.lm, config.seed, ctx, label, pretrain_seed=k).model
-                    for k in range(1, pretrain_backbones)
-                ]
-            )
-            if pretrain_backbones
-            else None
+    units = [
+        WorldUnit(
+            label,
+            wcfg,
+            config,
+            # An assisted rater takes the unassisted one's calibrated strength (so they differ only in the
+            # critique): unassisted specs first.
+            sorted(dict.fromkeys(a.rater for a in arms if a.world == label), key=lambda r: r.assisted),
+            pretrain_backbones,
+            UnitContext(ctx),
         )
-        # 2. raters, calibrated on π_base pairs before any optimization (one per distinct spec)
-        raters = {}
-        # An assisted rater is the unassisted one plus a critique: it takes the unassisted rater's calibrated
-        # strength rather than its own, so the two differ only in the critique.
-        specs = sorted(dict.fromkeys(a.rater for a in mine), key=lambda r: r.assisted)
-        strength: dict[Loopholes, Loopholes] = {}
-        for spec in specs:
-            if spec.assisted and spec.loopholes in strength:
-                raters[spec] = make_rater(base, spec, strength[spec.loopholes], config.rater_temperature)
-                cal = None
-            else:
-                raters[spec], cal = rater_stage(base, spec, config, ctx)
-                if cal is not None:
-                    strength[spec.loopholes] = cal.loopholes
-            _record_rater(ctx, label, spec, raters[spec], cal)
-        eval_qids = _eval_questions(base, config)
-        train_qids = [q.id for q in base.world.questions]
-        for seed in range(config.seeds):
-            state = _seed_state(
-                base,
-                config,
-                ctx,
-                seed,
-                eval_qids,
-                any(isinstance(o, BestOfN) for a in mine for o in a.optimizers),
-            )
-            for arm in mine:
-                rater = raters[arm.rater]
-                evaluator = Evaluator(base, rater, eval_qids, state.refs)
-                base_gold = float(
-                    np.mean(evaluator.gold.score_many(np.repeat(eval_qids, config.bon_pool), state.pool_texts))
-                )
-                # 3. comparisons: arms with the same rater share one set; smaller data sizes use its prefix
-                data, held, gold_acc = _comparisons(base, arm, mine, rater, state, config, ctx, train_qids)
-                # 4. reward models
-                members = backbones if arm.backbones == "pretrain-seed" else None
-                ensemble, log = train_ensemble(
-                    arm.rm,
-                    data,
-                    base.model,
-                    base.tokenizer,
-                    int_seed(ctx.seed, label, seed, arm.name, "rm"),
-                    ctx.progress,
-                    members,
-                )
-                # 5. optimizers, each measured by the evaluator
-                for spec in arm.proxies:
-                    proxy = ensemble.with_aggregate(spec.aggregate, spec.members)
-                    rm_rows.append(
-                        {
-                            "world": label,
-                            "seed": seed,
-                            "arm": arm.name,
-                            "proxy": spec.label or "single",
-                            "members": len(proxy.members),
-                            "comparisons": arm.rm.comparisons,
-                            "backbone": arm.rm.backbone,
-                            "backbones": arm.backbones,
-                            "rm_n_embd": arm.rm.n_embd
-                            if arm.rm.backbone == "fresh"
-                            else int(base.model.config.hidden_size),
-                            "train_loss_last": float(np.mean([r["loss_last"] for r in log])),
-                            "heldout_rater_agreement": pairwise_accuracy(proxy, held),
-                            "heldout_gold_agreement": gold_acc(proxy),
-                        }
-                    )
-                    for opt in arm.optimizers:
-                        if isinstance(opt, DirectAlignment):
-                            continue
-                        name = series_name(arm, spec, opt)
-                        series_rows.append(_series_row(name, arm, spec, opt))
-                        if isinstance(opt, BestOfN):
-                            best_of_n(
-                                config,
-                                ctx,
-                                evaluator,
-                                proxy,
-                                base,
-                                state,
-                                name,
-                                base_gold,
-                            )
-                        else:
-                            rloo(
-                                config,
-                                ctx,
-                                evaluator,
-                                proxy,
-                                base,
-                                state,
-                                train_qids,
-                                opt.beta,
-                                name,
-                                base_gold,
-                                lambda *n, a=arm.name, p=spec.label, b=opt.beta, w=label, k=seed: ctx.torch_generator(
-                                    w, k, a, p, b, *n
-                                ),
-                            )
-                for opt in arm.optimizers:
-                    if isinstance(opt, DirectAlignment):  # on the comparisons themselves: no reward model
-                        name = series_name(arm, None, opt)
-                        series_rows.append(_series_row(name, arm, None, opt))
-                        direct(
-                            config,
-                            ctx,
-                            evaluator,
-                            ensemble.with_aggregate("mean"),
-                            base,
-                            state,
-                            data,
-                            opt,
-                            name,
-                            base_gold,
-                            lambda *n, a=arm.name, o=opt, w=label, k=seed: ctx.torch_generator(
-                                w, k, a, o.loss, o.beta, *n
-                            ),
-                        )
+        for label, wcfg in worlds.items()
+    ]
+    with ctx.progress("π_base and its rater, per world", len(units)) as advance:
+        states = ctx.map(world_stage, units, advance=advance)
+    for st in states:
+        st.ctx.replay(ctx)
+        st.ctx = None  # do not ship the replayed buffer to the seed units
+    seeds = [
+        SeedUnit(st, [a for a in arms if a.world == st.base.label], config, seed, UnitContext(ctx))
+        for st in states
+        for seed in range(config.seeds)
+    ]
+    with ctx.progress("seeds × worlds: comparisons, reward models, optimizers", len(seeds)) as advance:
+        done = ctx.map(seed_stage, seeds, advance=advance)
+    series_rows, rm_rows = [], []
+    for unit_ctx, s_rows, r_rows in done:
+        unit_ctx.replay(ctx)
+        series_rows += s_rows
+        rm_rows += r_rows
     ctx.table("series", _unique(series_rows))
     ctx.table("reward_models", rm_rows)
-    ctx.table("base_models", base_rows)
+    ctx.table("base_models", [st.base_row for st in states])
+
+
+def world_stage(u: WorldUnit) -> WorldState:
+    """1. π_base, 2. the raters, calibrated on π_base pairs before any optimization (one per distinct spec)."""
+    _quiet_transformers()
+    config, ctx = u.config, u.ctx
+    base = build_base(u.world, config.lm, config.seed, ctx, u.label, config.policy_model)
+    ctx.log(f"π_base '{u.label}': {base.info}")
+    base_row = _base_row(base, u.world, config, ctx)
+    backbones = (
+        [base.model]
+        + [
+            build_base(u.world, config.lm, config.seed, ctx, u.label, pretrain_seed=k).model
+            for k in range(1, u.pretrain_backbones)
+        ]
+        if u.pretrain_backbones
+        else None
+    )
+    loopholes: dict[RaterSpec, Loopholes] = {}
+    strength: dict[Loopholes, Loopholes] = {}
+    for spec in u.specs:
+        if spec.assisted and spec.loopholes in strength:
+            loopholes[spec], cal = strength[spec.loopholes], None
+            rater = make_rater(base, spec, loopholes[spec], config.rater_temperature)
+        else:
+            rater, cal = rater_stage(base, spec, config, ctx)
+            loopholes[spec] = cal.loopholes if cal is not None else spec.loopholes
+            if cal is not None:
+                strength[spec.loopholes] = cal.loopholes
+        _record_rater(ctx, u.label, spec, rater, cal)
+    return WorldState(base, backbones, loopholes, base_row, ctx)
+
+
+def seed_stage(u: SeedUnit) -> tuple[UnitContext, list[dict], list[dict]]:
+    """3. comparisons, 4. reward models, 5. optimizers, for one seed of one world's arms."""
+    _quiet_transformers()
+    config, ctx, seed, mine = u.config, u.ctx, u.seed, u.arms
+    base, backbones, label = u.world.base, u.world.backbones, u.world.base.label
+    raters = {spec: make_rater(base, spec, lh, config.rater_temperature) for spec, lh in u.world.loopholes.items()}
+    eval_qids = _eval_questions(base, config)
+    train_qids = [q.id for q in base.world.questions]
+    series_rows, rm_rows = [], []
+    state = _seed_state(
+        base,
+        config,
+        ctx,
+        seed,
+        eval_qids,
+        any(isinstance(o, BestOfN) for a in mine for o in a.optimizers),
+    )
+    for arm in mine:
+        rater = raters[arm.rater]
+        evaluator = Evaluator(base, rater, eval_qids, state.refs)
+        base_gold = float(np.mean(evaluator.gold.score_many(np.repeat(eval_qids, config.bon_pool), state.pool_texts)))
+        # 3. comparisons: arms with the same rater share one set; smaller data sizes use its prefix
+        data, held, gold_acc = _comparisons(base, arm, mine, rater, state, config, ctx, train_qids)
+        # 4. reward models
+        members = backbones if arm.backbones == "pretrain-seed" else None
+        ensemble, log = train_ensemble(
+            arm.rm,
+            data,
+            base.model,
+            base.tokenizer,
+            int_seed(ctx.seed, label, seed, arm.name, "rm"),
+            ctx.progress,
+            members,
+        )
+        # 5. optimizers, each measured by the evaluator
+        for spec in arm.proxies:
+            proxy = ensemble.with_aggregate(spec.aggregate, spec.members)
+            rm_rows.append(
+                {
+                    "world": label,
+                    "seed": seed,
+                    "arm": arm.name,
+                    "proxy": spec.label or "single",
+                    "members": len(proxy.members),
+                    "comparisons": arm.rm.comparisons,
+                    "backbone": arm.rm.backbone,
+                    "backbones": arm.backbones,
+                    "rm_n_embd": arm.rm.n_embd if arm.rm.backbone == "fresh" else int(base.model.config.hidden_size),
+                    "train_loss_last": float(np.mean([r["loss_last"] for r in log])),
+                    "heldout_rater_agreement": pairwise_accuracy(proxy, held),
+                    "heldout_gold_agreement": gold_acc(proxy),
+                }
+            )
+            for opt in arm.optimizers:
+                if isinstance(opt, DirectAlignment):
+                    continue
+                name = series_name(arm, spec, opt)
+                series_rows.append(_series_row(name, arm, spec, opt))
+                if isinstance(opt, BestOfN):
+                    best_of_n(config, ctx, evaluator, proxy, base, state, name, base_gold)
+                else:
+                    gen = lambda *n, a=arm.name, p=spec.label, b=opt.beta: ctx.torch_generator(label, seed, a, p, b, *n)
+                    rloo(config, ctx, evaluator, proxy, base, state, train_qids, opt.beta, name, base_gold, gen)
+        for opt in arm.optimizers:
+            if isinstance(opt, DirectAlignment):  # on the comparisons themselves: no reward model
+                name = series_name(arm, None, opt)
+                series_rows.append(_series_row(name, arm, None, opt))
+                gen = lambda *n, a=arm.name, o=opt: ctx.torch_generator(label, seed, a, o.loss, o.beta, *n)
+                direct(
+                    config,
+                    ctx,
+                    evaluator,
+                    ensemble.with_aggregate("mean"),
+                    base,
+                    state,
+                    data,
+                    opt,
+                    name,
+                    base_gold,
+                    gen,
+                )
+    return ctx, series_rows, rm_rows
 
 
 def _seed_state(base: Base, config, ctx, seed: int, eval_qids: list[int], pool: bool) -> SeedState:
