@@ -288,17 +288,29 @@ class SeedState:
     pool_ids: list[list[int]]
     pool_texts: list[str]
     comparisons: dict = field(default_factory=dict)
+    pool_measures: dict = field(default_factory=dict)  # RaterSpec -> Evaluator.measure of the pool
+
+    def pool_measure(self, key, evaluator: Evaluator) -> dict[str, np.ndarray]:
+        """The evaluator's per-answer arrays on the pool, once per rater: arms with one rater (reward-model sizes,
+        ensemble proxies) rank the same pool and are measured by the same rater and gold."""
+        if key not in self.pool_measures:
+            P, N = len(self.eval_qids), len(self.pool_ids) // len(self.eval_qids)
+            self.pool_measures[key] = evaluator.measure(
+                np.repeat(np.arange(P), N), np.tile(np.arange(N), P), self.pool_texts
+            )
+        return self.pool_measures[key]
 
 
 @dataclass
 class WorldUnit:
-    """Stage 1 of one world, a unit of ``ctx.map``: its π_base (and pretrain-seed backbones) and its raters."""
+    """Stage 1 of one world, a unit of ``ctx.map``: its π_base and raters (``pretrain_seed`` 0), or one more
+    backbone pretrained from another seed (``pretrain_seed`` k > 0, for pretrain-seed reward-model ensembles)."""
 
     label: str
     world: QAWorldConfig
     config: object
     specs: list[RaterSpec]  # distinct raters of the world's arms, unassisted first
-    pretrain_backbones: int
+    pretrain_seed: int
     ctx: UnitContext
 
 
@@ -308,7 +320,15 @@ class WorldState:
     backbones: list | None
     loopholes: dict  # RaterSpec -> the (calibrated) loopholes its rater is built with
     base_row: dict
-    ctx: UnitContext
+    ctx: UnitContext | None
+
+
+@dataclass
+class Backbone:
+    label: str
+    pretrain_seed: int
+    model: object
+    ctx: UnitContext | None
 
 
 @dataclass
@@ -344,25 +364,32 @@ def run_arms(
             # An assisted rater takes the unassisted one's calibrated strength (so they differ only in the
             # critique): unassisted specs first.
             sorted(dict.fromkeys(a.rater for a in arms if a.world == label), key=lambda r: r.assisted),
-            pretrain_backbones,
+            k,
             UnitContext(ctx),
         )
         for label, wcfg in worlds.items()
+        for k in range(max(1, pretrain_backbones))
     ]
-    with ctx.progress("π_base and its rater, per world", len(units)) as advance:
-        states = ctx.map(world_stage, units, advance=advance)
+    with ctx.progress("π_base and its rater per world (and pretrain-seed backbones)", len(units)) as advance:
+        done = ctx.map(world_stage, units, advance=advance)
+    for r in done:
+        r.ctx.replay(ctx)
+        r.ctx = None  # do not ship the replayed buffer to the seed units
+    states = [r for r in done if isinstance(r, WorldState)]
     for st in states:
-        st.ctx.replay(ctx)
-        st.ctx = None  # do not ship the replayed buffer to the seed units
+        if pretrain_backbones:
+            st.backbones = [st.base.model] + [
+                r.model for r in done if isinstance(r, Backbone) and r.label == st.base.label
+            ]
     seeds = [
         SeedUnit(st, [a for a in arms if a.world == st.base.label], config, seed, UnitContext(ctx))
         for st in states
         for seed in range(config.seeds)
     ]
     with ctx.progress("seeds × worlds: comparisons, reward models, optimizers", len(seeds)) as advance:
-        done = ctx.map(seed_stage, seeds, advance=advance)
+        outs = ctx.map(seed_stage, seeds, advance=advance)
     series_rows, rm_rows = [], []
-    for unit_ctx, s_rows, r_rows in done:
+    for unit_ctx, s_rows, r_rows in outs:
         unit_ctx.replay(ctx)
         series_rows += s_rows
         rm_rows += r_rows
@@ -371,22 +398,17 @@ def run_arms(
     ctx.table("base_models", [st.base_row for st in states])
 
 
-def world_stage(u: WorldUnit) -> WorldState:
-    """1. π_base, 2. the raters, calibrated on π_base pairs before any optimization (one per distinct spec)."""
+def world_stage(u: WorldUnit) -> WorldState | Backbone:
+    """1. π_base, 2. the raters, calibrated on π_base pairs before any optimization (one per distinct spec); or
+    a backbone pretrained from seed ``u.pretrain_seed``."""
     _quiet_transformers()
     config, ctx = u.config, u.ctx
+    if u.pretrain_seed:
+        model = build_base(u.world, config.lm, config.seed, ctx, u.label, pretrain_seed=u.pretrain_seed).model
+        return Backbone(u.label, u.pretrain_seed, model, ctx)
     base = build_base(u.world, config.lm, config.seed, ctx, u.label, config.policy_model)
     ctx.log(f"π_base '{u.label}': {base.info}")
     base_row = _base_row(base, u.world, config, ctx)
-    backbones = (
-        [base.model]
-        + [
-            build_base(u.world, config.lm, config.seed, ctx, u.label, pretrain_seed=k).model
-            for k in range(1, u.pretrain_backbones)
-        ]
-        if u.pretrain_backbones
-        else None
-    )
     loopholes: dict[RaterSpec, Loopholes] = {}
     strength: dict[Loopholes, Loopholes] = {}
     for spec in u.specs:
@@ -399,7 +421,7 @@ def world_stage(u: WorldUnit) -> WorldState:
             if cal is not None:
                 strength[spec.loopholes] = cal.loopholes
         _record_rater(ctx, u.label, spec, rater, cal)
-    return WorldState(base, backbones, loopholes, base_row, ctx)
+    return WorldState(base, None, loopholes, base_row, ctx)
 
 
 def seed_stage(u: SeedUnit) -> tuple[UnitContext, list[dict], list[dict]]:
@@ -422,7 +444,8 @@ def seed_stage(u: SeedUnit) -> tuple[UnitContext, list[dict], list[dict]]:
     for arm in mine:
         rater = raters[arm.rater]
         evaluator = Evaluator(base, rater, eval_qids, state.refs)
-        base_gold = float(np.mean(evaluator.gold.score_many(np.repeat(eval_qids, config.bon_pool), state.pool_texts)))
+        pool = state.pool_measure(arm.rater, evaluator)
+        base_gold = float(np.mean(pool["gold"]))  # π_base's mean gold: the zero of gold gain
         # 3. comparisons: arms with the same rater share one set; smaller data sizes use its prefix
         data, held, gold_acc = _comparisons(base, arm, mine, rater, state, config, ctx, train_qids)
         # 4. reward models
@@ -461,7 +484,7 @@ def seed_stage(u: SeedUnit) -> tuple[UnitContext, list[dict], list[dict]]:
                 name = series_name(arm, spec, opt)
                 series_rows.append(_series_row(name, arm, spec, opt))
                 if isinstance(opt, BestOfN):
-                    best_of_n(config, ctx, evaluator, proxy, base, state, name, base_gold)
+                    best_of_n(config, ctx, pool, proxy, base, state, name, base_gold)
                 else:
                     gen = lambda *n, a=arm.name, p=spec.label, b=opt.beta: ctx.torch_generator(label, seed, a, p, b, *n)
                     rloo(config, ctx, evaluator, proxy, base, state, train_qids, opt.beta, name, base_gold, gen)
@@ -687,13 +710,14 @@ def _gold_agreement(base: Base, held: Comparisons):
 
 
 # -- optimizers --------------------------------------------------------------------------------------------
-def best_of_n(config, ctx, evaluator, proxy, base, state: SeedState, name, base_gold) -> None:
+def best_of_n(config, ctx, m: dict[str, np.ndarray], proxy, base, state: SeedState, name, base_gold) -> None:
+    """Best-of-n for every n = 2^i ≤ the pool, exactly from the pool ranked by ``proxy``; ``m`` is the pool's
+    measurement (:meth:`SeedState.pool_measure`)."""
     from goodhartlab.optim.best_of_n import best_of_n_curve, best_of_n_kl
 
     qids, P, N = state.eval_qids, len(state.eval_qids), config.bon_pool
     prompts = [base.prompt_ids[q] for q in qids for _ in range(N)]
     scores = proxy.score(prompts, state.pool_ids).numpy().reshape(P, N)
-    m = evaluator.measure(np.repeat(np.arange(P), N), np.tile(np.arange(N), P), state.pool_texts)
     agree = rm_gold_agreement(scores, m["gold"].reshape(P, N))
     ns = [n for n in (2**i for i in range(20)) if n <= N]
     curve = best_of_n_curve(scores, {k: v.reshape(P, N) for k, v in m.items()}, ns)
