@@ -32,7 +32,6 @@ from goodhartlab.models.configs import RMConfig
 from goodhartlab.models.reward_model import (
     Comparisons,
     RewardEnsemble,
-    pairwise_accuracy,
     train_ensemble,
 )
 from goodhartlab.models.tokenizer import decode
@@ -460,8 +459,11 @@ def seed_stage(u: SeedUnit) -> tuple[UnitContext, list[dict], list[dict]]:
             members,
         )
         # 5. optimizers, each measured by the evaluator
+        scored = MemberScores(ensemble)
         for spec in arm.proxies:
             proxy = ensemble.with_aggregate(spec.aggregate, spec.members)
+            a = scored(proxy, "held chosen", held.prompts, held.chosen)
+            b = scored(proxy, "held rejected", held.prompts, held.rejected)
             rm_rows.append(
                 {
                     "world": label,
@@ -474,8 +476,8 @@ def seed_stage(u: SeedUnit) -> tuple[UnitContext, list[dict], list[dict]]:
                     "backbones": arm.backbones,
                     "rm_n_embd": arm.rm.n_embd if arm.rm.backbone == "fresh" else int(base.model.config.hidden_size),
                     "train_loss_last": float(np.mean([r["loss_last"] for r in log])),
-                    "heldout_rater_agreement": pairwise_accuracy(proxy, held),
-                    "heldout_gold_agreement": gold_acc(proxy),
+                    "heldout_rater_agreement": float(((a > b).float() + 0.5 * (a == b).float()).mean()),
+                    "heldout_gold_agreement": gold_acc(a.numpy(), b.numpy()),
                 }
             )
             for opt in arm.optimizers:
@@ -484,7 +486,9 @@ def seed_stage(u: SeedUnit) -> tuple[UnitContext, list[dict], list[dict]]:
                 name = series_name(arm, spec, opt)
                 series_rows.append(_series_row(name, arm, spec, opt))
                 if isinstance(opt, BestOfN):
-                    best_of_n(config, ctx, pool, proxy, base, state, name, base_gold)
+                    pool_prompts = [base.prompt_ids[q] for q in eval_qids for _ in range(config.bon_pool)]
+                    scores = scored(proxy, "pool", pool_prompts, state.pool_ids)
+                    best_of_n(config, ctx, pool, scores.numpy(), state, name, base_gold)
                 else:
                     gen = lambda *n, a=arm.name, p=spec.label, b=opt.beta: ctx.torch_generator(label, seed, a, p, b, *n)
                     rloo(config, ctx, evaluator, proxy, base, state, train_qids, opt.beta, name, base_gold, gen)
@@ -692,7 +696,8 @@ def _eval_questions(base: Base, config) -> list[int]:
 
 
 def _gold_agreement(base: Base, held: Comparisons):
-    """Evaluation only: share of held-out pairs where the proxy orders the answers as gold does (gold ties skipped)."""
+    """Evaluation only: a function of the proxy's scores on the held-out pairs' chosen and rejected answers: the
+    share of pairs gold does not tie that the proxy orders as gold does."""
     gold = base.world.gold_scorer()
     qid_of = {tuple(v): q for q, v in base.prompt_ids.items()}
     ga = np.array([gold.score(qid_of[tuple(p)], decode(base.tokenizer, c)) for p, c in zip(held.prompts, held.chosen)])
@@ -700,24 +705,34 @@ def _gold_agreement(base: Base, held: Comparisons):
         [gold.score(qid_of[tuple(p)], decode(base.tokenizer, r)) for p, r in zip(held.prompts, held.rejected)]
     )
 
-    def agreement_of(proxy: RewardEnsemble) -> float:
-        a = proxy.score(held.prompts, held.chosen).numpy()
-        b = proxy.score(held.prompts, held.rejected).numpy()
+    def agreement_of(a: np.ndarray, b: np.ndarray) -> float:
         keep = ga != gb
         return float(np.mean((a[keep] > b[keep]) == (ga[keep] > gb[keep]))) if keep.any() else float("nan")
 
     return agreement_of
 
 
+class MemberScores:
+    """Each reward-model member's scores on a named set of answers, computed once per arm: the arm's proxies
+    (one member, or the first k combined by mean, min or mean − λ·var) all combine these."""
+
+    def __init__(self, ensemble: RewardEnsemble):
+        self.ensemble, self.cache = ensemble, {}
+
+    def __call__(self, proxy: RewardEnsemble, name: str, prompts, responses) -> torch.Tensor:
+        if name not in self.cache:
+            self.cache[name] = self.ensemble.member_scores(prompts, responses)  # Tensor[K, B]
+        return proxy.combine(self.cache[name][: len(proxy.members)])
+
+
 # -- optimizers --------------------------------------------------------------------------------------------
-def best_of_n(config, ctx, m: dict[str, np.ndarray], proxy, base, state: SeedState, name, base_gold) -> None:
-    """Best-of-n for every n = 2^i ≤ the pool, exactly from the pool ranked by ``proxy``; ``m`` is the pool's
-    measurement (:meth:`SeedState.pool_measure`)."""
+def best_of_n(config, ctx, m: dict[str, np.ndarray], scores: np.ndarray, state: SeedState, name, base_gold) -> None:
+    """Best-of-n for every n = 2^i ≤ the pool, exactly from the pool ranked by the proxy's ``scores`` (one per
+    pool answer); ``m`` is the pool's measurement (:meth:`SeedState.pool_measure`)."""
     from goodhartlab.optim.best_of_n import best_of_n_curve, best_of_n_kl
 
-    qids, P, N = state.eval_qids, len(state.eval_qids), config.bon_pool
-    prompts = [base.prompt_ids[q] for q in qids for _ in range(N)]
-    scores = proxy.score(prompts, state.pool_ids).numpy().reshape(P, N)
+    P, N = len(state.eval_qids), config.bon_pool
+    scores = scores.reshape(P, N)
     agree = rm_gold_agreement(scores, m["gold"].reshape(P, N))
     ns = [n for n in (2**i for i in range(20)) if n <= N]
     curve = best_of_n_curve(scores, {k: v.reshape(P, N) for k, v in m.items()}, ns)
@@ -755,7 +770,7 @@ def _checkpoint(
     **extra,
 ) -> None:
     """Evaluate a policy: samples on the evaluation questions → proxy, rater, gold, behaviour, KL to π_base."""
-    from goodhartlab.optim.kl import estimate_sequence_kl
+    from goodhartlab.optim.kl import KLEstimate, estimate_sequence_kl
 
     qids, S, tok = state.eval_qids, config.eval_samples, base.tokenizer
     rep = [q for q in qids for _ in range(S)]
@@ -765,16 +780,19 @@ def _checkpoint(
         texts = [decode(tok, r) for r in resp]
         per = evaluator.measure(np.repeat(np.arange(len(qids)), S), np.tile(np.arange(S), len(qids)), texts)
         scores = proxy.score([base.prompt_ids[q] for q in rep], resp).numpy()
-        kl = estimate_sequence_kl(
-            policy,
-            base.model,
-            base.sampler_prompts(qids),
-            config.kl_samples,
-            config.max_new_tokens,
-            gen("kl", tag),
-            eos,
-            pad,
-        )
+        if tag == "first":  # step 0: the policy is an unchanged copy of π_base, its KL is exactly 0
+            kl = KLEstimate(0.0, 0.0, 0.0, 0, "exact (π_base itself)")
+        else:
+            kl = estimate_sequence_kl(
+                policy,
+                base.model,
+                base.sampler_prompts(qids),
+                config.kl_samples,
+                config.max_new_tokens,
+                gen("kl", tag),
+                eos,
+                pad,
+            )
     agree = rm_gold_agreement(scores.reshape(len(qids), S), per["gold"].reshape(len(qids), S))
     ctx.record(
         row(
