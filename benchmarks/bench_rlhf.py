@@ -120,7 +120,9 @@ def main() -> None:
         "python": platform.python_version(),
         "machine": platform.machine(),
         "note": "2 cores shared with other agents' jobs: wall time includes waiting for CPU (see load average); "
-        "cpu_seconds is the run's own work.",
+        "cpu_seconds is the run's own work (the run and its ctx.map workers). Since the rlhf units run in 2 worker "
+        "processes, wall time on a quiet 2-core machine is about cpu_seconds / 2 plus the serial parts; "
+        "peak_rss_gb is the largest single process, peak_tree_rss_gb the run with its workers.",
         "rows": list(rows.values()),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
