@@ -60,16 +60,25 @@ def _gelu_new_into(out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def _gelu_new(x: torch.Tensor) -> torch.Tensor:
-    """gelu_new of x [N, F] (no autograd), in row chunks so each chunk's temporaries stay in cache."""
+    """gelu_new of x [N, F] (no autograd), computed in fp32 in row chunks so each chunk's temporaries stay in cache;
+    returned in x's dtype (under bf16 autocast the next matmul takes bf16 without another cast)."""
+    if x.dtype == torch.float32:
+        out = torch.empty_like(x)
+        for i in range(0, x.shape[0], _CHUNK):
+            _gelu_new_into(out[i : i + _CHUNK], x[i : i + _CHUNK])
+        return out
+    # bf16 elementwise math is several times slower than fp32 on this CPU: widen each chunk, compute, narrow
     out = torch.empty_like(x)
+    buf = torch.empty(min(_CHUNK, x.shape[0]), x.shape[1])
     for i in range(0, x.shape[0], _CHUNK):
-        _gelu_new_into(out[i : i + _CHUNK], x[i : i + _CHUNK])
+        xi = x[i : i + _CHUNK].float()
+        out[i : i + _CHUNK] = _gelu_new_into(buf[: xi.shape[0]], xi)
     return out
 
 
 class _GeluNew(torch.autograd.Function):
-    """gelu_new with a hand-written backward: dy/dx = ½(1 + t) + ½·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²),
-    t = tanh(√(2/π)(x + 0.044715·x³)); one chunked pass instead of autograd's graph of eight elementwise ops."""
+    """gelu_new with torch's fused tanh-gelu derivative as the backward: gelu_new *is* the tanh approximation, so
+    that is its exact derivative, in one pass instead of autograd's graph of eight elementwise ops. Math in fp32."""
 
     @staticmethod
     def forward(ctx, x):
@@ -79,13 +88,13 @@ class _GeluNew(torch.autograd.Function):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
+        if x.dtype == torch.float32 and gy.dtype == torch.float32:
+            return torch.ops.aten.gelu_backward(gy, x, approximate="tanh")
         gx = torch.empty_like(x)
         for i in range(0, x.shape[0], _CHUNK):
-            xi, out = x[i : i + _CHUNK], gx[i : i + _CHUNK]
-            x2 = xi * xi
-            t = (x2 * _A).add_(1.0).mul_(xi).mul_(_C).tanh_()  # tanh(√(2/π)·x·(1 + a·x²))
-            torch.mul(x2, 3 * _A, out=out).add_(1.0).mul_(xi).mul_(_C)  # √(2/π)·x·(1 + 3a·x²)
-            out.mul_(torch.mul(t, t).neg_().add_(1.0)).add_(t).add_(1.0).mul_(0.5).mul_(gy[i : i + _CHUNK])
+            gx[i : i + _CHUNK] = torch.ops.aten.gelu_backward(
+                gy[i : i + _CHUNK].float(), x[i : i + _CHUNK].float(), approximate="tanh"
+            )
         return gx
 
 
@@ -137,6 +146,19 @@ def _additive_mask(mask: torch.Tensor) -> torch.Tensor:
     return bias.masked_fill_(~allowed[:, None], float("-inf"))
 
 
+def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Softmax attention of q [B, H, S, D] over k, v [B, H, T, D] with additive mask bias [B, 1, S, T], scale 1/√D
+    (scale_attn_weights); returns [B, H, S, D]."""
+    if q.requires_grad and torch.is_autocast_enabled("cpu"):
+        # bf16 gradient pass: torch's bf16 sdpa backward is ~2-3x slower here than this (bf16 matmuls, the
+        # scores promoted to fp32 by the mask for the softmax); measured in benchmarks/results/rloo_trl.json
+        scores = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(q.shape[-1])) + bias  # [B, H, S, T]
+        return torch.matmul(torch.softmax(scores, dim=-1), v)
+    # sdpa with the float mask: faster here than matmul → mask → softmax → matmul, forward and backward
+    with torch.autocast("cpu", enabled=False):
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype))
+
+
 def _full_blocks(w: _Weights, x: torch.Tensor, bias: torch.Tensor, caches=None) -> torch.Tensor:
     """The blocks on hidden states x [B, T, C] with additive attention mask bias [B, 1, T, T]; returns x [B, T, C]
     before ln_f. With ``caches`` (keys, values: per layer [B·H, Tmax, D]) the keys and values fill columns 0..T−1."""
@@ -145,17 +167,62 @@ def _full_blocks(w: _Weights, x: torch.Tensor, bias: torch.Tensor, caches=None) 
     D = C // H
     for layer, (ln1, attn, proj, ln2, fc, fc_proj) in enumerate(w.blocks):
         qkv = torch.addmm(attn[1], _ln(x, ln1).view(B * T, C), attn[0]).view(B, T, 3, H, D).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv[0], qkv[1], qkv[2]  # [B, H, T, D]
+        q, k, v = qkv.unbind(0)  # [B, H, T, D]; unbind's backward is one stack, select's three zero-fills
         if caches is not None:
             caches[0][layer].view(B, H, -1, D)[:, :, :T] = k
             caches[1][layer].view(B, H, -1, D)[:, :, :T] = v
-        # sdpa with the float mask (scale 1/√D as scale_attn_weights): forward + backward ~25% faster here than
-        # matmul → masked_fill → softmax → matmul
-        a = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)  # [B, H, T, D]
+        a = _attend(q, k, v, bias)  # [B, H, T, D]
         x = x + torch.addmm(proj[1], a.transpose(1, 2).reshape(B * T, C), proj[0]).view(B, T, C)
         h = _act(torch.addmm(fc[1], _ln(x, ln2).view(B * T, C), fc[0]), w.act)
         x = x + torch.addmm(fc_proj[1], h, fc_proj[0]).view(B, T, C)
     return x
+
+
+def _unique_prefixes(ids: torch.Tensor, mask: torch.Tensor):
+    """Rows of (ids, mask) [B, P] that repeat (RLOO samples k responses per prompt): (ids [U, P], mask [U, P],
+    inverse [B]) with row b == unique row inverse[b], or None when all B rows differ."""
+    u, inverse = torch.unique(torch.cat([ids, mask], 1), dim=0, return_inverse=True)
+    if u.shape[0] == ids.shape[0]:
+        return None
+    P = ids.shape[1]
+    return u[:, :P], u[:, P:], inverse
+
+
+def _shared_prefix_blocks(w: _Weights, ids: torch.Tensor, mask: torch.Tensor, start: int, prefixes) -> torch.Tensor:
+    """The full forward of ids/mask [B, T] when the prefixes ids[:, :start] repeat: ln_f(h) [B, T−start, C] at the
+    columns start−1..T−2 (those predicting columns start..T−1).
+
+    A causal model's hidden states at columns < start depend only on the prefix, so they are computed once per
+    unique prefix ([U, start]) and their keys/values gathered for each row's suffix queries ([B, T−start]). Same
+    arithmetic as the full forward, row for row; the two streams share every matmul (rows stacked)."""
+    uids, umask, inverse = prefixes
+    B, T = ids.shape
+    U, P, G = uids.shape[0], start, T - start
+    C, H = w.wte.shape[1], w.n_head
+    D = C // H
+    NP = U * P
+    pos_p = (umask.cumsum(-1) - 1).clamp(min=0)
+    pos_r = (mask.cumsum(-1) - 1).clamp(min=0)[:, P:]  # [B, G]
+    x = torch.cat([(w.wte[uids] + w.wpe[pos_p]).view(NP, C), (w.wte[ids[:, P:]] + w.wpe[pos_r]).view(B * G, C)])
+    bias_p = _additive_mask(umask)  # [U, 1, P, P]
+    # suffix query g sees prefix key j where real, suffix key g' <= g where real, and itself
+    real = mask.bool()
+    causal = torch.ones(G, G, dtype=torch.bool, device=ids.device).tril()
+    eye = torch.eye(G, dtype=torch.bool, device=ids.device)
+    allowed = torch.cat([real[:, None, :P].expand(B, G, P), (causal & real[:, None, P:]) | eye], -1)  # [B, G, T]
+    bias_r = torch.zeros(B, 1, G, T, device=ids.device).masked_fill_(~allowed[:, None], float("-inf"))
+    for ln1, attn, proj, ln2, fc, fc_proj in w.blocks:
+        qkv = torch.addmm(attn[1], _ln(x, ln1), attn[0])  # [NP + B·G, 3C]
+        qp, kp, vp = qkv[:NP].view(U, P, 3, H, D).permute(2, 0, 3, 1, 4).unbind(0)  # [U, H, P, D]
+        qr, kr, vr = qkv[NP:].view(B, G, 3, H, D).permute(2, 0, 3, 1, 4).unbind(0)  # [B, H, G, D]
+        ap = _attend(qp, kp, vp, bias_p)
+        ar = _attend(qr, torch.cat([kp[inverse], kr], 2), torch.cat([vp[inverse], vr], 2), bias_r)
+        a = torch.cat([ap.transpose(1, 2).reshape(NP, C), ar.transpose(1, 2).reshape(B * G, C)])
+        x = x + torch.addmm(proj[1], a, proj[0])
+        x = x + torch.addmm(fc_proj[1], _act(torch.addmm(fc[1], _ln(x, ln2), fc[0]), w.act), fc_proj[0])
+    last_prefix = x[:NP].view(U, P, C)[:, -1][inverse]  # [B, C]: column start−1
+    h = torch.cat([last_prefix[:, None], x[NP:].view(B, G, C)[:, :-1]], 1)  # [B, G, C]
+    return _ln(h, w.ln_f)
 
 
 def _decode_blocks(w: _Weights, x: torch.Tensor, keys, values, col: int, bias: torch.Tensor) -> torch.Tensor:
@@ -213,8 +280,19 @@ def sample_tokens(
     all_ids[:, :P], all_mask[:, :P] = ids, mask
     pos = (mask.cumsum(-1) - 1).clamp(min=0)  # [B, P] positions that ignore left padding
 
-    x = w.wte[ids] + w.wpe[pos]
-    h = _ln(_full_blocks(w, x, _additive_mask(mask), (keys, values))[:, -1], w.ln_f)  # [B, C]: last prompt column
+    prefixes = _unique_prefixes(ids, mask)
+    if prefixes is None:
+        x = w.wte[ids] + w.wpe[pos]
+        h = _ln(_full_blocks(w, x, _additive_mask(mask), (keys, values))[:, -1], w.ln_f)  # [B, C]: last prompt column
+    else:  # k samples per prompt: prefill each distinct prompt once, then copy its keys/values to its k rows
+        uids, umask, inverse = prefixes
+        U = uids.shape[0]
+        ukeys = [torch.empty(U * H, P, C // H, dtype=dtype, device=device) for _ in w.blocks]
+        uvalues = [torch.empty_like(k) for k in ukeys]
+        x = w.wte[uids] + w.wpe[(umask.cumsum(-1) - 1).clamp(min=0)]
+        h = _ln(_full_blocks(w, x, _additive_mask(umask), (ukeys, uvalues))[:, -1], w.ln_f)[inverse]
+        for cache, ucache in zip(keys + values, ukeys + uvalues):
+            cache.view(B, H, T, C // H)[:, :, :P] = ucache.view(U, H, P, C // H)[inverse]
     next_pos = mask.sum(-1)  # [B] position of the first response token
     # additive key mask for decoding, one row per (batch, head): 0 on real prompt columns, −inf on padding and on
     # columns not yet written; column P+t opens when token t is fed for a row still running
@@ -256,6 +334,9 @@ def response_logits(model, ids: torch.Tensor, mask: torch.Tensor, start: int) ->
     padding; the LM head is applied only to the columns that predict response tokens.
     """
     w = _Weights(model)
+    prefixes = _unique_prefixes(ids[:, :start], mask[:, :start])
+    if prefixes is not None:
+        return _shared_prefix_blocks(w, ids, mask, start, prefixes) @ w.lm_head.t()
     pos = (mask.cumsum(-1) - 1).clamp(min=0)
     x = w.wte[ids] + w.wpe[pos]  # [B, T, C]
     x = _full_blocks(w, x, _additive_mask(mask))
