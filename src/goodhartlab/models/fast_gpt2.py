@@ -300,7 +300,10 @@ def sample_tokens(
     key_bias[..., :P] = torch.zeros(B, P, dtype=dtype).masked_fill_(~mask.bool(), float("-inf"))[:, None, None, :]
     key_bias_flat = key_bias.view(B * H, 1, T)
     open_, shut = torch.zeros((), dtype=dtype), torch.tensor(float("-inf"), dtype=dtype)
-    max_pos = w.n_positions - 1
+    # position embeddings of the token fed at step t: a running row's count of real tokens so far (a finished
+    # row's queries are never read, so its position does not matter); gathered once, not per step
+    steps = torch.arange(max_new_tokens, device=device)[:, None]
+    wpe_steps = w.wpe[(next_pos[None] + steps).clamp(max=w.n_positions - 1)]  # [max_new_tokens, B, C]
 
     done = torch.zeros(B, dtype=torch.bool, device=device)
     logprobs = torch.zeros(B, device=device)
@@ -313,7 +316,6 @@ def sample_tokens(
         logprobs += lp.masked_fill_(done, 0.0)
         col = P + t
         all_ids[:, col] = tok
-        all_mask[:, col] = ~done  # eos itself is a real token
         # a finished row's later queries are never read; it keeps its real columns, so no row is fully masked
         key_bias[:, :, 0, col] = torch.where(done, shut, open_)[:, None]
         done |= tok == eos_id
@@ -321,9 +323,10 @@ def sample_tokens(
         if t == max_new_tokens - 1 or bool(done.all()):
             break
         # feed the new token at cache column col
-        x = w.wte[tok] + w.wpe[next_pos.clamp(max=max_pos)]  # [B, C]
-        h = _decode_blocks(w, x, keys, values, col, key_bias_flat)
-        next_pos += ~done
+        h = _decode_blocks(w, w.wte[tok] + wpe_steps[t], keys, values, col, key_bias_flat)  # x: [B, C]
+    # response mask: real up to and including each row's first eos (eos itself is a real token)
+    eos = all_ids[:, P : P + G] == eos_id
+    all_mask[:, P : P + G] = (eos.long().cumsum(-1) - eos.long()) == 0
     return all_ids[:, : P + G], all_mask[:, : P + G], logprobs, G
 
 
