@@ -212,16 +212,18 @@ def _shared_prefix_blocks(w: _Weights, ids: torch.Tensor, mask: torch.Tensor, st
     allowed = torch.cat([real[:, None, :P].expand(B, G, P), (causal & real[:, None, P:]) | eye], -1)  # [B, G, T]
     bias_r = torch.zeros(B, 1, G, T, device=ids.device).masked_fill_(~allowed[:, None], float("-inf"))
     for ln1, attn, proj, ln2, fc, fc_proj in w.blocks:
-        qkv = torch.addmm(attn[1], _ln(x, ln1), attn[0])  # [NP + B·G, 3C]
-        qp, kp, vp = qkv[:NP].view(U, P, 3, H, D).permute(2, 0, 3, 1, 4).unbind(0)  # [U, H, P, D]
-        qr, kr, vr = qkv[NP:].view(B, G, 3, H, D).permute(2, 0, 3, 1, 4).unbind(0)  # [B, H, G, D]
+        # split, not slicing: split's backward is one cat, each slice's a zero-fill of the whole [NP + B·G, 3C]
+        qkv_p, qkv_r = torch.addmm(attn[1], _ln(x, ln1), attn[0]).split([NP, B * G])
+        qp, kp, vp = qkv_p.view(U, P, 3, H, D).permute(2, 0, 3, 1, 4).unbind(0)  # [U, H, P, D]
+        qr, kr, vr = qkv_r.view(B, G, 3, H, D).permute(2, 0, 3, 1, 4).unbind(0)  # [B, H, G, D]
         ap = _attend(qp, kp, vp, bias_p)
         ar = _attend(qr, torch.cat([kp[inverse], kr], 2), torch.cat([vp[inverse], vr], 2), bias_r)
         a = torch.cat([ap.transpose(1, 2).reshape(NP, C), ar.transpose(1, 2).reshape(B * G, C)])
         x = x + torch.addmm(proj[1], a, proj[0])
         x = x + torch.addmm(fc_proj[1], _act(torch.addmm(fc[1], _ln(x, ln2), fc[0]), w.act), fc_proj[0])
-    last_prefix = x[:NP].view(U, P, C)[:, -1][inverse]  # [B, C]: column start−1
-    h = torch.cat([last_prefix[:, None], x[NP:].view(B, G, C)[:, :-1]], 1)  # [B, G, C]
+    xp, xr = x.split([NP, B * G])
+    last_prefix = xp.view(U, P, C)[:, -1][inverse]  # [B, C]: column start−1
+    h = torch.cat([last_prefix[:, None], xr.view(B, G, C)[:, :-1]], 1)  # [B, G, C]
     return _ln(h, w.ln_f)
 
 
