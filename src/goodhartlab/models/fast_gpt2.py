@@ -12,6 +12,17 @@ It reads the weights, never copies them, so it always samples from the model's c
 ``gelu_pytorch_tanh``); :func:`supports` says whether a model qualifies, and ``generation.sample`` falls back to
 the general path (any HF causal LM) when it does not.
 
+Where the time went (issue 16; numbers and the candidates tried are in ``benchmarks/results/rloo_trl.json``):
+- MLP activation: transformers' ``gelu_new`` formula done in place in 256-row chunks (bit-identical to HF, faster
+  here than torch's fused tanh gelu), with torch's tanh-gelu derivative as its backward; under bf16 autocast the
+  elementwise math is done in fp32 (bf16 elementwise ops are several times slower on this CPU).
+- Attention: full passes use ``scaled_dot_product_attention`` with an additive mask (fp32 / no-grad), except the
+  bf16 gradient pass, where plain bf16 matmuls + fp32 softmax beat torch's bf16 sdpa backward; decoding uses
+  ``baddbmm`` on the cache with an additive key mask kept across steps.
+- Shared prompt prefixes: RLOO samples k responses per prompt, and a causal model's states at prompt columns depend
+  only on the prompt, so the prefill and the full passes compute each distinct prompt once and gather its
+  keys/values for each of its rows (``_shared_prefix_blocks``), a quarter of the prompt work at k = 4.
+
 Samples are drawn exactly as in ``generation.sample``: one uniform per row per step from the caller's generator,
 token by inverse CDF. The logits agree with HF's to float32 rounding (~1e-6), so the same generator gives the
 same tokens except where a uniform falls that close to a CDF boundary (``tests/test_fast_gpt2.py``).
