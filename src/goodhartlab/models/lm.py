@@ -150,12 +150,19 @@ def fit_tokenizer(model, tokenizer, vocabulary: Sequence[str], seed: int, source
         tokenizer.bos_token = tokenizer.eos_token
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    missing = [w for w in dict.fromkeys(vocabulary) if not _round_trips(tokenizer, w)]
-    # single_word: an added word is matched only as a whole word, never inside a longer one
-    tokenizer.add_tokens([AddedToken(w, single_word=True, normalized=False) for w in missing])
+    words, added = list(dict.fromkeys(vocabulary)), []
+    # Added tokens are cut out of the text before the tokenizer's own model sees it, so adding '?' can break
+    # its '???': repeat until nothing more breaks (the longest added match wins, so '???' added heals it).
+    for _ in range(len(words)):
+        missing = [w for w in words if w not in added and not _round_trips(tokenizer, w)]
+        if not missing:
+            break
+        # single_word: an added word is matched only as a whole word, never inside a longer one
+        tokenizer.add_tokens([AddedToken(w, single_word=True, normalized=False) for w in missing])
+        added += missing
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:
         seeded_init(lambda: model.resize_token_embeddings(len(tokenizer)), int_seed(seed, "new token embeddings"))
-    still = [w for w in missing if not _round_trips(tokenizer, w)]
+    still = [w for w in words if not _round_trips(tokenizer, w)]
     if still:
         raise UserError(
             f"{source}: its tokenizer cannot encode the world's word '{still[0][:40]}' exactly even as an added "
@@ -163,7 +170,7 @@ def fit_tokenizer(model, tokenizer, vocabulary: Sequence[str], seed: int, source
         )
     for name in ("bos", "eos", "pad"):
         setattr(model.config, f"{name}_token_id", getattr(tokenizer, f"{name}_token_id"))
-    return missing
+    return added
 
 
 def max_positions(model) -> int | None:
