@@ -159,7 +159,7 @@ def test_init_from_trains_a_users_model_and_tokenizer_on_the_world(store, tmp_pa
     assert start_tok.get_vocab() == tok.get_vocab()
     w0, w1 = (x.state_dict()["transformer.h.0.attn.c_attn.weight"] for x in (start, trained))
     assert not torch.allclose(w0, w1)
-    assert sft_loss(trained, tok, world) < sft_loss(start, start_tok, world) - 1.0
+    assert sft_loss(trained, tok, world) < sft_loss(start, start_tok, world) - 0.5
     # The cache is keyed by the model's content: the same run again loads it, an edited model retrains.
     key = base.cache_key.iloc[0]
     lm = LMConfig(**json.loads((run_dir / "config.json").read_text())["config"]["lm"])
