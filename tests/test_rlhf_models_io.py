@@ -216,3 +216,95 @@ def test_a_bad_init_from_is_one_line(store, tmp_path, user_dir):
         "run", "rlhf", "--set", f"lm.init_from={user_dir}", "--set", f"policy_model={user_dir}", store=store
     )
     assert proc.returncode == 2 and "not both" in proc.stderr
+
+
+TINY_TRAIN = LMConfig(block_size=32, corpus_documents=20, pretrain_steps=3, sft_examples=20, sft_steps=3, batch_size=4)
+
+
+def _world_data(world: QAWorld):
+    prompt_of = {q.id: q.prompt for q in world.questions}
+    rng = np.random.default_rng(0)
+    corpus = world.corpus(TINY_TRAIN.corpus_documents, rng)
+    return corpus, [(prompt_of[q], a) for q, a in world.sft_examples(TINY_TRAIN.sft_examples, rng)]
+
+
+def test_training_a_users_model_is_seeded_and_leaves_torchs_global_generator_alone(tmp_path):
+    """With dropout on (a user's model may have it), two trainings from the same directory give the same weights,
+    and torch's global generator is neither read nor changed."""
+    from transformers import GPT2LMHeadModel
+
+    from goodhartlab.models.lm import train_base_lm
+
+    world = QAWorld(QAWorldConfig(n_entities=6, n_attributes=2), seed=0)
+    tok = build_tokenizer(world.vocabulary()[1::2])
+    cfg = gpt2_config(len(tok), 1, 2, 16, 64, tok)
+    cfg.resid_pdrop = cfg.embd_pdrop = 0.2
+    seeded_init(lambda: GPT2LMHeadModel(cfg), 0).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    corpus, sft = _world_data(world)
+    weights = []
+    for _ in range(2):
+        state = torch.get_rng_state()
+        model, t = load_causal_lm(tmp_path)
+        fit_tokenizer(model, t, world.vocabulary(), 5)
+        model, log = train_base_lm(corpus, sft, t, TINY_TRAIN, 5, model=model)
+        assert torch.equal(torch.get_rng_state(), state)
+        weights.append(model.state_dict())
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    assert log["block_size"] == 32 and log["sft_loss_last"] is not None
+
+
+def test_a_llama_is_trained_on_the_world_and_its_policy_and_reward_model_round_trip(tmp_path):
+    """Another architecture than GPT-2 (no fast sampling path, rotary positions, AutoModel → LlamaModel)."""
+    from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
+
+    from goodhartlab.models.lm import save_causal_lm, train_base_lm
+    from goodhartlab.models.reward_model import RMConfig, new_reward_model, save_reward_model
+
+    world = QAWorld(QAWorldConfig(n_entities=6, n_attributes=2), seed=0)
+    tok = build_tokenizer(["hello", *world.vocabulary()[::3]])
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=24,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
+    model = seeded_init(lambda: LlamaForCausalLM(cfg), 0)
+    added = fit_tokenizer(model, tok, world.vocabulary(), 0)
+    assert added and model.get_input_embeddings().num_embeddings == len(tok)
+    corpus, sft = _world_data(world)
+    model, log = train_base_lm(corpus, sft, tok, TINY_TRAIN, 0, model=model)
+    assert log["block_size"] == 24  # capped at the model's positions
+    save_causal_lm(model.eval(), tok, tmp_path / "policy")
+    again = AutoModelForCausalLM.from_pretrained(tmp_path / "policy", local_files_only=True).eval()
+    prompts = [[tok.bos_token_id, *encode(tok, q.prompt)] for q in world.questions[:4]]
+    a, b = (
+        sample(m, prompts, 6, torch.Generator().manual_seed(1), tok.eos_token_id, tok.pad_token_id)
+        for m in (model, again)
+    )
+    assert torch.equal(a.sequences, b.sequences) and torch.equal(a.logprobs, b.logprobs)
+    rm = new_reward_model(RMConfig(), model, tok, 0)
+    with torch.no_grad():
+        rm.head.bias.fill_(0.3)
+        rm.scale.fill_(2.0)
+    save_reward_model(rm, tok, tmp_path / "rm")
+    loaded, _ = load_reward_model(tmp_path / "rm")
+    answers = [encode(tok, a) for _, a in sft[:4]]
+    assert torch.equal(loaded.score([p[1:] for p in prompts], answers), rm.score([p[1:] for p in prompts], answers))
+
+
+def test_a_word_the_tokenizer_cannot_write_even_when_added_is_one_user_error(monkeypatch):
+    from goodhartlab.core.errors import UserError
+    from goodhartlab.models import lm
+
+    world = QAWorld(QAWorldConfig(n_entities=6, n_attributes=2), seed=0)
+    tok = build_tokenizer(world.vocabulary())
+    monkeypatch.setattr(lm, "_round_trips", lambda tokenizer, word: word != "?")  # e.g. a normalizer eats it
+    with pytest.raises(UserError, match=r"lm.init_from: .* '\?'"):
+        fit_tokenizer(GPT2(tok), tok, world.vocabulary(), 0)

@@ -7,7 +7,9 @@ Two stages, both next-token cross-entropy with Adam:
    and ``<eos>`` only (the prompt is context).
 The result is saved with ``save_pretrained`` (model and tokenizer) in a cache directory keyed by a hash
 of the LM config, the world config, the vocabulary and the seed, so later runs load it instead of
-training again. Any local Hugging Face causal LM directory can stand in for it (``load_causal_lm``).
+training again. Any local Hugging Face causal LM directory can stand in for it as it is (``load_causal_lm``),
+or be the starting point of the same two stages (``train_base_lm(model=...)``, ``lm.init_from``) once
+``fit_tokenizer`` has made its tokenizer able to write every word of the world.
 
 Randomness: data order comes from an explicit ``torch.Generator``; weight init, which ``transformers``
 draws from torch's global generator, runs inside ``torch.random.fork_rng`` seeded from the run's named

@@ -14,6 +14,10 @@ reward-model size can be swept independently of the policy (Gao et al. 2022).
 Ensembles aggregate their members' standardised scores r_1..r_K per answer by
 ``mean`` (r̄), ``min`` (worst case), or ``uncertainty`` (r̄ − λ·Var_k r_k), as in Coste et al. 2023
 ("Reward Model Ensembles Help Mitigate Overoptimization", §3).
+
+Saved (``save_reward_model``, the rlhf experiments' ``save_models``): the backbone by ``save_pretrained``, the head
+and standardisation as safetensors, and a small JSON of special-token ids and the score formula;
+``load_reward_model`` reads it back to identical scores.
 """
 
 from __future__ import annotations
