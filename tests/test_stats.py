@@ -80,3 +80,7 @@ def test_a_paired_difference_within_rounding_of_zero_is_zero():
     b = (a - 0.1) + 0.1  # equal to a in exact arithmetic, not always in floats
     e = stats.paired(a, b, "seed")
     assert e.estimate == 0.0 and stats.verdict(e, ">") == "fails" and stats.verdict(e, "<") == "fails"
+
+
+def test_an_estimate_without_spread_prints_no_confidence_level():
+    assert str(stats.mean([0.0, 0.0, 0.0], "seed")) == "0 [0, 0] (all 3 seeds equal)"
