@@ -65,6 +65,7 @@ def test_saved_policies_and_reward_models_reload_to_the_same_samples_and_scores(
     }
     by_name = {p.split("/")[-1]: v for p, v in kept.items()}  # the run was staged elsewhere, then published
     assert len(by_name) == len(saved) == len(kept)
+    assert "Saved models" in (run_dir / "report.html").read_text()
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -308,3 +309,16 @@ def test_a_word_the_tokenizer_cannot_write_even_when_added_is_one_user_error(mon
     monkeypatch.setattr(lm, "_round_trips", lambda tokenizer, word: word != "?")  # e.g. a normalizer eats it
     with pytest.raises(UserError, match=r"lm.init_from: .* '\?'"):
         fit_tokenizer(GPT2(tok), tok, world.vocabulary(), 0)
+
+
+def test_a_model_too_short_for_the_answers_is_one_line(store, tmp_path):
+    from transformers import GPT2LMHeadModel
+
+    world = QAWorld(QAWorldConfig(), seed=0)
+    tok = build_tokenizer(world.vocabulary())
+    GPT2LMHeadModel(gpt2_config(len(tok), 1, 2, 16, 20, tok)).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    sets = [x for s in [*TINY_RUN, "max_new_tokens=16", f"policy_model={tmp_path}"] for x in ("--set", s)]
+    proc = cli_here("run", "rlhf", "--quiet", *sets, store=store)
+    assert proc.returncode == 2 and "max_new_tokens" in proc.stderr and "20 positions" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr

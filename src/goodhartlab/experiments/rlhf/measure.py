@@ -309,6 +309,7 @@ def run_arms(
         # 1. π_base
         base = build_base(wcfg, config.lm, config.seed, ctx, label, config.policy_model)
         ctx.log(f"π_base '{label}': {base.info}")
+        _check_positions(base, config)
         base_rows.append(_base_row(base, wcfg, config, ctx))
         _save(
             ctx,
@@ -620,6 +621,20 @@ def _base_row(base: Base, wcfg: QAWorldConfig, config, ctx) -> dict:
         sft = base.world.sft_examples(config.lm.sft_examples, ctx.rng("sft", base.label))
         row["sft_offer_share"] = float(np.mean([base.world.parse(q, a).n_manipulation > 0 for q, a in sft]))
     return row
+
+
+def _check_positions(base: Base, config) -> None:
+    """Samples are the longest prompt plus ``max_new_tokens``: a model with fewer positions (a user's, or a small
+    ``lm.block_size``) would fail mid-run with an index error, so say so before anything is sampled."""
+    from goodhartlab.models.lm import max_positions
+
+    positions = max_positions(base.model)
+    prompt = len(base.lead) + max(len(p) for p in base.prompt_ids.values())
+    if positions is not None and prompt + config.max_new_tokens > positions:
+        raise UserError(
+            f"max_new_tokens: {config.max_new_tokens} tokens after the longest prompt ({prompt} tokens) exceed "
+            f"π_base's {positions} positions; lower max_new_tokens or use a model with more positions"
+        )
 
 
 def _quiet_transformers() -> None:
