@@ -1,6 +1,6 @@
 """π_base on a QA world: the world, the tiny LM trained on its internet (or a user's HF model, used as it is or,
-with ``lm.init_from``, trained on the world the same way), the tokenizer, and each question's prompt as token ids. Used by the rlhf
-experiments and by weak-to-strong's text task.
+with ``lm.init_from``, trained on the world the same way), the tokenizer, and each question's prompt as token
+ids. Used by the rlhf experiments and by weak-to-strong's text task.
 
 The trained LM is cached under ``cache_root`` by a hash of the LM config (``init_from`` as its directory's content
 hash), the world config, the vocabulary and the seeds (``models.lm.cache_key``), so equal settings share one model
@@ -66,8 +66,9 @@ def build_base(
     pretrain_seed: int = 0,
 ) -> Base:
     """The world of ``seed`` and its π_base: loaded from ``policy_model`` if given, else trained (or loaded from
-    the cache) from a fresh GPT-2 or, with ``lm.init_from``, from the user's model. ``pretrain_seed`` > 0 gives another LM on the same world, pretrained from other initial weights,
-    data order and corpus draw (the backbones of pretrain-seed reward-model ensembles)."""
+    the cache) from a fresh GPT-2 or, with ``lm.init_from``, from the user's model. ``pretrain_seed`` > 0 gives
+    another LM on the same world, pretrained from other initial weights, data order and corpus draw (the backbones
+    of pretrain-seed reward-model ensembles)."""
     from goodhartlab.core.rng import int_seed
 
     world = QAWorld(world_config, seed=seed)
