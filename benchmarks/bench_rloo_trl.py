@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -304,6 +305,7 @@ def main() -> None:
     import trl
 
     torch.set_num_threads(THREADS)
+    load_at_start = open("/proc/loadavg").read().split()[:3]
     prompts = prompt_ids()
     base = model()
     batch = K * PROMPTS_PER_STEP
@@ -364,7 +366,9 @@ def main() -> None:
         },
         "phases_seconds_per_step": phases,
         "candidates": CANDIDATES,
+        "load_average_at_start": load_at_start,
         "load_average_at_end": open("/proc/loadavg").read().split()[:3],
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
         "trl_defaults": {
             "settings": "bf16 autocast + gradient checkpointing (TRL's defaults), 2 steps",
             "seconds_per_step": defaults,
@@ -379,6 +383,12 @@ def main() -> None:
     }
     path = Path(__file__).parent / "results" / "rloo_trl.json"
     path.parent.mkdir(parents=True, exist_ok=True)
+    # the ratio moves with the machine's load (other agents share the 2 cores): keep earlier runs' headlines
+    if path.exists():
+        before = json.loads(path.read_text())
+        keep = ("ours_samples_per_s", "ours_bf16_samples_per_s", "trl_samples_per_s", "ratio_ours_over_trl",
+                "ratio_ours_bf16_over_trl", "load_average_at_end", "commit")  # fmt: skip
+        row["earlier_runs"] = before.get("earlier_runs", []) + [{k: before.get(k) for k in keep}]
     path.write_text(json.dumps(row, indent=2) + "\n")
     print(
         f"wrote {path}",
