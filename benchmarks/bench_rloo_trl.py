@@ -85,6 +85,8 @@ CANDIDATES = [
      "sampling_cpu_ms_min": {"before": 170.2, "after": 156.7}, "kept": True, "note": "bit-identical outputs"},
     {"candidate": "shared-prefix pass: split instead of slicing the stacked rows (no zero-fill in backward)",
      "fwd_bwd_cpu_ms_min": {"fp32": [254.8, 241.1], "bf16": [187.2, 177.0]}, "kept": True},
+    {"candidate": "torch.jit.script of one decode layer (interpreter overhead)",
+     "us_per_layer": {"eager": 655.9, "script": 635.7}, "kept": False, "note": "3%, and torch.jit is deprecated"},
     {"candidate": "torch.compile", "kept": False,
      "note": "not re-measured: benchmarks/results/scaling.json measured 1.00x after a 963 s compile under load and a "
      "recompile per new response length; the decode step's growing cache width would recompile every token"},
