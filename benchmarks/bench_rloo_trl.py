@@ -399,6 +399,15 @@ def main() -> None:
         keep = ("ours_samples_per_s", "ours_bf16_samples_per_s", "trl_samples_per_s", "ratio_ours_over_trl",
                 "ratio_ours_bf16_over_trl", "load_average_at_end", "commit")  # fmt: skip
         row["earlier_runs"] = before.get("earlier_runs", []) + [{k: before.get(k) for k in keep}]
+    runs = row.get("earlier_runs", []) + [row]
+    row["over_runs"] = {
+        "n_runs": len(runs),
+        "median_ratio_ours_over_trl": statistics.median(r["ratio_ours_over_trl"] for r in runs),
+        "median_ratio_ours_bf16_over_trl": statistics.median(r["ratio_ours_bf16_over_trl"] for r in runs),
+        "runs_bf16_at_or_above_bar": sum(r["ratio_ours_bf16_over_trl"] >= 3.0 for r in runs),
+        "runs_fp32_at_or_above_bar": sum(r["ratio_ours_over_trl"] >= 3.0 for r in runs),
+        "note": "each run: one process, rounds alternating ours/TRL; runs differ in the load from other agents",
+    }
     path.write_text(json.dumps(row, indent=2) + "\n")
     print(
         f"wrote {path}",
