@@ -20,18 +20,23 @@ and by ``Evaluator``, which measures samples after the fact; its numbers are rec
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from goodhartlab.core.errors import UserError
 from goodhartlab.core.records import Measurement
 from goodhartlab.core.rng import int_seed
 from goodhartlab.experiments.rlhf.units import UnitContext
 from goodhartlab.models.configs import RMConfig
+from goodhartlab.models.lm import save_causal_lm
 from goodhartlab.models.reward_model import (
     Comparisons,
     RewardEnsemble,
+    save_reward_model,
     train_ensemble,
 )
 from goodhartlab.models.tokenizer import decode
@@ -407,7 +412,17 @@ def world_stage(u: WorldUnit) -> WorldState | Backbone:
         return Backbone(u.label, u.pretrain_seed, model, ctx)
     base = build_base(u.world, config.lm, config.seed, ctx, u.label, config.policy_model)
     ctx.log(f"π_base '{u.label}': {base.info}")
+    _check_positions(base, config)
     base_row = _base_row(base, u.world, config, ctx)
+    _save(
+        ctx,
+        config,
+        "pi_base",
+        base.model,
+        base.tokenizer,
+        ["pi-base" + ("" if u.label == "base" else f" {u.label}")],
+        world=u.label,
+    )
     loopholes: dict[RaterSpec, Loopholes] = {}
     strength: dict[Loopholes, Loopholes] = {}
     for spec in u.specs:
@@ -458,6 +473,20 @@ def seed_stage(u: SeedUnit) -> tuple[UnitContext, list[dict], list[dict]]:
             ctx.progress,
             members,
         )
+        for k, member in enumerate(ensemble.members):
+            _save(
+                ctx,
+                config,
+                "reward_model",
+                member,
+                base.tokenizer,
+                [f"seed {seed}", "reward model" + (f" {arm.name}" if arm.name else "")]
+                + ([f"member {k}"] if len(ensemble.members) > 1 else []),
+                world=label,
+                seed=seed,
+                arm=arm.name,
+                member=k,
+            )
         # 5. optimizers, each measured by the evaluator
         scored = MemberScores(ensemble)
         for spec in arm.proxies:
@@ -666,6 +695,20 @@ def _base_row(base: Base, wcfg: QAWorldConfig, config, ctx) -> dict:
         sft = base.world.sft_examples(config.lm.sft_examples, ctx.rng("sft", base.label))
         row["sft_offer_share"] = float(np.mean([base.world.parse(q, a).n_manipulation > 0 for q, a in sft]))
     return row
+
+
+def _check_positions(base: Base, config) -> None:
+    """Samples are the longest prompt plus ``max_new_tokens``: a model with fewer positions (a user's, or a small
+    ``lm.block_size``) would fail mid-run with an index error, so say so before anything is sampled."""
+    from goodhartlab.models.lm import max_positions
+
+    positions = max_positions(base.model)
+    prompt = len(base.lead) + max(len(p) for p in base.prompt_ids.values())
+    if positions is not None and prompt + config.max_new_tokens > positions:
+        raise UserError(
+            f"max_new_tokens: {config.max_new_tokens} tokens after the longest prompt ({prompt} tokens) exceed "
+            f"π_base's {positions} positions; lower max_new_tokens or use a model with more positions"
+        )
 
 
 def _quiet_transformers() -> None:
@@ -897,6 +940,17 @@ def rloo(
         "history",
         [{"series": name, "seed": state.seed, "method": "RL", **h} for h in history],
     )
+    _save(
+        ctx,
+        config,
+        "policy",
+        policy,
+        base.tokenizer,
+        [f"seed {state.seed}", name],
+        world=base.label,
+        seed=state.seed,
+        series=name,
+    )
 
 
 def direct(
@@ -966,3 +1020,37 @@ def direct(
         "history",
         [{"series": name, "seed": state.seed, "method": opt.method, **h} for h in history],
     )
+    _save(
+        ctx,
+        config,
+        "policy",
+        policy,
+        base.tokenizer,
+        [f"seed {state.seed}", name],
+        world=base.label,
+        seed=state.seed,
+        series=name,
+    )
+
+
+# -- saved models (save_models) -----------------------------------------------------------------------------
+def slug(name: str) -> str:
+    """A directory name for a series or arm: 'RL β=0.1' → 'rl-beta-0.1', 'assisted · DPO β=0.1' →
+    'assisted-dpo-beta-0.1'."""
+    return re.sub(r"[^a-z0-9.]+", "-", name.replace("β", "beta").lower()).strip("-.") or "model"
+
+
+def _save(ctx, config, kind: str, model, tokenizer, parts: list[str], **where) -> None:
+    """With ``save_models``, write ``model`` into ``RUN/models/<slug(part)>/…`` (written from where the model
+    lives, straight into this run's directory) and list it in the ``saved_models`` table; else nothing."""
+    if not getattr(config, "save_models", False):
+        return
+    run_dir = getattr(ctx, "run_dir", None)
+    if run_dir is None:
+        raise UserError("save_models: this run has no run directory to save models into")
+    path = Path(run_dir, "models", *map(slug, parts))
+    if path.exists():  # two series or arms whose names give one directory would overwrite each other
+        raise FileExistsError(f"save_models: '{path}' was already written in this run")
+    (save_causal_lm if kind != "reward_model" else save_reward_model)(model, tokenizer, path)
+    row = {"kind": kind, "world": "", "seed": -1, "series": "", "arm": "", "member": -1, **where}
+    ctx.table("saved_models", [{**row, "path": path.relative_to(run_dir).as_posix()}])
