@@ -6,13 +6,12 @@ defaults (gold rater, bribery, ensembles, assisted rater).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from goodhartlab.core.config import ExperimentConfig
-from goodhartlab.models.configs import QUICK_LM, LMConfig, RMConfig
+from goodhartlab.models.configs import QUICK_LM, LMConfig, RMConfig, hf_model_dir
 from goodhartlab.raters import STIENNON_AGREEMENT, Loopholes
 from goodhartlab.worlds.qa import QAWorldConfig
 
@@ -164,15 +163,7 @@ class Config(ExperimentConfig):
     @field_validator("policy_model")
     @classmethod
     def _model_dir(cls, v: str | None) -> str | None:
-        if v is None:
-            return None
-        try:
-            found = (Path(v).expanduser() / "config.json").is_file()
-        except OSError as exc:  # a name too long or otherwise unusable as a path (ENAMETOOLONG, ELOOP)
-            raise ValueError(f"'{v[:80]}' is not a usable path ({exc.strerror})") from None
-        if not found:
-            raise ValueError(f"'{v[:80]}' is not a Hugging Face model directory (no config.json there)")
-        return None if v is None else str(Path(v).expanduser().resolve())
+        return None if v is None else hf_model_dir(v)
 
     @field_validator("rater")
     @classmethod

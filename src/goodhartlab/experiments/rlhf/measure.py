@@ -936,21 +936,7 @@ def rloo(
             eos_id=eos,
             pad_id=pad,
         )
-    ctx.table(
-        "history",
-        [{"series": name, "seed": state.seed, "method": "RL", **h} for h in history],
-    )
-    _save(
-        ctx,
-        config,
-        "policy",
-        policy,
-        base.tokenizer,
-        [f"seed {state.seed}", name],
-        world=base.label,
-        seed=state.seed,
-        series=name,
-    )
+    _keep_policy(ctx, config, state, base, name, "RL", history, policy)
 
 
 def direct(
@@ -1016,10 +1002,19 @@ def direct(
             on_checkpoint=on_checkpoint,
             progress=advance,
         )
-    ctx.table(
-        "history",
-        [{"series": name, "seed": state.seed, "method": opt.method, **h} for h in history],
-    )
+    _keep_policy(ctx, config, state, base, name, opt.method, history, policy)
+
+
+# -- saved models (save_models) -----------------------------------------------------------------------------
+def slug(name: str) -> str:
+    """A directory name for a series or arm: 'RL β=0.1' → 'rl-beta-0.1', 'assisted · DPO β=0.1' →
+    'assisted-dpo-beta-0.1'."""
+    return re.sub(r"[^a-z0-9.]+", "-", name.replace("β", "beta").lower()).strip("-.") or "model"
+
+
+def _keep_policy(ctx, config, state, base, name: str, method: str, history: list[dict], policy) -> None:
+    """An optimized policy's training history into the ``history`` table, and the policy saved if asked."""
+    ctx.table("history", [{"series": name, "seed": state.seed, "method": method, **h} for h in history])
     _save(
         ctx,
         config,
@@ -1031,13 +1026,6 @@ def direct(
         seed=state.seed,
         series=name,
     )
-
-
-# -- saved models (save_models) -----------------------------------------------------------------------------
-def slug(name: str) -> str:
-    """A directory name for a series or arm: 'RL β=0.1' → 'rl-beta-0.1', 'assisted · DPO β=0.1' →
-    'assisted-dpo-beta-0.1'."""
-    return re.sub(r"[^a-z0-9.]+", "-", name.replace("β", "beta").lower()).strip("-.") or "model"
 
 
 def _save(ctx, config, kind: str, model, tokenizer, parts: list[str], **where) -> None:
