@@ -362,7 +362,7 @@ def test_a_rater_plugin_named_by_import_path_replaces_the_rater(policy_dir, stor
 
 
 def test_a_bad_rater_path_is_one_line(store):
-    proc = cli("run", "rlhf", "--set", "rater=no_such_module:Rater", store=store)
+    proc = cli_here("run", "rlhf", "--set", "rater=no_such_module:Rater", store=store)
     assert proc.returncode == 2 and "rater" in proc.stderr and "Traceback" not in proc.stderr
 
 
