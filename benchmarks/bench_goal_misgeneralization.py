@@ -11,16 +11,11 @@ benchmarks/results/goal_misgeneralization.json. Run:
 from __future__ import annotations
 
 import argparse
-import os
-import resource
-import subprocess
-import sys
-import tempfile
 import time
 
 import gymnasium as gym
 import numpy as np
-from presets import machine, write
+from presets import machine, timed_run, write
 
 from goodhartlab.worlds.gridlevels.env import CoinRunEnv, CoinRunVectorEnv
 
@@ -55,47 +50,6 @@ def env_rows() -> list[dict]:
     return rows
 
 
-def preset_row(preset: str, keep: str | None) -> dict:
-    before = os.getloadavg()
-    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    with tempfile.TemporaryDirectory() as tmp:
-        t = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "goodhartlab",
-                "run",
-                "goal-misgeneralization",
-                "--preset",
-                preset,
-                "--quiet",
-                "--out",
-                keep or tmp,
-            ],
-            check=True,
-            capture_output=True,
-        )
-        wall = time.perf_counter() - t
-    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    row = {
-        "what": f"goal-misgeneralization --preset {preset} end to end",
-        "seconds": wall,
-        "cpu_seconds": cpu,
-        "bar_seconds": BARS[preset],
-        "ratio_to_bar": wall / BARS[preset],
-        "cpu_ratio_to_bar": cpu / BARS[preset],
-        "load_average_at_start": list(before),
-        "load_average_at_end": list(os.getloadavg()),
-    }
-    print(
-        f"{row['what']:<60} wall {wall:7.1f} s  cpu {cpu:7.1f} s  bar {BARS[preset]:5.0f} s  "
-        f"load {before[0]:.1f} → {row['load_average_at_end'][0]:.1f}"
-    )
-    return row
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--presets", default="quick", help="comma-separated presets to time end to end")
@@ -103,7 +57,7 @@ def main() -> None:
     args = ap.parse_args()
     presets = [p for p in args.presets.split(",") if p]
     results = {"machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M:%S"), "bars": env_rows()}
-    results["bars"] += [preset_row(p, args.keep) for p in presets]
+    results["bars"] += [timed_run("goal-misgeneralization", p, BARS[p], args.keep) for p in presets]
     write("goal_misgeneralization", results, presets)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,35 @@ def run_seconds(experiment: str, preset: str) -> float:
             capture_output=True,
         )
         return time.perf_counter() - t
+
+
+def timed_run(experiment: str, preset: str, bar: float, keep: str | None = None) -> dict:
+    """One preset end to end through the CLI: wall seconds and the child's CPU seconds (user + system), which
+    other processes on the shared cores inflate far less than the wall, with the load average around it."""
+    before = os.getloadavg()
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        cmd = [sys.executable, "-m", "goodhartlab", "run", experiment, "--preset", preset, "--quiet"]
+        subprocess.run([*cmd, "--out", keep or tmp], check=True, capture_output=True)
+        wall = time.perf_counter() - t
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    row = {
+        "what": f"{experiment} --preset {preset} end to end",
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "bar_seconds": bar,
+        "ratio_to_bar": wall / bar,
+        "cpu_ratio_to_bar": cpu / bar,
+        "load_average_at_start": list(before),
+        "load_average_at_end": list(os.getloadavg()),
+    }
+    print(
+        f"{row['what']:<60} wall {wall:7.1f} s  cpu {cpu:7.1f} s  bar {bar:5.0f} s  "
+        f"load {before[0]:.1f} -> {row['load_average_at_end'][0]:.1f}"
+    )
+    return row
 
 
 def machine() -> dict:

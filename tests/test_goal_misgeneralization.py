@@ -155,7 +155,9 @@ def test_learner_never_sees_gold_or_test_levels(monkeypatch, tmp_path):
 
     monkeypatch.setattr(measure, "PPO", Spy)
     experiment = get("goal-misgeneralization")
-    execute(experiment, resolve(experiment.config, None, None, TINY), "default", RunStore(tmp_path), quiet=True)
+    # processes=1: the agents train here, where the patches are (ctx.map's workers are spawned, without them).
+    config = resolve(experiment.config, None, None, TINY)
+    execute(experiment, config, "default", RunStore(tmp_path), quiet=True, processes=1)
     assert phases == ["train"] * 3  # two CoinRun agents, one maze agent, each given training levels only
     (run_dir,) = [p for p in tmp_path.iterdir() if p.name.startswith("goal-misgeneralization")]
     m = pd.read_csv(run_dir / "measurements.csv")

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from goodhartlab.analysis import stats
@@ -59,3 +60,27 @@ def test_claim_finding_text_follows_verdict_and_round_trips():
         Finding("t", "x", verdict="maybe")
     assert stats.all_of("holds", "holds") == "holds" and stats.all_of("holds", "fails") == "fails"
     assert stats.all_of("holds", "inconclusive") == "inconclusive"
+
+
+def test_units_equal_up_to_float_rounding_say_so():
+    """A paired difference equal in exact arithmetic but not in floats (0.3 − 0.1 − 0.2 ≠ 0 in binary) is
+    reported as 'all values equal', not as a zero-width Student t interval; a real spread still gets one."""
+    a = np.array([0.3, 0.7, 0.9, 0.15])
+    b = a - 0.1 - 0.2  # a − b is 0.3 up to rounding, differently rounded per unit
+    assert np.ptp(a - b) > 0
+    e = stats.paired(a, b, "user")
+    assert e.method == "all values equal" and e.low == e.high == pytest.approx(0.3)
+    assert stats.mean([1.0, 1.0 + 1e-6, 1.0], "seed").method == "Student t"
+    d = stats.difference([0.3 - 0.1 - 0.2 + 1, 1.0, 1.0], [0.0, 0.0, 0.0], "seed")
+    assert d.method == "all values equal"
+
+
+def test_a_paired_difference_within_rounding_of_zero_is_zero():
+    a = np.array([0.3, 0.7, 0.9])
+    b = (a - 0.1) + 0.1  # equal to a in exact arithmetic, not always in floats
+    e = stats.paired(a, b, "seed")
+    assert e.estimate == 0.0 and stats.verdict(e, ">") == "fails" and stats.verdict(e, "<") == "fails"
+
+
+def test_an_estimate_without_spread_prints_no_confidence_level():
+    assert str(stats.mean([0.0, 0.0, 0.0], "seed")) == "0 [0, 0] (all 3 seeds equal)"

@@ -123,3 +123,23 @@ def test_a_tracker_that_is_not_installed_is_one_line_before_the_run(store, monke
         tracking.require("mlflow")
     with pytest.raises(UserError, match="unknown tracker"):
         tracking.require("wandb")
+
+
+def test_a_sweep_tracks_each_run_live(store):
+    pytest.importorskip("tensorboard")
+    proc = gl(
+        "sweep", "curve", "--grid", "pool=4,8", "--quiet", "--workers", "2", "--tracker", "tensorboard", store=store
+    )
+    assert proc.returncode == 0, proc.stderr
+    runs = RunStore(store).list()
+    assert len(runs) == 2
+    for rec in runs:
+        m = pd.read_csv(store / rec.path / "measurements.csv")
+        got = scalars(store / "tensorboard" / rec.id)["best-of-n · seed 0/gold"]
+        assert [v for _, v in got] == pytest.approx(m[m.seed == 0].gold.tolist(), rel=1e-6)
+
+
+def test_live_tracking_of_a_ray_sweep_is_one_line(store):
+    proc = gl("sweep", "curve", "--grid", "pool=4,8", "--backend", "ray", "--tracker", "tensorboard", store=store)
+    assert proc.returncode == 2 and "--tracker" in proc.stderr and "Traceback" not in proc.stderr
+    assert not RunStore(store).list()

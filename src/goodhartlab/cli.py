@@ -184,6 +184,7 @@ def cmd_sweep(args) -> None:
         compare,
         args.quiet,
         args.run_reports,
+        args.tracker,
     )
     summary = run_sweep(spec, store, options, resume=resume)
     out.print(
@@ -435,6 +436,15 @@ def _threads(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--threads", type=_positive, default=1, help="torch/OpenMP threads for the run (default 1)")
 
 
+def _tracker(sp: argparse.ArgumentParser, which: str = "") -> None:
+    sp.add_argument(
+        "--tracker",
+        choices=("tensorboard", "mlflow"),
+        help="also log measurements and training histories live to TensorBoard (STORE/tensorboard/RUN) or MLflow "
+        f"(needs the extra){which}",
+    )
+
+
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise UserError(f"--threads: expected a whole number >= 1, got '{text}'")
@@ -472,12 +482,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, help="run seed")
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
     _threads(sp)
-    sp.add_argument(
-        "--tracker",
-        choices=("tensorboard", "mlflow"),
-        help="also log measurements and training "
-        "histories live to TensorBoard (STORE/tensorboard/RUN) or MLflow (needs the extra)",
-    )
+    _tracker(sp)
     sp = add("sweep", cmd_sweep, "run an experiment over a grid of fields and seeds, locally or on Ray")
     sp.add_argument("name", nargs="?", help="experiment name (see `goodhartlab list`)")
     sp.add_argument("--preset", default="default", help="named preset, e.g. quick or full")
@@ -515,6 +520,7 @@ def parser() -> argparse.ArgumentParser:
         "(default: only the sweep report; `goodhartlab report RUN` builds a run's report later)",
     )
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
+    _tracker(sp, " (each run of the sweep; local backend)")
     add("sweeps", cmd_sweeps, "the sweeps in the store, with counts of done, failed, running and pending runs")
     sp = add("demo", cmd_demo, "run the flagship experiment (rlhf) at its quick preset and print where the report is")
     sp.add_argument("--all", action="store_true", help="run the quick preset of every experiment instead")

@@ -44,6 +44,12 @@ def _few(x: np.ndarray, unit: str, method: str) -> Estimate:
     return Estimate(est, None, None, int(x.size), method, unit, LEVEL, tuple(float(v) for v in x))
 
 
+def _all_equal(x: np.ndarray) -> bool:
+    """Every unit has the same value, up to float rounding (1e-9 relative): a difference of two sums that are
+    equal in exact arithmetic often differs in the 16th digit, which would print as a zero-width t interval."""
+    return bool(np.ptp(x) <= 1e-9 * max(1.0, float(np.max(np.abs(x)))))
+
+
 def mean(values: Sequence[float], unit: str, *, seed: int = 0, level: float = LEVEL) -> Estimate:
     """Mean of one value per independent unit, with a t (n < 20) or BCa bootstrap (n >= 20) interval.
 
@@ -53,7 +59,7 @@ def mean(values: Sequence[float], unit: str, *, seed: int = 0, level: float = LE
     if x.size < MIN_UNITS:
         return _few(x, unit, "values")
     m = float(x.mean())
-    if np.all(x == x[0]):
+    if _all_equal(x):
         return Estimate(m, m, m, int(x.size), "all values equal", unit, level, ())
     if x.size < BOOTSTRAP_MIN:
         half = float(sps.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
@@ -89,7 +95,11 @@ def paired(a: Sequence[float], b: Sequence[float], unit: str, *, seed: int = 0, 
     a, b = np.asarray(a, dtype=float).ravel(), np.asarray(b, dtype=float).ravel()
     if a.shape != b.shape:
         raise ValueError(f"paired: a and b must hold one value per unit each, got {a.shape} and {b.shape}")
-    return mean(a - b, unit, seed=seed, level=level)
+    d = a - b
+    # A difference within float rounding of the values themselves is 0: two sums equal in exact arithmetic
+    # (e.g. the same policy scored twice) must not read as a tiny effect with a zero-width interval.
+    d[np.abs(d) <= 1e-12 * np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))] = 0.0
+    return mean(d, unit, seed=seed, level=level)
 
 
 def proportion(successes: int, trials: int, unit: str, *, level: float = LEVEL) -> Estimate:
@@ -149,7 +159,7 @@ def difference(a: Sequence[float], b: Sequence[float], unit: str, *, seed: int =
     if n < MIN_UNITS:
         vals = tuple(float(v.mean()) for v in (x, y) if v.size)
         return Estimate(d, None, None, n, "values (group means)", unit, level, vals)
-    if np.all(x == x[0]) and np.all(y == y[0]):
+    if _all_equal(x) and _all_equal(y):
         return Estimate(d, d, d, n, "all values equal", unit, level, ())
     if n < BOOTSTRAP_MIN:
         ci = sps.ttest_ind(x, y, equal_var=False).confidence_interval(level)

@@ -84,6 +84,8 @@ class Estimate:
         if not self.has_interval:
             shown = ", ".join(f"{v:.3g}" for v in self.values)
             return f"{self.estimate:.3g} (values {shown}; {units}, too few for an interval)"
+        if self.method == "all values equal":  # no spread to put a level on
+            return f"{self.estimate:.3g} [{self.low:.3g}, {self.high:.3g}] (all {units} equal)"
         return f"{self.estimate:.3g} [{self.low:.3g}, {self.high:.3g}] ({self.level:.0%} {self.method}, {units})"
 
     def to_dict(self) -> dict[str, Any]:

@@ -7,7 +7,9 @@ Two stages, both next-token cross-entropy with Adam:
    and ``<eos>`` only (the prompt is context).
 The result is saved with ``save_pretrained`` (model and tokenizer) in a cache directory keyed by a hash
 of the LM config, the world config, the vocabulary and the seed, so later runs load it instead of
-training again. Any local Hugging Face causal LM directory can stand in for it (``load_causal_lm``).
+training again. Any local Hugging Face causal LM directory can stand in for it as it is (``load_causal_lm``),
+or be the starting point of the same two stages (``train_base_lm(model=...)``, ``lm.init_from``) once
+``fit_tokenizer`` has made its tokenizer able to write every word of the world.
 
 Randomness: data order comes from an explicit ``torch.Generator``; weight init, which ``transformers``
 draws from torch's global generator, runs inside ``torch.random.fork_rng`` seeded from the run's named
@@ -65,10 +67,32 @@ def cache_root(store_cache: Path | None) -> Path | None:
     return store_cache
 
 
+def dir_fingerprint(path: str | Path) -> str:
+    """sha256 over the relative names and bytes of every file under ``path`` (hidden entries skipped): a model
+    directory's identity for the cache, whatever its location or mtime."""
+    root, h = Path(path), hashlib.sha256()
+    for f in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = f.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        h.update(str(rel).encode() + b"\0")
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
 def cache_key(lm: LMConfig, world_config: dict, vocabulary: Sequence[str], seed: int) -> str:
+    """A hash of what decides the trained π_base. ``lm.init_from`` enters as its directory's content hash
+    (so an edited model retrains and a moved one does not); unset, it is left out, so older keys stay valid."""
+    config = lm.model_dump(mode="json")
+    init = config.pop("init_from", None)
+    if init is not None:
+        config["init_from_sha256"] = dir_fingerprint(init)
     blob = json.dumps(
         {
-            "lm": lm.model_dump(mode="json"),
+            "lm": config,
             "world": world_config,
             "seed": int(seed),
             "vocab": hashlib.sha256("\n".join(vocabulary).encode()).hexdigest(),
@@ -93,6 +117,71 @@ def load_causal_lm(path: str | Path):
     model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
     model.eval()
     return model, tokenizer
+
+
+def save_causal_lm(model, tokenizer, path: str | Path) -> Path:
+    """``save_pretrained`` of the model and its tokenizer into ``path``: what ``AutoModelForCausalLM`` and
+    ``AutoTokenizer.from_pretrained(path)`` (or :func:`load_causal_lm`) load back."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def _round_trips(tokenizer, word: str) -> bool:
+    from goodhartlab.models.tokenizer import decode, encode
+
+    ids = encode(tokenizer, word)
+    return bool(ids) and tokenizer.unk_token_id not in ids and decode(tokenizer, ids).strip() == word
+
+
+def fit_tokenizer(model, tokenizer, vocabulary: Sequence[str], seed: int, source: str = "lm.init_from") -> list[str]:
+    """Make a user's (model, tokenizer) able to write the world: every word of ``vocabulary`` must encode without
+    the unknown token and decode back to itself. Words that do not are added as whole-word tokens and the
+    embeddings resized (new rows drawn under a private seed); missing eos/bos/pad become eos (a new ``<eos>``
+    if there is none). Changes both in place; returns the words added. UserError if a word still fails."""
+    from tokenizers import AddedToken
+
+    from goodhartlab.core.errors import UserError
+    from goodhartlab.core.rng import int_seed
+
+    if tokenizer.eos_token is None:
+        tokenizer.add_special_tokens({"eos_token": "<eos>"})
+    if tokenizer.bos_token is None:  # documents are packed as bos doc eos; GPT-2's own bos is its eos
+        tokenizer.bos_token = tokenizer.eos_token
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    words, added = list(dict.fromkeys(vocabulary)), []
+    # Added tokens are cut out of the text before the tokenizer's own model sees it, so adding '?' can break
+    # its '???': repeat until nothing more breaks (the longest added match wins, so '???' added heals it).
+    for _ in range(len(words)):
+        missing = [w for w in words if w not in added and not _round_trips(tokenizer, w)]
+        if not missing:
+            break
+        # single_word: an added word is matched only as a whole word, never inside a longer one
+        tokenizer.add_tokens([AddedToken(w, single_word=True, normalized=False) for w in missing])
+        added += missing
+    if len(tokenizer) > model.get_input_embeddings().num_embeddings:
+        seeded_init(lambda: model.resize_token_embeddings(len(tokenizer)), int_seed(seed, "new token embeddings"))
+    still = [w for w in words if not _round_trips(tokenizer, w)]
+    if still:
+        raise UserError(
+            f"{source}: its tokenizer cannot encode the world's word '{still[0][:40]}' exactly even as an added "
+            f"token ({len(still)} such words)"
+        )
+    for name in ("bos", "eos", "pad"):
+        setattr(model.config, f"{name}_token_id", getattr(tokenizer, f"{name}_token_id"))
+    return added
+
+
+def max_positions(model) -> int | None:
+    """The longest sequence a causal LM's position table allows (None: not stated, e.g. rotary without a cap)."""
+    cfg = model.config
+    for name in ("n_positions", "max_position_embeddings", "n_ctx", "seq_length"):
+        if isinstance(getattr(cfg, name, None), int):
+            return int(getattr(cfg, name))
+    return None
 
 
 def _lr_at(step: int, steps: int, lr: float) -> float:
@@ -157,35 +246,57 @@ def sft_tensors(pairs: list[tuple[list[int], list[int]]], block_size: int, bos: 
 
 
 def train_base_lm(
-    corpus: list[str], sft: list[tuple[str, str]], tokenizer, config: LMConfig, seed: int, progress=None
+    corpus: list[str],
+    sft: list[tuple[str, str]],
+    tokenizer,
+    config: LMConfig,
+    seed: int,
+    progress=None,
+    model=None,
 ) -> tuple[object, dict]:
     """Pretrain on ``corpus`` then fine-tune on (prompt, answer) pairs. Returns (model, training log).
 
+    ``model``: a user's causal LM to train (``lm.init_from``, its tokenizer fitted by :func:`fit_tokenizer`)
+    instead of a fresh GPT-2; trained in place, its dropout (if any) drawing from a private seeded stream.
     ``progress(description, total)`` is a context manager yielding ``advance()`` (e.g. ``ctx.progress``).
     """
+    import torch
+    from transformers import GPT2LMHeadModel
+
+    from goodhartlab.core.rng import int_seed
+
+    if model is not None:
+        block = min(config.block_size, max_positions(model) or config.block_size)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int_seed(seed, "lm dropout"))
+            model, log = _train_stages(model, corpus, sft, tokenizer, config, seed, block, progress)
+        return model, {**log, "block_size": block}
+    cfg = gpt2_config(len(tokenizer), config.n_layer, config.n_head, config.n_embd, config.block_size, tokenizer)
+    model = seeded_init(lambda: GPT2LMHeadModel(cfg), int_seed(seed, "lm init"))
+    return _train_stages(model, corpus, sft, tokenizer, config, seed, config.block_size, progress)
+
+
+def _train_stages(model, corpus, sft, tokenizer, config: LMConfig, seed: int, block_size: int, progress):
     import contextlib
 
     import torch
-    from transformers import GPT2LMHeadModel
 
     from goodhartlab.core.rng import int_seed
     from goodhartlab.models.tokenizer import encode
 
     progress = progress or (lambda desc, total: contextlib.nullcontext(lambda n=1: None))
     bos, eos, pad = tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id
-    cfg = gpt2_config(len(tokenizer), config.n_layer, config.n_head, config.n_embd, config.block_size, tokenizer)
-    model = seeded_init(lambda: GPT2LMHeadModel(cfg), int_seed(seed, "lm init"))
     g = torch.Generator().manual_seed(int_seed(seed, "lm data order"))
 
-    blocks = pack_blocks([encode(tokenizer, d) for d in corpus], config.block_size, bos, eos)
-    ones = torch.ones(config.batch_size, config.block_size, dtype=torch.long)
+    blocks = pack_blocks([encode(tokenizer, d) for d in corpus], block_size, bos, eos)
+    ones = torch.ones(config.batch_size, block_size, dtype=torch.long)
 
     def pretrain_batch():
         ids = blocks[torch.randint(len(blocks), (config.batch_size,), generator=g)]
         return ids, ones[: len(ids)], ids
 
     ids, mask, labels = sft_tensors(
-        [(encode(tokenizer, p), encode(tokenizer, a)) for p, a in sft], config.block_size, bos, eos, pad
+        [(encode(tokenizer, p), encode(tokenizer, a)) for p, a in sft], block_size, bos, eos, pad
     )
 
     def sft_batch():

@@ -14,6 +14,10 @@ reward-model size can be swept independently of the policy (Gao et al. 2022).
 Ensembles aggregate their members' standardised scores r_1..r_K per answer by
 ``mean`` (r̄), ``min`` (worst case), or ``uncertainty`` (r̄ − λ·Var_k r_k), as in Coste et al. 2023
 ("Reward Model Ensembles Help Mitigate Overoptimization", §3).
+
+Saved (``save_reward_model``, the rlhf experiments' ``save_models``): the backbone by ``save_pretrained``, the head
+and standardisation as safetensors, and a small JSON of special-token ids and the score formula;
+``load_reward_model`` reads it back to identical scores.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -96,6 +101,84 @@ class RewardModel(nn.Module):
             )
             out.append(self(ids, mask))
         return torch.cat(out) if out else torch.zeros(0)
+
+
+RM_FORMAT = "goodhartlab-reward-model"
+RM_FORMAT_VERSION = 1
+
+
+def save_reward_model(model: RewardModel, tokenizer, path) -> Path:
+    """A reward model as files another program can load without goodhartlab:
+
+    - the backbone by ``save_pretrained`` (``config.json``, ``model.safetensors``: ``transformers.AutoModel``
+      loads it) and the tokenizer by ``save_pretrained``;
+    - ``reward_head.safetensors``: ``weight`` [1, H] and ``bias`` [1] of the linear head, and the standardisation
+      ``offset`` and ``scale`` (scalars);
+    - ``reward_model.json``: the format, the bos/eos/pad ids, ``max_len`` and the formula.
+
+    score = (head(h) − offset) / scale, where h is the backbone's last hidden state at the final ``eos`` of
+    ``bos prompt response eos`` (token ids, cut from the left to ``max_len``). :func:`load_reward_model` reads it.
+    """
+    import json
+
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    model.backbone.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    tensors = {
+        "weight": model.head.weight.detach().contiguous(),
+        "bias": model.head.bias.detach().contiguous(),
+        "offset": model.offset.detach().clone(),
+        "scale": model.scale.detach().clone(),
+    }
+    save_file(tensors, str(path / "reward_head.safetensors"))
+    meta = {
+        "format": RM_FORMAT,
+        "version": RM_FORMAT_VERSION,
+        "bos_token_id": model.bos,
+        "eos_token_id": model.eos,
+        "pad_token_id": model.pad,
+        "max_len": model.max_len,
+        "hidden_size": int(model.head.in_features),
+        "score": "(head(h) - offset) / scale; h = backbone last_hidden_state at the final eos of "
+        "'bos prompt response eos', right-padded, cut from the left to max_len",
+    }
+    (path / "reward_model.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return path
+
+
+def load_reward_model(path) -> tuple[RewardModel, object]:
+    """(reward model, tokenizer) saved by :func:`save_reward_model`; nothing is downloaded."""
+    import json
+
+    from safetensors.torch import load_file
+    from transformers import AutoModel, AutoTokenizer
+
+    path = Path(path)
+    meta_file = path / "reward_model.json"
+    if not meta_file.is_file():
+        raise FileNotFoundError(f"no reward model (reward_model.json) in '{path}'")
+    meta = json.loads(meta_file.read_text())
+    if meta.get("format") != RM_FORMAT or meta.get("version") != RM_FORMAT_VERSION:
+        raise ValueError(f"'{path}': not a {RM_FORMAT} v{RM_FORMAT_VERSION} directory")
+    backbone = AutoModel.from_pretrained(path, local_files_only=True)
+    model = RewardModel(
+        backbone,
+        meta["hidden_size"],
+        meta["bos_token_id"],
+        meta["eos_token_id"],
+        meta["pad_token_id"],
+        meta["max_len"],
+    )
+    head = load_file(str(path / "reward_head.safetensors"))
+    with torch.no_grad():
+        model.head.weight.copy_(head["weight"])
+        model.head.bias.copy_(head["bias"])
+        model.offset.copy_(head["offset"])
+        model.scale.copy_(head["scale"])
+    return model.eval(), AutoTokenizer.from_pretrained(path, local_files_only=True)
 
 
 def new_reward_model(config: RMConfig, base_lm, tokenizer, seed: int) -> RewardModel:

@@ -1,8 +1,10 @@
-"""π_base on a QA world: the world, the tiny LM trained on its internet (or a user's HF model), the tokenizer,
-and each question's prompt as token ids. Used by the rlhf experiments and by weak-to-strong's text task.
+"""π_base on a QA world: the world, the tiny LM trained on its internet (or a user's HF model, used as it is or,
+with ``lm.init_from``, trained on the world the same way), the tokenizer, and each question's prompt as token
+ids. Used by the rlhf experiments and by weak-to-strong's text task.
 
-The trained LM is cached under ``cache_root`` by a hash of the LM config, the world config, the vocabulary and
-the seeds (``models.lm.cache_key``), so equal settings share one model across runs and experiments.
+The trained LM is cached under ``cache_root`` by a hash of the LM config (``init_from`` as its directory's content
+hash), the world config, the vocabulary and the seeds (``models.lm.cache_key``), so equal settings share one model
+across runs and experiments.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from goodhartlab.models.lm import (
     cache_key,
     cache_root,
     cached_base_lm,
+    fit_tokenizer,
     load_causal_lm,
     train_base_lm,
 )
@@ -63,8 +66,9 @@ def build_base(
     pretrain_seed: int = 0,
 ) -> Base:
     """The world of ``seed`` and its π_base: loaded from ``policy_model`` if given, else trained (or loaded from
-    the cache). ``pretrain_seed`` > 0 gives another LM on the same world, pretrained from other initial weights,
-    data order and corpus draw (the backbones of pretrain-seed reward-model ensembles)."""
+    the cache) from a fresh GPT-2 or, with ``lm.init_from``, from the user's model. ``pretrain_seed`` > 0 gives
+    another LM on the same world, pretrained from other initial weights, data order and corpus draw (the backbones
+    of pretrain-seed reward-model ensembles)."""
     from goodhartlab.core.rng import int_seed
 
     world = QAWorld(world_config, seed=seed)
@@ -86,10 +90,15 @@ def build_base(
         )
 
         def train():
-            tok = build_tokenizer(vocab)
+            # lm.init_from: the user's model and tokenizer (fitted to the world's words), else a fresh GPT-2
+            user, tok = load_causal_lm(lm.init_from) if lm.init_from else (None, build_tokenizer(vocab))
+            added = fit_tokenizer(user, tok, vocab, train_seed) if user is not None else []
             corpus = world.corpus(lm.corpus_documents, ctx.rng("corpus", *streams))
             sft = [(prompt_of[q], a) for q, a in world.sft_examples(lm.sft_examples, ctx.rng("sft", *streams))]
-            model, log = train_base_lm(corpus, sft, tok, lm, train_seed, ctx.progress)
+            model, log = train_base_lm(corpus, sft, tok, lm, train_seed, ctx.progress, model=user)
+            if user is not None:
+                log = {**log, "init_from": lm.init_from, "tokens_added": len(added)}
+                ctx.log(f"π_base from {lm.init_from}: {len(added)} world words added to its tokenizer")
             return model, tok, log
 
         model, tokenizer, info, hit = cached_base_lm(

@@ -39,6 +39,7 @@ class SweepOptions:
     compare: str | None = None
     quiet: bool = False
     run_reports: bool = False
+    tracker: str | None = None  # "tensorboard" | "mlflow": each run logs live there (local backend only)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,16 @@ def run_sweep(
 ) -> SweepSummary:
     console = console or Console(stderr=True)
     check_options(options)
+    if options.tracker is not None:
+        if options.backend != "local":
+            # A Ray task runs into a private store on its node, which would hold the event files: only the run
+            # directory comes back. `goodhartlab export RUN --to ...` sends a finished run's records instead.
+            raise UserError(
+                "--tracker: live tracking needs --backend local; after a Ray sweep use `goodhartlab export RUN --to`"
+            )
+        from goodhartlab.runner.tracking import require
+
+        require(options.tracker)
     if options.backend == "ray" and options.address:
         check_ray_address(options.address)  # first: an unreachable cluster is one line, before anything is recorded
     sweeps = SweepStore(store)
@@ -192,6 +203,7 @@ def _dispatch(
                 spec.preset,
                 item.config.model_dump(mode="json"),
                 options.run_reports,
+                tracker=options.tracker,
             )
         )
 

@@ -33,6 +33,7 @@ class Task:
     config: dict[str, Any]
     report: bool = False  # build the run's own report.html too (the sweep report is always built)
     processes: int = 1  # the run's share of processes for ctx.map (cores/W locally, --cpus-per-run on Ray)
+    tracker: str | None = None  # "tensorboard" | "mlflow": the run logs there live (local backend)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def run_task(task: Task, store_root: Path, progress=None) -> Outcome:
             on_start=started.append,
             report=task.report,
             processes=task.processes,
+            tracker=task.tracker,
         )
     except KeyboardInterrupt:
         raise

@@ -19,6 +19,8 @@ Channels of each measurement (one per seed and setting):
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from goodhartlab.core import rng as rngs
@@ -88,7 +90,7 @@ def _blind(s: dict[str, float], blind: list[dict]) -> dict[str, float]:
     return {"gold_coin_blind": g, "goal_pursuit": s["gold"] - g}
 
 
-def _ppo(config: Config, iterations: int, snapshots: tuple[int, ...], advance) -> PPO:
+def _ppo(config: Config, iterations: int, snapshots: tuple[int, ...]) -> PPO:
     return PPO(
         PPOConfig(
             iterations=iterations,
@@ -97,8 +99,7 @@ def _ppo(config: Config, iterations: int, snapshots: tuple[int, ...], advance) -
             ent_coef=config.ent_coef,
             hidden=config.hidden,
             snapshots=snapshots,
-        ),
-        on_iteration=lambda _: advance(),
+        )
     )
 
 
@@ -107,9 +108,27 @@ def checkpoint_iterations(config: Config) -> tuple[int, ...]:
     return tuple(sorted({round(config.iterations * (i + 1) / k) for i in range(k)}))
 
 
-def run(config: Config, ctx) -> None:
-    observer = ClipObserver(config.observer_slack)
-    coin = {
+@dataclass(frozen=True)
+class Agent:
+    """One agent to train and measure: picklable, so ``ctx.map`` can run it in a worker process. It seeds
+    itself from ``run_seed`` and its own names, so results do not depend on where or in which order it ran."""
+
+    config: Config
+    run_seed: int
+    world: str  # "coinrun" | "maze"
+    seed: int
+    setting: float  # p_random (coinrun) or region (maze)
+
+
+@dataclass
+class AgentResult:
+    measurements: list[Measurement] = field(default_factory=list)
+    curves: list[dict] = field(default_factory=list)
+    trajectories: list[dict] = field(default_factory=list)
+
+
+def _coin(config: Config) -> dict:
+    return {
         "height": config.height,
         "width": config.width,
         "walls": config.walls,
@@ -117,120 +136,133 @@ def run(config: Config, ctx) -> None:
         "view_radius": config.view_radius,
         "max_steps": config.max_steps,
     }
-    maze = {
+
+
+def _maze(config: Config) -> dict:
+    return {
         "size": config.maze_size,
         "braid": config.maze_braid,
         "view_radius": config.maze_view_radius,
         "max_steps": config.maze_max_steps,
     }
-    checkpoints = checkpoint_iterations(config)
-    p_max = max(config.p_values)
-    total = config.seeds * (
-        len(config.p_values) * config.iterations + len(config.maze_regions) * config.maze_iterations
+
+
+def train_and_measure(agent: Agent) -> AgentResult:
+    return (_coinrun if agent.world == "coinrun" else _maze_agent)(agent)
+
+
+def _coinrun(agent: Agent) -> AgentResult:
+    config, seed, p, out = agent.config, agent.seed, agent.setting, AgentResult()
+    coin, observer, checkpoints = _coin(config), ClipObserver(config.observer_slack), checkpoint_iterations(config)
+    test_seed = rngs.int_seed(agent.run_seed, "coinrun", seed, "test levels") % 2**31
+    env = CoinRunVectorEnv(config.num_envs, p_random=p, phase="train", **coin)
+    result = _ppo(config, config.iterations, checkpoints).learn(
+        env, rngs.generator(agent.run_seed, "coinrun", seed, p, "ppo")
     )
+    out.curves += [{"world": "coinrun", "seed": seed, "setting": p, **h} for h in result.history]
+    draw = config.trajectories if seed == 0 and p in (0.0, max(config.p_values)) else 0
+    train_seed = rngs.int_seed(agent.run_seed, "coinrun", seed, p, "train levels") % 2**31
+    for it in checkpoints:
+        policy = result.snapshots[it]
+        rng = rngs.generator(agent.run_seed, "coinrun", seed, p, it, "evaluation")
+        last = it == checkpoints[-1]
+        test_env = CoinRunVectorEnv(config.test_episodes, phase="test", record_paths=last and draw > 0, **coin)
+        test = play_once(test_env, policy, test_seed, rng)
+        train = play_once(
+            CoinRunVectorEnv(config.train_episodes, p_random=p, phase="train", **coin), policy, train_seed, rng
+        )
+        s = summarize(train, test, observer)
+        extra = {k: v for k, v in s.items() if k not in ("proxy", "rater", "gold")}
+        out.measurements.append(
+            Measurement(
+                f"coinrun p={p:g}",
+                "iterations",
+                it,
+                s["proxy"],
+                s["gold"],
+                s["rater"],
+                seed=seed,
+                extra={**extra, "p_random": p},
+            )
+        )
+        if last:
+            blind = play_once(
+                CoinRunVectorEnv(config.test_episodes, phase="test", **coin), GoalBlind(policy), test_seed, rng
+            )
+            extra |= _blind(s, blind)
+            out.measurements.append(
+                Measurement(
+                    "coinrun",
+                    "p_random",
+                    p,
+                    s["proxy"],
+                    s["gold"],
+                    s["rater"],
+                    seed=seed,
+                    extra={**extra, "iterations": float(it)},
+                )
+            )
+            out.trajectories += [
+                {"p_random": p, "episode": i, "outcome": outcome(r), "path": r["path"], "level": r["level"]}
+                for i, r in enumerate(test[:draw])
+            ]
+    return out
+
+
+def _maze_agent(agent: Agent) -> AgentResult:
+    config, seed, region, out = agent.config, agent.seed, int(agent.setting), AgentResult()
+    maze, observer = _maze(config), ClipObserver(config.observer_slack)
+    maze_test_seed = rngs.int_seed(agent.run_seed, "maze", seed, "test levels") % 2**31
+    env = MazeVectorEnv(config.num_envs, region=region, phase="train", **maze)
+    result = _ppo(config, config.maze_iterations, ()).learn(
+        env, rngs.generator(agent.run_seed, "maze", seed, region, "ppo")
+    )
+    out.curves += [{"world": "maze", "seed": seed, "setting": region, **h} for h in result.history]
+    rng = rngs.generator(agent.run_seed, "maze", seed, region, "evaluation")
+    test = play_once(MazeVectorEnv(config.test_episodes, phase="test", **maze), result.policy, maze_test_seed, rng)
+    train = play_once(
+        MazeVectorEnv(config.train_episodes, region=region, phase="train", **maze),
+        result.policy,
+        rngs.int_seed(agent.run_seed, "maze", seed, region, "train") % 2**31,
+        rng,
+    )
+    s = summarize(train, test, observer)
+    extra = {k: v for k, v in s.items() if k not in ("proxy", "rater", "gold")}
+    extra |= _blind(
+        s,
+        play_once(
+            MazeVectorEnv(config.test_episodes, phase="test", **maze), GoalBlind(result.policy), maze_test_seed, rng
+        ),
+    )
+    out.measurements.append(
+        Measurement(
+            "maze",
+            "region",
+            region,
+            s["proxy"],
+            s["gold"],
+            s["rater"],
+            seed=seed,
+            extra={**extra, "iterations": float(config.maze_iterations)},
+        )
+    )
+    return out
+
+
+def run(config: Config, ctx) -> None:
+    # Per seed: the CoinRun agents (one per p), then the maze agents (one per region), the order of the record.
+    agents = [
+        Agent(config, ctx.seed, world, seed, setting)
+        for seed in range(config.seeds)
+        for world, settings in (("coinrun", config.p_values), ("maze", config.maze_regions))
+        for setting in settings
+    ]
+    with ctx.progress("PPO agents trained and measured", len(agents)) as advance:
+        results = ctx.map(train_and_measure, agents, advance=advance)
     curves, trajectories = [], []
-    with ctx.progress("PPO iterations (all agents)", total) as advance:
-        for seed in range(config.seeds):
-            test_seed = rngs.int_seed(ctx.seed, "coinrun", seed, "test levels") % 2**31
-            for p in config.p_values:
-                env = CoinRunVectorEnv(config.num_envs, p_random=p, phase="train", **coin)
-                result = _ppo(config, config.iterations, checkpoints, advance).learn(
-                    env, ctx.rng("coinrun", seed, p, "ppo")
-                )
-                curves += [{"world": "coinrun", "seed": seed, "setting": p, **h} for h in result.history]
-                draw = config.trajectories if seed == 0 and p in (0.0, p_max) else 0
-                train_seed = rngs.int_seed(ctx.seed, "coinrun", seed, p, "train levels") % 2**31
-                for it in checkpoints:
-                    policy = result.snapshots[it]
-                    rng = ctx.rng("coinrun", seed, p, it, "evaluation")
-                    last = it == checkpoints[-1]
-                    test_env = CoinRunVectorEnv(
-                        config.test_episodes, phase="test", record_paths=last and draw > 0, **coin
-                    )
-                    test = play_once(test_env, policy, test_seed, rng)
-                    train = play_once(
-                        CoinRunVectorEnv(config.train_episodes, p_random=p, phase="train", **coin),
-                        policy,
-                        train_seed,
-                        rng,
-                    )
-                    s = summarize(train, test, observer)
-                    extra = {k: v for k, v in s.items() if k not in ("proxy", "rater", "gold")}
-                    ctx.record(
-                        Measurement(
-                            f"coinrun p={p:g}",
-                            "iterations",
-                            it,
-                            s["proxy"],
-                            s["gold"],
-                            s["rater"],
-                            seed=seed,
-                            extra={**extra, "p_random": p},
-                        )
-                    )
-                    if last:
-                        blind = play_once(
-                            CoinRunVectorEnv(config.test_episodes, phase="test", **coin),
-                            GoalBlind(policy),
-                            test_seed,
-                            rng,
-                        )
-                        extra |= _blind(s, blind)
-                        ctx.record(
-                            Measurement(
-                                "coinrun",
-                                "p_random",
-                                p,
-                                s["proxy"],
-                                s["gold"],
-                                s["rater"],
-                                seed=seed,
-                                extra={**extra, "iterations": float(it)},
-                            )
-                        )
-                        trajectories += [
-                            {"p_random": p, "episode": i, "outcome": outcome(r), "path": r["path"], "level": r["level"]}
-                            for i, r in enumerate(test[:draw])
-                        ]
-            maze_test_seed = rngs.int_seed(ctx.seed, "maze", seed, "test levels") % 2**31
-            for region in config.maze_regions:
-                env = MazeVectorEnv(config.num_envs, region=region, phase="train", **maze)
-                result = _ppo(config, config.maze_iterations, (), advance).learn(
-                    env, ctx.rng("maze", seed, region, "ppo")
-                )
-                curves += [{"world": "maze", "seed": seed, "setting": region, **h} for h in result.history]
-                rng = ctx.rng("maze", seed, region, "evaluation")
-                test = play_once(
-                    MazeVectorEnv(config.test_episodes, phase="test", **maze), result.policy, maze_test_seed, rng
-                )
-                train = play_once(
-                    MazeVectorEnv(config.train_episodes, region=region, phase="train", **maze),
-                    result.policy,
-                    rngs.int_seed(ctx.seed, "maze", seed, region, "train") % 2**31,
-                    rng,
-                )
-                s = summarize(train, test, observer)
-                extra = {k: v for k, v in s.items() if k not in ("proxy", "rater", "gold")}
-                extra |= _blind(
-                    s,
-                    play_once(
-                        MazeVectorEnv(config.test_episodes, phase="test", **maze),
-                        GoalBlind(result.policy),
-                        maze_test_seed,
-                        rng,
-                    ),
-                )
-                ctx.record(
-                    Measurement(
-                        "maze",
-                        "region",
-                        region,
-                        s["proxy"],
-                        s["gold"],
-                        s["rater"],
-                        seed=seed,
-                        extra={**extra, "iterations": float(config.maze_iterations)},
-                    )
-                )
+    for r in results:
+        ctx.record(r.measurements)
+        curves += r.curves
+        trajectories += r.trajectories
     ctx.table("training", curves)
     ctx.artifact("trajectories", trajectories)

@@ -75,8 +75,8 @@ class Config(ExperimentConfig):
     @field_validator("depths")
     @classmethod
     def _depths(cls, v: list[int]) -> list[int]:
-        if any(d < 1 for d in v):
-            raise ValueError("each depth must be >= 1")
+        if any(d < 1 or d > 200 for d in v):  # 200: the longest horizon allowed; a deeper plan sees no more
+            raise ValueError("each depth must be in 1..200")
         return sorted(set(v))
 
     @field_validator("etas", "lambdas")

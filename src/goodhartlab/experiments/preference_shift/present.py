@@ -212,7 +212,7 @@ def pressure_finding(episodes: pd.DataFrame, axis: str) -> Finding | None:
     name = {"eta": "η", "horizon": "horizon"}.get(axis, axis)
     return stats.claim_finding(
         f"Pressure ({name})",
-        f"gold loss of the engagement maximizer vs myopic grows from {name} = {lo:g} to {hi:g}",
+        f"engagement maximizer − myopic gold falls from {name} = {lo:g} to {hi:g} (change < 0, paired by user)",
         e,
         direction="<",
         key="gap_change",

@@ -151,6 +151,15 @@ class Config(ExperimentConfig):
     )
     kl_samples: int = Field(256, ge=8, le=100_000, description="Fresh policy samples per KL(π‖π_base) estimate.")
     max_new_tokens: int = Field(40, ge=4, le=512, description="Longest answer (tokens).")
+    save_models: bool = Field(
+        False,
+        description=(
+            "Save the trained models into the run directory: RUN/models/seed-S/<series>/ for each RL and DPO "
+            "policy at its last checkpoint, RUN/models/seed-S/reward-model[-<arm>]/ for each reward model (members "
+            "in member-K/), RUN/models/pi-base/ for π_base; policies by save_pretrained (AutoModelForCausalLM "
+            "loads them), reward models as documented in models/reward_model.py; listed in tables/saved_models.csv."
+        ),
+    )
 
     @field_validator("policy_model")
     @classmethod
@@ -188,6 +197,14 @@ class Config(ExperimentConfig):
         if any(b == 0 for b in v):
             raise ValueError("each DPO β must be > 0 (β = 0 has no KL constraint and DPO's loss no scale)")
         return v
+
+    @model_validator(mode="after")
+    def _one_base(self):
+        if self.policy_model and self.lm.init_from:
+            raise ValueError(
+                "set policy_model (a model used as it is) or lm.init_from (trained on the world), not both"
+            )
+        return self
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -286,6 +303,15 @@ class EnsemblesConfig(Config):
         "quick": {**QUICK, "rm": {"comparisons": 1000, "members": 3}, "betas": [], "dpo_betas": []},
         "full": {"seeds": 5, "bon_pool": 1024, "rl_steps": 150},
     }
+
+    @model_validator(mode="after")
+    def _init_from_members(self):
+        if "pretrain-seed" in self.member_sources and self.lm.init_from:
+            raise ValueError(
+                "member_sources 'pretrain-seed' pretrains backbones from fresh weights; with lm.init_from use "
+                "['finetune-seed']"
+            )
+        return self
 
     @model_validator(mode="after")
     def _members(self):

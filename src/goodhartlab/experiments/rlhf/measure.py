@@ -20,18 +20,23 @@ and by ``Evaluator``, which measures samples after the fact; its numbers are rec
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from goodhartlab.core.errors import UserError
 from goodhartlab.core.records import Measurement
 from goodhartlab.core.rng import int_seed
 from goodhartlab.models.configs import RMConfig
+from goodhartlab.models.lm import save_causal_lm
 from goodhartlab.models.reward_model import (
     Comparisons,
     RewardEnsemble,
     pairwise_accuracy,
+    save_reward_model,
     train_ensemble,
 )
 from goodhartlab.models.tokenizer import decode
@@ -304,7 +309,17 @@ def run_arms(
         # 1. π_base
         base = build_base(wcfg, config.lm, config.seed, ctx, label, config.policy_model)
         ctx.log(f"π_base '{label}': {base.info}")
+        _check_positions(base, config)
         base_rows.append(_base_row(base, wcfg, config, ctx))
+        _save(
+            ctx,
+            config,
+            "pi_base",
+            base.model,
+            base.tokenizer,
+            ["pi-base" + ("" if label == "base" else f" {label}")],
+            world=label,
+        )
         mine = [a for a in arms if a.world == label]
         backbones = (
             (
@@ -362,6 +377,20 @@ def run_arms(
                     ctx.progress,
                     members,
                 )
+                for k, member in enumerate(ensemble.members):
+                    _save(
+                        ctx,
+                        config,
+                        "reward_model",
+                        member,
+                        base.tokenizer,
+                        [f"seed {seed}", "reward model" + (f" {arm.name}" if arm.name else "")]
+                        + ([f"member {k}"] if len(ensemble.members) > 1 else []),
+                        world=label,
+                        seed=seed,
+                        arm=arm.name,
+                        member=k,
+                    )
                 # 5. optimizers, each measured by the evaluator
                 for spec in arm.proxies:
                     proxy = ensemble.with_aggregate(spec.aggregate, spec.members)
@@ -594,6 +623,20 @@ def _base_row(base: Base, wcfg: QAWorldConfig, config, ctx) -> dict:
     return row
 
 
+def _check_positions(base: Base, config) -> None:
+    """Samples are the longest prompt plus ``max_new_tokens``: a model with fewer positions (a user's, or a small
+    ``lm.block_size``) would fail mid-run with an index error, so say so before anything is sampled."""
+    from goodhartlab.models.lm import max_positions
+
+    positions = max_positions(base.model)
+    prompt = len(base.lead) + max(len(p) for p in base.prompt_ids.values())
+    if positions is not None and prompt + config.max_new_tokens > positions:
+        raise UserError(
+            f"max_new_tokens: {config.max_new_tokens} tokens after the longest prompt ({prompt} tokens) exceed "
+            f"π_base's {positions} positions; lower max_new_tokens or use a model with more positions"
+        )
+
+
 def _quiet_transformers() -> None:
     """Our own progress bars and log lines say what happens; transformers' loading bars and notices would clutter them."""
     from transformers.utils import logging as hf_logging
@@ -808,6 +851,17 @@ def rloo(
         "history",
         [{"series": name, "seed": state.seed, "method": "RL", **h} for h in history],
     )
+    _save(
+        ctx,
+        config,
+        "policy",
+        policy,
+        base.tokenizer,
+        [f"seed {state.seed}", name],
+        world=base.label,
+        seed=state.seed,
+        series=name,
+    )
 
 
 def direct(
@@ -877,3 +931,37 @@ def direct(
         "history",
         [{"series": name, "seed": state.seed, "method": opt.method, **h} for h in history],
     )
+    _save(
+        ctx,
+        config,
+        "policy",
+        policy,
+        base.tokenizer,
+        [f"seed {state.seed}", name],
+        world=base.label,
+        seed=state.seed,
+        series=name,
+    )
+
+
+# -- saved models (save_models) -----------------------------------------------------------------------------
+def slug(name: str) -> str:
+    """A directory name for a series or arm: 'RL β=0.1' → 'rl-beta-0.1', 'assisted · DPO β=0.1' →
+    'assisted-dpo-beta-0.1'."""
+    return re.sub(r"[^a-z0-9.]+", "-", name.replace("β", "beta").lower()).strip("-.") or "model"
+
+
+def _save(ctx, config, kind: str, model, tokenizer, parts: list[str], **where) -> None:
+    """With ``save_models``, write ``model`` into ``RUN/models/<slug(part)>/…`` (written from where the model
+    lives, straight into this run's directory) and list it in the ``saved_models`` table; else nothing."""
+    if not getattr(config, "save_models", False):
+        return
+    run_dir = getattr(ctx, "run_dir", None)
+    if run_dir is None:
+        raise UserError("save_models: this run has no run directory to save models into")
+    path = Path(run_dir, "models", *map(slug, parts))
+    if path.exists():  # two series or arms whose names give one directory would overwrite each other
+        raise FileExistsError(f"save_models: '{path}' was already written in this run")
+    (save_causal_lm if kind != "reward_model" else save_reward_model)(model, tokenizer, path)
+    row = {"kind": kind, "world": "", "seed": -1, "series": "", "arm": "", "member": -1, **where}
+    ctx.table("saved_models", [{**row, "path": path.relative_to(run_dir).as_posix()}])

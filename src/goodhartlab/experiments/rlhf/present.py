@@ -981,6 +981,12 @@ def _report(results, prepared, title: str, extra_findings=(), extra_figures=(), 
                     "base_models",
                     "π_base: training losses, cache key, world settings, offers in its fine-tuning data.",
                 ),
+                (
+                    "saved_models",
+                    "save_models: each trained model's directory, relative to the run directory (policies load "
+                    "with AutoModelForCausalLM.from_pretrained, reward models with "
+                    "goodhartlab.models.reward_model.load_reward_model).",
+                ),
             )
             if name in results.tables
         ],

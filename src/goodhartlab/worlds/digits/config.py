@@ -117,7 +117,7 @@ class DigitsWorldConfig(BaseModel):
         lt=1.0,
         description="Share of the 1,797 handwritten digits held out as the 'handwritten' test distribution; the rest form 'train_handwritten'.",
     )
-    split_seed: int = Field(0, ge=0, description="Seed of the fixed handwritten train/test split.")
+    split_seed: int = Field(0, ge=0, le=2**63 - 1, description="Seed of the fixed handwritten train/test split.")
 
     @field_validator("train_fonts", "unseen_fonts")
     @classmethod
