@@ -80,3 +80,50 @@ def test_a_training_model_with_dropout_takes_the_general_path():
     assert m.config.resid_pdrop > 0 and not fast_gpt2.supports(m)
     m.eval()
     assert fast_gpt2.supports(m)
+
+
+def test_gelu_new_is_hf_bit_for_bit_and_its_backward_matches_autograd():
+    from transformers.activations import NewGELUActivation
+
+    x = torch.randn(700, 48, generator=torch.Generator().manual_seed(0)) * 3  # > one 256-row chunk, odd tail
+    assert torch.equal(fast_gpt2._gelu_new(x), NewGELUActivation()(x))
+    a, b = x.clone().requires_grad_(), x.clone().requires_grad_()
+    gy = torch.randn(x.shape, generator=torch.Generator().manual_seed(1))
+    fast_gpt2._act(a, "gelu_new").backward(gy)
+    NewGELUActivation()(b).backward(gy)
+    assert torch.allclose(a.grad, b.grad, atol=1e-5)
+
+
+def _repeated_prompts(k=4):
+    # RLOO's layout: k contiguous samples per prompt, prompts of different lengths (left padding)
+    return [p for p in _prompts(6, seed=5) for _ in range(k)]
+
+
+def test_shared_prompt_prefixes_match_the_unshared_pass_and_hf():
+    from goodhartlab.models.generation import token_logprobs
+
+    m, ps = _model(), _repeated_prompts()
+    b = sample(m, ps, 12, torch.Generator().manual_seed(0), eos_id=1, pad_id=0)
+    args = (b.sequences, b.attention_mask, b.response_mask)
+    assert fast_gpt2._unique_prefixes(b.sequences[:, : b.prompt_width], b.attention_mask[:, : b.prompt_width])
+    shared = token_logprobs(m, *args, fast=True)
+    slow = token_logprobs(m, *args, fast=False)
+    assert torch.allclose(shared, slow, atol=1e-5)
+    # the sampler's own log-probs (its prefill also shares prompts) agree with the full pass
+    assert torch.allclose(b.logprobs, shared.sum(-1), atol=1e-4)
+    shared.sum().backward()
+    g_fast = [p.grad.clone() for p in m.parameters()]
+    m.zero_grad()
+    slow.sum().backward()
+    for a, p in zip(g_fast, m.parameters()):
+        assert torch.allclose(a, p.grad, atol=1e-4, rtol=1e-3)
+
+
+def test_shared_prompt_sampling_matches_general_path():
+    m, ps = _model(), _repeated_prompts()
+    same = 0
+    for seed in range(3):
+        a = sample(m, ps, 20, torch.Generator().manual_seed(seed), eos_id=1, pad_id=0, fast=True)
+        b = sample(m, ps, 20, torch.Generator().manual_seed(seed), eos_id=1, pad_id=0, fast=False)
+        same += sum(ra == rb for ra, rb in zip(a.responses, b.responses))
+    assert same >= 0.97 * 3 * len(ps)

@@ -69,9 +69,15 @@ def _keep_last_kwargs(model) -> dict:
     return {}
 
 
+def _scaled(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    # x / 1.0 == x exactly, so skipping the division at temperature 1 changes no bit and saves a pass over [B, V]
+    logits = logits.float()
+    return logits if temperature == 1.0 else logits / temperature
+
+
 def _choose(logits: torch.Tensor, temperature: float, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """logits [B, V], uniforms [B] → tokens [B] and their log-probabilities [B] at ``temperature``."""
-    logp = torch.log_softmax(logits.float() / temperature, dim=-1)  # [B, V]
+    logp = torch.log_softmax(_scaled(logits, temperature), dim=-1)  # [B, V]
     cdf = logp.exp().cumsum(-1)  # [B, V]
     tok = torch.searchsorted(cdf, u.unsqueeze(-1)).squeeze(-1).clamp(max=logits.shape[-1] - 1)  # [B]
     return tok, logp.gather(-1, tok.unsqueeze(-1)).squeeze(-1)
@@ -194,7 +200,7 @@ def token_logprobs(
             input_ids=sequences, attention_mask=attention_mask, position_ids=positions(attention_mask), use_cache=False
         )
         logits = out.logits[:, start - 1 : -1, :]
-    logits = logits.float() / temperature  # [B, T-start, V], predicts columns start..T-1
+    logits = _scaled(logits, temperature)  # [B, T-start, V], predicts columns start..T-1
     logp = torch.log_softmax(logits, dim=-1).gather(-1, sequences[:, start:].unsqueeze(-1)).squeeze(-1)
     result = torch.zeros(sequences.shape, dtype=logp.dtype, device=sequences.device)
     result[:, start:] = logp * response_mask[:, start:]

@@ -57,8 +57,8 @@ class RLOOConfig(BaseModel):
     whiten: bool = Field(False, description="divide advantages by their batch sd (TRL's normalize_advantage)")
     bf16: bool = Field(
         False,
-        description="bf16 autocast (AMX) for the policy's gradient forward/backward only; "
-        "sampling, log π_old and the KL term stay fp32 (tolerance: tests/test_rloo_bf16.py)",
+        description="bf16 autocast (AMX) for the policy's gradient forward/backward and for log π_base; "
+        "sampling and log π_old stay fp32 (tolerance: tests/test_rloo_bf16.py)",
     )
 
 
@@ -132,7 +132,9 @@ def train_rloo(
                 reward = torch.as_tensor(reward_fn(idx, batch.responses), dtype=torch.float32).reshape(-1)
                 if reward.shape[0] != len(idx):
                     raise ValueError(f"reward_fn returned {reward.shape[0]} rewards for {len(idx)} responses")
-                log_ratio = old_logp - token_logprobs(base, *args).sum(-1)  # [B] log π_old/π_base
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=c.bf16):
+                    base_logp = token_logprobs(base, *args).sum(-1).float()
+                log_ratio = old_logp - base_logp  # [B] log π_old/π_base
                 penalized = reward - c.beta * log_ratio
                 advantage = leave_one_out(penalized, c.k)
                 if c.whiten:  # a step size independent of the reward's scale; β keeps its meaning inside R

@@ -6,13 +6,12 @@ defaults (gold rater, bribery, ensembles, assisted rater).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from goodhartlab.core.config import ExperimentConfig
-from goodhartlab.models.configs import QUICK_LM, LMConfig, RMConfig
+from goodhartlab.models.configs import QUICK_LM, LMConfig, RMConfig, hf_model_dir
 from goodhartlab.raters import STIENNON_AGREEMENT, Loopholes
 from goodhartlab.worlds.qa import QAWorldConfig
 
@@ -164,15 +163,7 @@ class Config(ExperimentConfig):
     @field_validator("policy_model")
     @classmethod
     def _model_dir(cls, v: str | None) -> str | None:
-        if v is None:
-            return None
-        try:
-            found = (Path(v).expanduser() / "config.json").is_file()
-        except OSError as exc:  # a name too long or otherwise unusable as a path (ENAMETOOLONG, ELOOP)
-            raise ValueError(f"'{v[:80]}' is not a usable path ({exc.strerror})") from None
-        if not found:
-            raise ValueError(f"'{v[:80]}' is not a Hugging Face model directory (no config.json there)")
-        return None if v is None else str(Path(v).expanduser().resolve())
+        return None if v is None else hf_model_dir(v)
 
     @field_validator("rater")
     @classmethod
@@ -241,8 +232,20 @@ class GoldRaterConfig(Config):
             raise ValueError("each value must be ≥ 8")
         return sorted(set(v))
 
+    # quick: 5 seeds, not 3, for power on RL's gold gain (issue 11, item 2), fixed before the run it decides. In
+    # the last 3-seed quick run, RL's gold gain at its last checkpoint varied across seeds with SD 0.15, while one
+    # checkpoint's evaluation noise (16 questions × 4 samples; the step-0 gains, where the policy is π_base) is
+    # SD 0.04: the seeds, not the samples, make the interval wide. The 95% t half-width is 4.30·s/√3 ≈ 0.38 with
+    # 3 seeds and 2.78·s/√5 ≈ 0.19 with 5; twice the evaluation samples would shrink s by < 3%.
     presets = {
-        "quick": {**QUICK, "rm_sizes": [16, 64], "comparison_counts": [200, 800], "betas": [0.05], "rm": {}},
+        "quick": {
+            **QUICK,
+            "seeds": 5,
+            "rm_sizes": [16, 64],
+            "comparison_counts": [200, 800],
+            "betas": [0.05],
+            "rm": {},
+        },
         "full": {"seeds": 5, "bon_pool": 1024},
     }
 
@@ -264,11 +267,14 @@ class BriberyConfig(Config):
             raise ValueError("each offer rate must be in [0, 1]")
         return sorted(set(v))
 
+    # quick: corpus rates 0, 0.05, 0.2 (not 0.01) to fit the 4-minute bar. π_base's measured offer rate at corpus
+    # rate 0.01 was 0 [0, 0.0006] in 6144 answers, the same as at 0, so that world adds no point to the x-axis
+    # (π_base's rate); 0 (never), 0.05 (0.7%) and 0.2 (10%) keep the range. The default preset keeps all four.
     presets = {
         "quick": {
             **QUICK,
             "betas": [0.05],
-            "offer_rates": [0.0, 0.01, 0.05, 0.2],
+            "offer_rates": [0.0, 0.05, 0.2],
             "rl_steps": 20,
             "bon_pool": 128,
             "dpo_epochs": 1.0,

@@ -30,12 +30,12 @@ import torch
 from goodhartlab.core.errors import UserError
 from goodhartlab.core.records import Measurement
 from goodhartlab.core.rng import int_seed
+from goodhartlab.experiments.rlhf.units import UnitContext
 from goodhartlab.models.configs import RMConfig
 from goodhartlab.models.lm import save_causal_lm
 from goodhartlab.models.reward_model import (
     Comparisons,
     RewardEnsemble,
-    pairwise_accuracy,
     save_reward_model,
     train_ensemble,
 )
@@ -292,6 +292,58 @@ class SeedState:
     pool_ids: list[list[int]]
     pool_texts: list[str]
     comparisons: dict = field(default_factory=dict)
+    pool_measures: dict = field(default_factory=dict)  # RaterSpec -> Evaluator.measure of the pool
+
+    def pool_measure(self, key, evaluator: Evaluator) -> dict[str, np.ndarray]:
+        """The evaluator's per-answer arrays on the pool, once per rater: arms with one rater (reward-model sizes,
+        ensemble proxies) rank the same pool and are measured by the same rater and gold."""
+        if key not in self.pool_measures:
+            P, N = len(self.eval_qids), len(self.pool_ids) // len(self.eval_qids)
+            self.pool_measures[key] = evaluator.measure(
+                np.repeat(np.arange(P), N), np.tile(np.arange(N), P), self.pool_texts
+            )
+        return self.pool_measures[key]
+
+
+@dataclass
+class WorldUnit:
+    """Stage 1 of one world, a unit of ``ctx.map``: its π_base and raters (``pretrain_seed`` 0), or one more
+    backbone pretrained from another seed (``pretrain_seed`` k > 0, for pretrain-seed reward-model ensembles)."""
+
+    label: str
+    world: QAWorldConfig
+    config: object
+    specs: list[RaterSpec]  # distinct raters of the world's arms, unassisted first
+    pretrain_seed: int
+    ctx: UnitContext
+
+
+@dataclass
+class WorldState:
+    base: Base
+    backbones: list | None
+    loopholes: dict  # RaterSpec -> the (calibrated) loopholes its rater is built with
+    base_row: dict
+    ctx: UnitContext | None
+
+
+@dataclass
+class Backbone:
+    label: str
+    pretrain_seed: int
+    model: object
+    ctx: UnitContext | None
+
+
+@dataclass
+class SeedUnit:
+    """Stages 2–5 of one seed of one world, a unit of ``ctx.map``: comparisons, reward models, optimizers."""
+
+    world: WorldState
+    arms: list[Arm]
+    config: object
+    seed: int
+    ctx: UnitContext
 
 
 def run_arms(
@@ -302,170 +354,192 @@ def run_arms(
     pretrain_backbones: int = 0,
 ) -> None:
     """Everything: for each world its π_base and rater, then per seed and arm the comparisons, reward models and
-    optimizers, measured by the evaluator; records measurements and tables through ``ctx``."""
+    optimizers, measured by the evaluator; records measurements and tables through ``ctx``.
+
+    Worlds, and then the (world, seed) pairs, are independent units: they run in the runner's worker processes
+    (``ctx.map``), each on its own named random streams, and their records are replayed in input order, so the
+    run's tables are those of a serial run."""
     _quiet_transformers()
-    series_rows, rm_rows, base_rows = [], [], []
-    for label, wcfg in worlds.items():
-        # 1. π_base
-        base = build_base(wcfg, config.lm, config.seed, ctx, label, config.policy_model)
-        ctx.log(f"π_base '{label}': {base.info}")
-        _check_positions(base, config)
-        base_rows.append(_base_row(base, wcfg, config, ctx))
-        _save(
-            ctx,
+    units = [
+        WorldUnit(
+            label,
+            wcfg,
             config,
-            "pi_base",
-            base.model,
-            base.tokenizer,
-            ["pi-base" + ("" if label == "base" else f" {label}")],
-            world=label,
+            # An assisted rater takes the unassisted one's calibrated strength (so they differ only in the
+            # critique): unassisted specs first.
+            sorted(dict.fromkeys(a.rater for a in arms if a.world == label), key=lambda r: r.assisted),
+            k,
+            UnitContext(ctx),
         )
-        mine = [a for a in arms if a.world == label]
-        backbones = (
-            (
-                [base.model]
-                + [
-                    build_base(wcfg, config.lm, config.seed, ctx, label, pretrain_seed=k).model
-                    for k in range(1, pretrain_backbones)
-                ]
-            )
-            if pretrain_backbones
-            else None
-        )
-        # 2. raters, calibrated on π_base pairs before any optimization (one per distinct spec)
-        raters = {}
-        # An assisted rater is the unassisted one plus a critique: it takes the unassisted rater's calibrated
-        # strength rather than its own, so the two differ only in the critique.
-        specs = sorted(dict.fromkeys(a.rater for a in mine), key=lambda r: r.assisted)
-        strength: dict[Loopholes, Loopholes] = {}
-        for spec in specs:
-            if spec.assisted and spec.loopholes in strength:
-                raters[spec] = make_rater(base, spec, strength[spec.loopholes], config.rater_temperature)
-                cal = None
-            else:
-                raters[spec], cal = rater_stage(base, spec, config, ctx)
-                if cal is not None:
-                    strength[spec.loopholes] = cal.loopholes
-            _record_rater(ctx, label, spec, raters[spec], cal)
-        eval_qids = _eval_questions(base, config)
-        train_qids = [q.id for q in base.world.questions]
-        for seed in range(config.seeds):
-            state = _seed_state(
-                base,
-                config,
-                ctx,
-                seed,
-                eval_qids,
-                any(isinstance(o, BestOfN) for a in mine for o in a.optimizers),
-            )
-            for arm in mine:
-                rater = raters[arm.rater]
-                evaluator = Evaluator(base, rater, eval_qids, state.refs)
-                base_gold = float(
-                    np.mean(evaluator.gold.score_many(np.repeat(eval_qids, config.bon_pool), state.pool_texts))
-                )
-                # 3. comparisons: arms with the same rater share one set; smaller data sizes use its prefix
-                data, held, gold_acc = _comparisons(base, arm, mine, rater, state, config, ctx, train_qids)
-                # 4. reward models
-                members = backbones if arm.backbones == "pretrain-seed" else None
-                ensemble, log = train_ensemble(
-                    arm.rm,
-                    data,
-                    base.model,
-                    base.tokenizer,
-                    int_seed(ctx.seed, label, seed, arm.name, "rm"),
-                    ctx.progress,
-                    members,
-                )
-                for k, member in enumerate(ensemble.members):
-                    _save(
-                        ctx,
-                        config,
-                        "reward_model",
-                        member,
-                        base.tokenizer,
-                        [f"seed {seed}", "reward model" + (f" {arm.name}" if arm.name else "")]
-                        + ([f"member {k}"] if len(ensemble.members) > 1 else []),
-                        world=label,
-                        seed=seed,
-                        arm=arm.name,
-                        member=k,
-                    )
-                # 5. optimizers, each measured by the evaluator
-                for spec in arm.proxies:
-                    proxy = ensemble.with_aggregate(spec.aggregate, spec.members)
-                    rm_rows.append(
-                        {
-                            "world": label,
-                            "seed": seed,
-                            "arm": arm.name,
-                            "proxy": spec.label or "single",
-                            "members": len(proxy.members),
-                            "comparisons": arm.rm.comparisons,
-                            "backbone": arm.rm.backbone,
-                            "backbones": arm.backbones,
-                            "rm_n_embd": arm.rm.n_embd
-                            if arm.rm.backbone == "fresh"
-                            else int(base.model.config.hidden_size),
-                            "train_loss_last": float(np.mean([r["loss_last"] for r in log])),
-                            "heldout_rater_agreement": pairwise_accuracy(proxy, held),
-                            "heldout_gold_agreement": gold_acc(proxy),
-                        }
-                    )
-                    for opt in arm.optimizers:
-                        if isinstance(opt, DirectAlignment):
-                            continue
-                        name = series_name(arm, spec, opt)
-                        series_rows.append(_series_row(name, arm, spec, opt))
-                        if isinstance(opt, BestOfN):
-                            best_of_n(
-                                config,
-                                ctx,
-                                evaluator,
-                                proxy,
-                                base,
-                                state,
-                                name,
-                                base_gold,
-                            )
-                        else:
-                            rloo(
-                                config,
-                                ctx,
-                                evaluator,
-                                proxy,
-                                base,
-                                state,
-                                train_qids,
-                                opt.beta,
-                                name,
-                                base_gold,
-                                lambda *n, a=arm.name, p=spec.label, b=opt.beta, w=label, k=seed: ctx.torch_generator(
-                                    w, k, a, p, b, *n
-                                ),
-                            )
-                for opt in arm.optimizers:
-                    if isinstance(opt, DirectAlignment):  # on the comparisons themselves: no reward model
-                        name = series_name(arm, None, opt)
-                        series_rows.append(_series_row(name, arm, None, opt))
-                        direct(
-                            config,
-                            ctx,
-                            evaluator,
-                            ensemble.with_aggregate("mean"),
-                            base,
-                            state,
-                            data,
-                            opt,
-                            name,
-                            base_gold,
-                            lambda *n, a=arm.name, o=opt, w=label, k=seed: ctx.torch_generator(
-                                w, k, a, o.loss, o.beta, *n
-                            ),
-                        )
+        for label, wcfg in worlds.items()
+        for k in range(max(1, pretrain_backbones))
+    ]
+    with ctx.progress("π_base and its rater per world (and pretrain-seed backbones)", len(units)) as advance:
+        done = ctx.map(world_stage, units, advance=advance)
+    for r in done:
+        r.ctx.replay(ctx)
+        r.ctx = None  # do not ship the replayed buffer to the seed units
+    states = [r for r in done if isinstance(r, WorldState)]
+    for st in states:
+        if pretrain_backbones:
+            st.backbones = [st.base.model] + [
+                r.model for r in done if isinstance(r, Backbone) and r.label == st.base.label
+            ]
+    seeds = [
+        SeedUnit(st, [a for a in arms if a.world == st.base.label], config, seed, UnitContext(ctx))
+        for st in states
+        for seed in range(config.seeds)
+    ]
+    with ctx.progress("seeds × worlds: comparisons, reward models, optimizers", len(seeds)) as advance:
+        outs = ctx.map(seed_stage, seeds, advance=advance)
+    series_rows, rm_rows = [], []
+    for unit_ctx, s_rows, r_rows in outs:
+        unit_ctx.replay(ctx)
+        series_rows += s_rows
+        rm_rows += r_rows
     ctx.table("series", _unique(series_rows))
     ctx.table("reward_models", rm_rows)
-    ctx.table("base_models", base_rows)
+    ctx.table("base_models", [st.base_row for st in states])
+
+
+def world_stage(u: WorldUnit) -> WorldState | Backbone:
+    """1. π_base, 2. the raters, calibrated on π_base pairs before any optimization (one per distinct spec); or
+    a backbone pretrained from seed ``u.pretrain_seed``."""
+    _quiet_transformers()
+    config, ctx = u.config, u.ctx
+    if u.pretrain_seed:
+        model = build_base(u.world, config.lm, config.seed, ctx, u.label, pretrain_seed=u.pretrain_seed).model
+        return Backbone(u.label, u.pretrain_seed, model, ctx)
+    base = build_base(u.world, config.lm, config.seed, ctx, u.label, config.policy_model)
+    ctx.log(f"π_base '{u.label}': {base.info}")
+    _check_positions(base, config)
+    base_row = _base_row(base, u.world, config, ctx)
+    _save(
+        ctx,
+        config,
+        "pi_base",
+        base.model,
+        base.tokenizer,
+        ["pi-base" + ("" if u.label == "base" else f" {u.label}")],
+        world=u.label,
+    )
+    loopholes: dict[RaterSpec, Loopholes] = {}
+    strength: dict[Loopholes, Loopholes] = {}
+    for spec in u.specs:
+        if spec.assisted and spec.loopholes in strength:
+            loopholes[spec], cal = strength[spec.loopholes], None
+            rater = make_rater(base, spec, loopholes[spec], config.rater_temperature)
+        else:
+            rater, cal = rater_stage(base, spec, config, ctx)
+            loopholes[spec] = cal.loopholes if cal is not None else spec.loopholes
+            if cal is not None:
+                strength[spec.loopholes] = cal.loopholes
+        _record_rater(ctx, u.label, spec, rater, cal)
+    return WorldState(base, None, loopholes, base_row, ctx)
+
+
+def seed_stage(u: SeedUnit) -> tuple[UnitContext, list[dict], list[dict]]:
+    """3. comparisons, 4. reward models, 5. optimizers, for one seed of one world's arms."""
+    _quiet_transformers()
+    config, ctx, seed, mine = u.config, u.ctx, u.seed, u.arms
+    base, backbones, label = u.world.base, u.world.backbones, u.world.base.label
+    raters = {spec: make_rater(base, spec, lh, config.rater_temperature) for spec, lh in u.world.loopholes.items()}
+    eval_qids = _eval_questions(base, config)
+    train_qids = [q.id for q in base.world.questions]
+    series_rows, rm_rows = [], []
+    state = _seed_state(
+        base,
+        config,
+        ctx,
+        seed,
+        eval_qids,
+        any(isinstance(o, BestOfN) for a in mine for o in a.optimizers),
+    )
+    for arm in mine:
+        rater = raters[arm.rater]
+        evaluator = Evaluator(base, rater, eval_qids, state.refs)
+        pool = state.pool_measure(arm.rater, evaluator)
+        base_gold = float(np.mean(pool["gold"]))  # π_base's mean gold: the zero of gold gain
+        # 3. comparisons: arms with the same rater share one set; smaller data sizes use its prefix
+        data, held, gold_acc = _comparisons(base, arm, mine, rater, state, config, ctx, train_qids)
+        # 4. reward models
+        members = backbones if arm.backbones == "pretrain-seed" else None
+        ensemble, log = train_ensemble(
+            arm.rm,
+            data,
+            base.model,
+            base.tokenizer,
+            int_seed(ctx.seed, label, seed, arm.name, "rm"),
+            ctx.progress,
+            members,
+        )
+        for k, member in enumerate(ensemble.members):
+            _save(
+                ctx,
+                config,
+                "reward_model",
+                member,
+                base.tokenizer,
+                [f"seed {seed}", "reward model" + (f" {arm.name}" if arm.name else "")]
+                + ([f"member {k}"] if len(ensemble.members) > 1 else []),
+                world=label,
+                seed=seed,
+                arm=arm.name,
+                member=k,
+            )
+        # 5. optimizers, each measured by the evaluator
+        scored = MemberScores(ensemble)
+        for spec in arm.proxies:
+            proxy = ensemble.with_aggregate(spec.aggregate, spec.members)
+            a = scored(proxy, "held chosen", held.prompts, held.chosen)
+            b = scored(proxy, "held rejected", held.prompts, held.rejected)
+            rm_rows.append(
+                {
+                    "world": label,
+                    "seed": seed,
+                    "arm": arm.name,
+                    "proxy": spec.label or "single",
+                    "members": len(proxy.members),
+                    "comparisons": arm.rm.comparisons,
+                    "backbone": arm.rm.backbone,
+                    "backbones": arm.backbones,
+                    "rm_n_embd": arm.rm.n_embd if arm.rm.backbone == "fresh" else int(base.model.config.hidden_size),
+                    "train_loss_last": float(np.mean([r["loss_last"] for r in log])),
+                    "heldout_rater_agreement": float(((a > b).float() + 0.5 * (a == b).float()).mean()),
+                    "heldout_gold_agreement": gold_acc(a.numpy(), b.numpy()),
+                }
+            )
+            for opt in arm.optimizers:
+                if isinstance(opt, DirectAlignment):
+                    continue
+                name = series_name(arm, spec, opt)
+                series_rows.append(_series_row(name, arm, spec, opt))
+                if isinstance(opt, BestOfN):
+                    pool_prompts = [base.prompt_ids[q] for q in eval_qids for _ in range(config.bon_pool)]
+                    scores = scored(proxy, "pool", pool_prompts, state.pool_ids)
+                    best_of_n(config, ctx, pool, scores.numpy(), state, name, base_gold)
+                else:
+                    gen = lambda *n, a=arm.name, p=spec.label, b=opt.beta: ctx.torch_generator(label, seed, a, p, b, *n)
+                    rloo(config, ctx, evaluator, proxy, base, state, train_qids, opt.beta, name, base_gold, gen)
+        for opt in arm.optimizers:
+            if isinstance(opt, DirectAlignment):  # on the comparisons themselves: no reward model
+                name = series_name(arm, None, opt)
+                series_rows.append(_series_row(name, arm, None, opt))
+                gen = lambda *n, a=arm.name, o=opt: ctx.torch_generator(label, seed, a, o.loss, o.beta, *n)
+                direct(
+                    config,
+                    ctx,
+                    evaluator,
+                    ensemble.with_aggregate("mean"),
+                    base,
+                    state,
+                    data,
+                    opt,
+                    name,
+                    base_gold,
+                    gen,
+                )
+    return ctx, series_rows, rm_rows
 
 
 def _seed_state(base: Base, config, ctx, seed: int, eval_qids: list[int], pool: bool) -> SeedState:
@@ -665,7 +739,8 @@ def _eval_questions(base: Base, config) -> list[int]:
 
 
 def _gold_agreement(base: Base, held: Comparisons):
-    """Evaluation only: share of held-out pairs where the proxy orders the answers as gold does (gold ties skipped)."""
+    """Evaluation only: a function of the proxy's scores on the held-out pairs' chosen and rejected answers: the
+    share of pairs gold does not tie that the proxy orders as gold does."""
     gold = base.world.gold_scorer()
     qid_of = {tuple(v): q for q, v in base.prompt_ids.items()}
     ga = np.array([gold.score(qid_of[tuple(p)], decode(base.tokenizer, c)) for p, c in zip(held.prompts, held.chosen)])
@@ -673,23 +748,34 @@ def _gold_agreement(base: Base, held: Comparisons):
         [gold.score(qid_of[tuple(p)], decode(base.tokenizer, r)) for p, r in zip(held.prompts, held.rejected)]
     )
 
-    def agreement_of(proxy: RewardEnsemble) -> float:
-        a = proxy.score(held.prompts, held.chosen).numpy()
-        b = proxy.score(held.prompts, held.rejected).numpy()
+    def agreement_of(a: np.ndarray, b: np.ndarray) -> float:
         keep = ga != gb
         return float(np.mean((a[keep] > b[keep]) == (ga[keep] > gb[keep]))) if keep.any() else float("nan")
 
     return agreement_of
 
 
+class MemberScores:
+    """Each reward-model member's scores on a named set of answers, computed once per arm: the arm's proxies
+    (one member, or the first k combined by mean, min or mean − λ·var) all combine these."""
+
+    def __init__(self, ensemble: RewardEnsemble):
+        self.ensemble, self.cache = ensemble, {}
+
+    def __call__(self, proxy: RewardEnsemble, name: str, prompts, responses) -> torch.Tensor:
+        if name not in self.cache:
+            self.cache[name] = self.ensemble.member_scores(prompts, responses)  # Tensor[K, B]
+        return proxy.combine(self.cache[name][: len(proxy.members)])
+
+
 # -- optimizers --------------------------------------------------------------------------------------------
-def best_of_n(config, ctx, evaluator, proxy, base, state: SeedState, name, base_gold) -> None:
+def best_of_n(config, ctx, m: dict[str, np.ndarray], scores: np.ndarray, state: SeedState, name, base_gold) -> None:
+    """Best-of-n for every n = 2^i ≤ the pool, exactly from the pool ranked by the proxy's ``scores`` (one per
+    pool answer); ``m`` is the pool's measurement (:meth:`SeedState.pool_measure`)."""
     from goodhartlab.optim.best_of_n import best_of_n_curve, best_of_n_kl
 
-    qids, P, N = state.eval_qids, len(state.eval_qids), config.bon_pool
-    prompts = [base.prompt_ids[q] for q in qids for _ in range(N)]
-    scores = proxy.score(prompts, state.pool_ids).numpy().reshape(P, N)
-    m = evaluator.measure(np.repeat(np.arange(P), N), np.tile(np.arange(N), P), state.pool_texts)
+    P, N = len(state.eval_qids), config.bon_pool
+    scores = scores.reshape(P, N)
     agree = rm_gold_agreement(scores, m["gold"].reshape(P, N))
     ns = [n for n in (2**i for i in range(20)) if n <= N]
     curve = best_of_n_curve(scores, {k: v.reshape(P, N) for k, v in m.items()}, ns)
@@ -727,7 +813,7 @@ def _checkpoint(
     **extra,
 ) -> None:
     """Evaluate a policy: samples on the evaluation questions → proxy, rater, gold, behaviour, KL to π_base."""
-    from goodhartlab.optim.kl import estimate_sequence_kl
+    from goodhartlab.optim.kl import KLEstimate, estimate_sequence_kl
 
     qids, S, tok = state.eval_qids, config.eval_samples, base.tokenizer
     rep = [q for q in qids for _ in range(S)]
@@ -737,16 +823,19 @@ def _checkpoint(
         texts = [decode(tok, r) for r in resp]
         per = evaluator.measure(np.repeat(np.arange(len(qids)), S), np.tile(np.arange(S), len(qids)), texts)
         scores = proxy.score([base.prompt_ids[q] for q in rep], resp).numpy()
-        kl = estimate_sequence_kl(
-            policy,
-            base.model,
-            base.sampler_prompts(qids),
-            config.kl_samples,
-            config.max_new_tokens,
-            gen("kl", tag),
-            eos,
-            pad,
-        )
+        if tag == "first":  # step 0: the policy is an unchanged copy of π_base, its KL is exactly 0
+            kl = KLEstimate(0.0, 0.0, 0.0, 0, "exact (π_base itself)")
+        else:
+            kl = estimate_sequence_kl(
+                policy,
+                base.model,
+                base.sampler_prompts(qids),
+                config.kl_samples,
+                config.max_new_tokens,
+                gen("kl", tag),
+                eos,
+                pad,
+            )
     agree = rm_gold_agreement(scores.reshape(len(qids), S), per["gold"].reshape(len(qids), S))
     ctx.record(
         row(
@@ -847,21 +936,7 @@ def rloo(
             eos_id=eos,
             pad_id=pad,
         )
-    ctx.table(
-        "history",
-        [{"series": name, "seed": state.seed, "method": "RL", **h} for h in history],
-    )
-    _save(
-        ctx,
-        config,
-        "policy",
-        policy,
-        base.tokenizer,
-        [f"seed {state.seed}", name],
-        world=base.label,
-        seed=state.seed,
-        series=name,
-    )
+    _keep_policy(ctx, config, state, base, name, "RL", history, policy)
 
 
 def direct(
@@ -927,10 +1002,19 @@ def direct(
             on_checkpoint=on_checkpoint,
             progress=advance,
         )
-    ctx.table(
-        "history",
-        [{"series": name, "seed": state.seed, "method": opt.method, **h} for h in history],
-    )
+    _keep_policy(ctx, config, state, base, name, opt.method, history, policy)
+
+
+# -- saved models (save_models) -----------------------------------------------------------------------------
+def slug(name: str) -> str:
+    """A directory name for a series or arm: 'RL β=0.1' → 'rl-beta-0.1', 'assisted · DPO β=0.1' →
+    'assisted-dpo-beta-0.1'."""
+    return re.sub(r"[^a-z0-9.]+", "-", name.replace("β", "beta").lower()).strip("-.") or "model"
+
+
+def _keep_policy(ctx, config, state, base, name: str, method: str, history: list[dict], policy) -> None:
+    """An optimized policy's training history into the ``history`` table, and the policy saved if asked."""
+    ctx.table("history", [{"series": name, "seed": state.seed, "method": method, **h} for h in history])
     _save(
         ctx,
         config,
@@ -942,13 +1026,6 @@ def direct(
         seed=state.seed,
         series=name,
     )
-
-
-# -- saved models (save_models) -----------------------------------------------------------------------------
-def slug(name: str) -> str:
-    """A directory name for a series or arm: 'RL β=0.1' → 'rl-beta-0.1', 'assisted · DPO β=0.1' →
-    'assisted-dpo-beta-0.1'."""
-    return re.sub(r"[^a-z0-9.]+", "-", name.replace("β", "beta").lower()).strip("-.") or "model"
 
 
 def _save(ctx, config, kind: str, model, tokenizer, parts: list[str], **where) -> None:

@@ -403,9 +403,20 @@ def _agreement_finding(results) -> Finding:
     )
 
 
+def _reference_group(s: pd.DataFrame) -> str:
+    """The group whose series decide the common claims, fixed before looking at outcomes: the first group that
+    runs the most methods (the flagship's one arm; in rlhf-gold-rater the largest reward model on the most data,
+    the one arm with RL and DPO; in rlhf-bribery the first offer rate)."""
+    return str(s.groupby("group", sort=False).method.nunique().idxmax())
+
+
 def _first(s: pd.DataFrame, method: str) -> pd.Series | None:
+    """The series of ``method`` in the reference group (else the first series of ``method``)."""
     rows = s[s.method == method]
-    return None if rows.empty else rows.iloc[0]
+    if rows.empty:
+        return None
+    ref = rows[rows.group == _reference_group(s)]
+    return (ref if not ref.empty else rows).iloc[0]
 
 
 def _best_pressure(g: pd.DataFrame) -> float:
@@ -414,39 +425,73 @@ def _best_pressure(g: pd.DataFrame) -> float:
     return float((means.iloc[1:] if len(means) > 1 else means).idxmax())
 
 
+def held_out_best(g: pd.DataFrame, col: str = "gold_gain") -> tuple[pd.Series, pd.Series]:
+    """Per seed, ``col`` at the pressure where the *other* seeds' mean ``col`` is highest (π_base's own pressure
+    excluded when there is more): the best checkpoint chosen without the seed's own numbers, so its mean is not
+    biased upward as the in-sample maximum over checkpoints is (leave-one-seed-out selection). With one seed,
+    the in-sample choice. Returns (values by seed, chosen pressure by seed)."""
+    piv = g.pivot_table(index="pressure", columns="seed", values=col).sort_index()
+    cand = piv.iloc[1:] if len(piv) > 1 else piv
+    values, chosen = {}, {}
+    for seed in piv.columns:
+        others = cand.drop(columns=seed) if piv.shape[1] > 1 else cand
+        means = others.mean(axis=1).dropna()
+        if means.empty:
+            continue
+        p = means.idxmax()
+        if np.isfinite(piv.loc[p, seed]):
+            values[seed], chosen[seed] = float(piv.loc[p, seed]), float(p)
+    return pd.Series(values, dtype=float), pd.Series(chosen, dtype=float)
+
+
 def _gold_rises(m: pd.DataFrame, s: pd.DataFrame, method: str) -> Finding | None:
-    rows = s[s.method == method]
-    if rows.empty:
+    """Does gold rise above π_base at some pressure? Decided on the reference series of ``method`` (see
+    :func:`_reference_group`) at its held-out best pressure (:func:`held_out_best`); the other series of the
+    method are listed with the same estimate and do not decide."""
+    ref = _first(s, method)
+    if ref is None:
         return None
-    best, best_est, parts, evidence = None, None, [], {}
-    for _, r in rows.iterrows():
+    parts, evidence, deciding = [], {}, None
+    for _, r in s[s.method == method].iterrows():
         g = m[m.series == r.series]
         if g.empty:
             continue
+        values, chosen = held_out_best(g)
+        est = stats.mean(values.values, "seed")
         p = _best_pressure(g)
         at = g[g.pressure == p]
-        est = stats.mean(at.gold_gain.values, "seed")
-        evidence[r.series] = est
-        parts.append(f"{r.series}: {est} at {at.pressure_name.iloc[0]} = {p:g} (KL {at.kl.mean():.2f})")
-        if best_est is None or est.estimate > best_est.estimate:
-            best, best_est = r.series, est
-    if best_est is None:
+        naive = stats.mean(at.gold_gain.values, "seed")
+        name = at.pressure_name.iloc[0]
+        kl = g.set_index(["seed", "pressure"]).kl
+        kls = [kl.get((k, c), math.nan) for k, c in chosen.items()]
+        bit = (
+            f"{r.series}: {est} (pressures chosen per seed: {name} = {', '.join(f'{c:g}' for c in chosen.values)}; "
+            f"KL {np.nanmean(kls):.2f}); the in-sample best, {name} = {p:g} (KL {at.kl.mean():.2f}), has {naive}"
+        )
+        if r.series == ref.series:
+            deciding, text_ref = est, bit
+        else:
+            evidence[r.series] = est
+            parts.append(bit)
+    if deciding is None:
         return None
     text = (
-        "Gold gain over π_base at each series' best pressure (the pressure of the highest mean; chosen after "
-        "looking, so the interval is optimistic): " + "; ".join(parts) + ". "
+        "Gold gain over π_base at the best checkpoint, chosen for each seed on the other seeds' mean (leave one "
+        "seed out: the seed's own numbers do not pick its checkpoint, so the estimate is not biased upward the way "
+        f"the in-sample maximum over checkpoints is). Deciding: {text_ref}. "
+        + (f"Other series, not deciding: {'; '.join(parts)}. " if parts else "")
     )
     return stats.claim_finding(
         f"{method}: does gold rise above π_base at some pressure?",
         f"gold rises above π_base at some pressure ({method})",
-        best_est,
+        deciding,
         direction=">",
         threshold=0.0,
-        key=best,
-        holds=text + f"It does: {best} is above π_base with an interval excluding 0.",
-        fails=text + f"It does not: even the best, {best}, is at or below π_base.",
-        inconclusive=text + f"Not settled: the best, {best}, has an interval that includes 0.",
-        extra={k: v for k, v in evidence.items() if k != best},
+        key=ref.series,
+        holds=text + f"It does: {ref.series}'s gold gain, {{est}}, is above 0.",
+        fails=text + f"It does not: {ref.series}'s gold gain, {{est}}, is at or below 0.",
+        inconclusive=text + f"Not settled: {ref.series}'s gold gain, {{est}}, has an interval that includes 0.",
+        extra=evidence,
         anchor="Gao et al. 2022: gold first rises under best-of-n and RL, then falls",
     )
 
@@ -621,8 +666,76 @@ def _common(results, m, s, fits, gaps) -> list[Finding]:
     out += _proxy_rises(m, s)
     out += _gap_finding(m, s)
     out += [f for f in (_rm_error_finding(m, s), _rm_finding(results)) if f is not None]
-    out += [_fits_finding(fits), _behaviour_finding(m, s)]
+    diagnosis = _rl_diagnosis(results.tables.get("history"), m, s, out)
+    out += [_fits_finding(fits), _behaviour_finding(m, s), *([diagnosis] if diagnosis else [])]
     return out
+
+
+def _rl_diagnosis(history: pd.DataFrame | None, m: pd.DataFrame, s: pd.DataFrame, found: list[Finding]):
+    """Issue 11, item 2: RL's result on the reference reward model stated plainly, and when its gold gain is not
+    shown above 0, the evidence measured in the run on why: the RL trajectory (KL, proxy and gold per checkpoint;
+    the proxy reward and log-ratio per step), best-of-n on the same reward model, and the reward model's
+    agreement with gold on RL's samples vs on π_base's."""
+    rl, bon = _first(s, "RL"), _first(s, "best-of-n")
+    if rl is None:
+        return None
+    by_claim = {f.claim: f for f in found if f.claim}
+    rises = by_claim.get("gold rises above π_base at some pressure (RL)")
+    rm_err = by_claim.get("the reward model orders RL's samples worse than π_base's")
+    if rises is None:
+        return None
+    est = rises.key_estimate
+    g = m[m.series == rl.series]
+    curve = g.groupby("pressure")[["kl", "proxy", "gold_gain"]].mean()
+    traj = ", ".join(
+        f"step {p:g}: KL {r.kl:.2f}, proxy {r.proxy:.2f}, gold gain {r.gold_gain:+.3f}" for p, r in curve.iterrows()
+    )
+    bits = [f"RL ({rl.series}): gold gain at the held-out best checkpoint {est} ({rises.verdict} above 0)."]
+    bits.append(f"Checkpoints, means over seeds: {traj}.")
+    evidence = {"rl_gold_gain": est}
+    if bon is not None:
+        b = m[m.series == bon.series]
+        values, chosen = held_out_best(b)
+        best = stats.mean(values.values, "seed")
+        evidence["best_of_n_gold_gain"] = best
+        kls = b.groupby("pressure").kl.mean()
+        kl_b = float(np.mean([kls.get(c, math.nan) for c in chosen.values]))
+        bits.append(f"Best-of-n on the same reward model: {best} at KL {kl_b:.2f}.")
+    h = None if history is None or history.empty else history[history.series == rl.series]
+    if h is not None and not h.empty:
+        per = h.groupby("step")[["reward_mean", "log_ratio_mean", "grad_norm"]].mean()
+        k = max(1, len(per) // 5)
+        bits.append(
+            f"Per RL step (history table, means over seeds): proxy reward of the sampled batch "
+            f"{per.reward_mean.iloc[:k].mean():.2f} over the first {k} steps → {per.reward_mean.iloc[-k:].mean():.2f} "
+            f"over the last {k}; log π/π_base per answer {per.log_ratio_mean.iloc[:k].mean():.2f} → "
+            f"{per.log_ratio_mean.iloc[-k:].mean():.2f}; median gradient norm {per.grad_norm.median():.2f}."
+        )
+    if rm_err is not None:
+        evidence["rm_agreement_rl_minus_pool"] = rm_err.key_estimate
+        bits.append(
+            f"The reward model's agreement with gold on RL's last samples minus on π_base's pool: "
+            f"{rm_err.key_estimate} ({rm_err.verdict} below 0)."
+        )
+    if rises.verdict == "holds":
+        bits.append("RL raises gold above π_base here; the trajectory shows at what KL.")
+    else:
+        why = (
+            "RL moved where the reward model orders answers worse than on π_base's samples: the proxy rises while "
+            "gold does not follow (reward-model overoptimization)."
+            if rm_err is not None and rm_err.verdict == "holds"
+            else f"These seeds do not show the reward model to be worse on RL's samples; with {est.n} seeds the RL gold "
+            "gain and the reward-model error are both measured too loosely to tell noise from a failure to optimize."
+            if rm_err is not None
+            else ""
+        )
+        bits.append(f"RL's gold gain is not shown to be above 0. {why}".rstrip())
+    return Finding(
+        "RL: result and diagnosis",
+        " ".join(bits),
+        evidence=evidence,
+        anchor="Gao et al. 2022: RL's gold rises, then falls, with KL; issue 11 item 2",
+    )
 
 
 # -- experiment-specific findings and figures ---------------------------------------------------------
@@ -697,16 +810,15 @@ def _gold_rater_specific(m, s, fits) -> tuple[list[Finding], list[Figure]]:
     small = bon.sort_values(["rm_n_embd", "comparisons"]).iloc[0]
 
     def best(series):
-        g = m[m.series == series]
-        return g[g.pressure == _best_pressure(g)].set_index("seed").gold_gain
+        return held_out_best(m[m.series == series])[0]
 
     a, b = best(big.series), best(small.series)
     common = a.index.intersection(b.index)
     est = stats.paired(a.loc[common].values, b.loc[common].values, "seed")
     text = (
         "Best-of-n fits per reward-model width 'w' and comparisons 'c': " + "; ".join(parts) + ". Gold gain at "
-        f"the best n, {int(big.rm_n_embd)}w {int(big.comparisons)}c minus {int(small.rm_n_embd)}w "
-        f"{int(small.comparisons)}c: {{est}}. "
+        f"the held-out best n (chosen per seed on the other seeds), {int(big.rm_n_embd)}w {int(big.comparisons)}c "
+        f"minus {int(small.rm_n_embd)}w {int(small.comparisons)}c: {{est}}. "
     )
     f = stats.claim_finding(
         "Gao fits against reward-model size and data (gold rater)",

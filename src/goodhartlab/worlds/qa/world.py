@@ -54,6 +54,14 @@ class QAWorld:
         self._writers = Writers(cfg, self._kb, self._surfaces)
         self._parse = lru_cache(maxsize=1 << 16)(self._parse_uncached)
 
+    # A world crosses to the runner's worker processes (ctx.map) by pickle; its parse cache is rebuilt there.
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_parse"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._parse = lru_cache(maxsize=1 << 16)(self._parse_uncached)
+
     # -- what a learner may receive ---------------------------------------------------------------------
     def corpus(self, n_documents: int, rng: np.random.Generator) -> list[str]:
         """The world's internet: ``n_documents`` texts by expert and popular sources."""
