@@ -6,9 +6,11 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 from conftest import cli_here
 
 
+@pytest.mark.slow
 def test_quick_run_through_the_cli(tmp_path):
     proc = subprocess.run(
         [

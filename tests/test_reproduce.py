@@ -10,7 +10,7 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import ROOT, cli
+from conftest import ROOT, cli, cli_here
 
 from goodhartlab.runner.store import RunStore
 
@@ -61,7 +61,8 @@ def test_rerun_repeats_a_catalog_run_with_identical_measurements(store):
         store=store,
     )
     assert first.returncode == 0, first.stderr
-    proc = cli("rerun", "latest", "--quiet", store=store)
+    # The first run in a subprocess, the rerun in this one: the measurements repeat across processes.
+    proc = cli_here("rerun", "latest", "--quiet", store=store)
     assert proc.returncode == 0, proc.stderr
     assert "measurements identical" in proc.stdout
     a, b = RunStore(store).list()
@@ -122,7 +123,7 @@ def test_config_accepts_a_runs_own_config_json(store):
 
 
 def test_config_prints_every_field_type_default_value_and_description():
-    proc = cli("config", "rlhf", "--preset", "quick", "--set", "seeds=4")
+    proc = cli_here("config", "rlhf", "--preset", "quick", "--set", "seeds=4")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "* seeds = 4" in out and "(default 3)" in out and "Repeats of rater comparisons" in out
@@ -130,11 +131,11 @@ def test_config_prints_every_field_type_default_value_and_description():
     from goodhartlab.experiments.rlhf.config import Config
 
     assert out.count("\n  ") + out.count("\n* ") >= len(Config.model_fields)
-    as_yaml = cli("config", "tictactoe", "--preset", "quick", "--yaml")
+    as_yaml = cli_here("config", "tictactoe", "--preset", "quick", "--yaml")
     import yaml
 
     assert yaml.safe_load(as_yaml.stdout)["seeds"] == 10
-    bad = cli("config", "rlhf", "--set", "seedz=1")
+    bad = cli_here("config", "rlhf", "--set", "seedz=1")
     assert bad.returncode == 2 and "unknown field 'seedz'" in bad.stderr and "did you mean" in bad.stderr
 
 

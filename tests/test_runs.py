@@ -9,7 +9,7 @@ import time
 
 import pandas as pd
 import pytest
-from conftest import ROOT, cli
+from conftest import ROOT, cli, cli_here
 
 from goodhartlab.core.config import resolve
 from goodhartlab.core.registry import get
@@ -57,13 +57,13 @@ def test_quick_run_end_to_end(store):
     assert "v-fails" in html and "Wilson" in html
     assert (store / "index.html").exists() and rec.id in (store / "index.html").read_text()
 
-    listing = cli("runs", store=store)
+    listing = cli_here("runs", store=store)
     assert listing.returncode == 0 and rec.id in listing.stdout and "complete" in listing.stdout
-    shown = cli("show", rec.id[:14], store=store)
+    shown = cli_here("show", rec.id[:14], store=store)
     assert shown.returncode == 0 and "seed" in shown.stdout and "The seed reward" in shown.stdout
     before = (run_dir / "measurements.csv").read_bytes()
     (run_dir / "report.html").unlink()
-    rebuilt = cli("report", "latest", store=store)
+    rebuilt = cli_here("report", "latest", store=store)
     assert rebuilt.returncode == 0 and (run_dir / "report.html").exists()
     assert (run_dir / "measurements.csv").read_bytes() == before  # rebuilt from stored data, not re-run
 
@@ -119,7 +119,7 @@ def test_interrupted_run_is_never_complete(store, sig):
     assert not (store / rec.path / "report.html").exists()
     with sqlite3.connect(store / "index.sqlite") as con:  # the index stays readable
         assert con.execute("SELECT count(*) FROM runs").fetchone() == (1,)
-    listing = cli("runs", store=store)
+    listing = cli_here("runs", store=store)
     assert listing.returncode == 0 and "interrupted" in listing.stdout
-    refused = cli("report", rec.id, store=store)
+    refused = cli_here("report", rec.id, store=store)
     assert refused.returncode == 2 and "interrupted" in refused.stderr
