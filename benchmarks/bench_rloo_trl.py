@@ -185,7 +185,9 @@ def phase_breakdown(m, ref, prompts, bf16: bool) -> dict[str, float]:
         reward = lambda idx, responses: torch.tensor([reward_of_ids(r) for r in responses])  # noqa: E731
         rows.append({})
         clock[:] = [time.perf_counter(), time.thread_time()]
-        train_rloo(m, ref, prompts, reward, cfg, torch.Generator().manual_seed(0), progress=tick, eos_id=EOS, pad_id=PAD)
+        train_rloo(
+            m, ref, prompts, reward, cfg, torch.Generator().manual_seed(0), progress=tick, eos_id=EOS, pad_id=PAD
+        )
     finally:
         rloo.sample, rloo.token_logprobs = original
     rows = [r for r in rows[1:] if "step" in r]  # drop the warm-up step and the empty tail
@@ -378,7 +380,9 @@ def main() -> None:
         "candidates": CANDIDATES,
         "load_average_at_start": load_at_start,
         "load_average_at_end": open("/proc/loadavg").read().split()[:3],
-        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip(),
         "trl_defaults": {
             "settings": "bf16 autocast + gradient checkpointing (TRL's defaults), 2 steps",
             "seconds_per_step": defaults,

@@ -197,7 +197,11 @@ def multi_arm(gains_by_arm: dict[str, list[float]], noise_by_arm: dict[str, floa
 
 @pytest.mark.parametrize(
     "ref_gains,ref_noise,verdict",
-    [([0, 0.05, 0.1, 0.05], 0.3, "inconclusive"), ([0, 0.3, 0.4, 0.3], 0.01, "holds"), ([0, -0.3, -0.2, -0.4], 0.01, "fails")],
+    [
+        ([0, 0.05, 0.1, 0.05], 0.3, "inconclusive"),
+        ([0, 0.3, 0.4, 0.3], 0.01, "holds"),
+        ([0, -0.3, -0.2, -0.4], 0.01, "fails"),
+    ],
 )
 def test_gold_rises_is_decided_and_printed_by_the_reference_arm(ref_gains, ref_noise, verdict):
     """Issue 11 (rlhf-bribery): the verdict and the estimate the text calls deciding are the reference arm's, even
