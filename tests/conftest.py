@@ -50,16 +50,3 @@ def store(tmp_path: Path) -> Path:
 # Tests that call an experiment's run() in-process get the runner's default of one thread (set before torch is
 # imported); CLI runs in subprocesses set it themselves (`--threads`).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-
-def pytest_configure(config):
-    # `-n 2` hands each worker a first batch of ~1/8 of the tests in collection order, so the end-to-end runs
-    # (sorted first below) would all queue on one worker. One test at a time instead: the slow runs alternate
-    # between the workers and the short tests fill in around them, so both finish together.
-    if getattr(config.option, "maxschedchunk", "absent") is None:
-        config.option.maxschedchunk = 1
-
-
-def pytest_collection_modifyitems(config, items):
-    """The end-to-end (`slow`) runs first, so that none of them starts last and bounds the run alone."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: file order within each group
