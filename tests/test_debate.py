@@ -1,5 +1,5 @@
 """The sparse debate game: the precommit rule on constructed judges, search against brute-force minimax, and an
-end-to-end run of the ``debate`` experiment through the CLI (a tiny config, see the test)."""
+end-to-end run of the ``debate`` experiment through the CLI (in process, a tiny config, see the test)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import cli
+from conftest import cli_here
 
 from goodhartlab.models.judge import planes, random_reveal
 from goodhartlab.oversight.pixel_debate import inputs, lies_of, precommit_winner, run_debate
@@ -147,7 +147,7 @@ def test_debate_end_to_end(store):
     args = ["run", "debate", "--quiet"]
     for a in TINY:
         args += ["--set", a]
-    proc = cli(*args, store=store)
+    proc = cli_here(*args, store=store)  # in process: the CLI's parsing and run path, without a new interpreter
     assert proc.returncode == 0, proc.stderr
     (run_dir,) = [p for p in store.iterdir() if p.is_dir() and p.name.startswith("debate")]
     m = pd.read_csv(run_dir / "measurements.csv")

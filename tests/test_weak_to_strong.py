@@ -1,4 +1,5 @@
-"""Weak-to-strong: the PGR arithmetic, hardening by class balance, and an end-to-end run through the CLI."""
+"""Weak-to-strong: the PGR arithmetic, hardening by class balance, and an end-to-end run through the CLI (in
+process)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 import torch
-from conftest import cli, cli_here
+from conftest import cli_here
 
 from goodhartlab.oversight.weak_to_strong import harden, pgr
 
@@ -51,7 +52,7 @@ def test_weak_to_strong_end_to_end(store):
         "--set",
         "text_task=false",
     ]  # the text task has its own test (test_weak_to_strong_text.py)
-    proc = cli(*args, store=store)
+    proc = cli_here(*args, store=store)  # in process: the CLI's parsing and run path, without a new interpreter
     assert proc.returncode == 0, proc.stderr
     (run_dir,) = [p for p in store.iterdir() if p.is_dir() and p.name.startswith("weak-to-strong")]
     runs = pd.read_csv(run_dir / "tables" / "runs.csv")
