@@ -125,12 +125,14 @@ def test_random_reveal_picks_k_nonzero_pixels():
     assert x.shape == (50, 2, 28, 28) and torch.equal(x[:, 0] > 0, torch.from_numpy(mask))
 
 
+# The rendered suite is checked for its wiring only, so its judge trains briefly; the handwritten judge's 200 steps
+# keep the effect checked below wide (debate 0.55-0.58 against random reveals 0.18-0.20 over seeds 0-2).
 TINY = [
     "rendered_ks=[4]",
     "handwritten_ks=[2]",
-    "judge_train_images=1500",
-    "judge_steps=250",
-    "handwritten_judge_steps=400",
+    "judge_train_images=400",
+    "judge_steps=60",
+    "handwritten_judge_steps=200",
     "test_images=12",
     "handwritten_test_images=40",
     "random_images=300",
