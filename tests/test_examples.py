@@ -120,19 +120,22 @@ def proposal_store(tmp_path_factory):
     os.environ["PYTHONPATH"] = os.pathsep.join([str(EXAMPLES), os.environ.get("PYTHONPATH", "")])
     sys.path.insert(0, str(EXAMPLES))
     import goodhartlab
-    from goodhartlab.core.config import parse_assignment
+    from goodhartlab.core.config import resolve
+    from goodhartlab.core.registry import get
+    from goodhartlab.runner.execute import execute
+    from goodhartlab.runner.store import RunStore
 
-    sets = dict(parse_assignment(s) for s in TINY_RLHF)
     store = root / "runs"
-    base = goodhartlab.run("rlhf", store=store, policy_model=str(root / "lm"), **sets)
-    prop = goodhartlab.run(
-        "rlhf",
-        store=store,
-        policy_model=str(root / "lm"),
-        rater="guideline_rater:GuidelineRater",
-        **sets,
-    )
-    return store, base, prop
+    experiment = get("rlhf")
+
+    def run(*sets: str):
+        # What goodhartlab.run does, with the units run here (processes=1): a pool of workers that each import torch
+        # and transformers costs several times these tiny runs (the rater plugin on the pool: test_rlhf.py).
+        cfg = resolve(experiment.config, None, None, [*TINY_RLHF, f"policy_model={root / 'lm'}", *sets])
+        run_id, _ = execute(experiment, cfg, "default", RunStore(store), quiet=True, processes=1)
+        return goodhartlab.load_run(run_id, store=store)
+
+    return store, run(), run("rater=guideline_rater:GuidelineRater")
 
 
 def test_the_proposal_runs_beside_the_baseline_through_compare(proposal_store):
