@@ -92,7 +92,8 @@ def test_camera_end_to_end_in_process(tmp_path):
     from goodhartlab.runner.store import RunStore
 
     experiment = get("camera")
-    sets = ["iterations=3", "rm_steps=30", "eval_episodes=64"]
+    # Every arm on the quick preset's 3 seeds (the claims' unit), with TINY's learners and 32 comparisons a round.
+    sets = [*TINY, "iterations=3", "comparisons_per_iter=32"]
     execute(experiment, resolve(experiment.config, "quick", None, sets), "quick", RunStore(tmp_path), quiet=True)
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir() and p.name.startswith("camera")]
     m = pd.read_csv(run_dir / "measurements.csv")
@@ -101,7 +102,7 @@ def test_camera_end_to_end_in_process(tmp_path):
     assert (m.deception <= m.rater + 1e-12).all()
     # With a depth cue or a second camera the rater's last-frame judgement is exact: no deception.
     assert (m[m.series.isin(["depth_cue", "second_camera", "oracle"])].deception == 0).all()
-    assert sorted(m[m.series == "one_camera"].comparisons.unique()) == [0, 256, 512, 768]
+    assert sorted(m[m.series == "one_camera"].comparisons.unique()) == [0, 32, 64, 96]
     opt = pd.read_csv(run_dir / "tables" / "optimum.csv")
     assert len(opt) == 12
     for name in ("curves_pressure", "curves_comparisons", "frames"):
