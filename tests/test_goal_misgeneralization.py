@@ -185,18 +185,32 @@ def test_bad_input_is_one_line(assignment, field, capsys, tmp_path):
     assert exit_.value.code == 2 and field in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+def test_a_coinrun_agent_learns_its_training_levels_at_the_quick_ppo_settings():
+    # One agent of the quick preset (the largest p, PPO batch cut to 32 envs): its proxy, the return on fresh
+    # training levels, is 0.87-0.93 over seeds 0-2 (a random walk scores far less). Fewer samples (20 iterations,
+    # or 16 envs) leave it near 0.3-0.4. The end-to-end run below checks the wiring on a tiny PPO.
+    from goodhartlab.core.config import resolve
+    from goodhartlab.experiments.goal_misgeneralization.config import Config
+
+    cfg = resolve(Config, "quick", None, ["num_envs=32", "test_episodes=30", "train_episodes=30", "checkpoints=1"])
+    assert (cfg.iterations, cfg.num_steps, cfg.p_values) == (50, 32, [0.0, 0.5])
+    rows = measure.train_and_measure(measure.Agent(cfg, 0, "coinrun", 0, 0.5)).measurements
+    assert rows and all(m.proxy > 0.6 for m in rows)  # one row per pressure axis (p, iterations) at the end
+
+
 @pytest.mark.slow
 def test_quick_preset_end_to_end(tmp_path):
     from goodhartlab import cli
 
-    # The quick preset with the maze agents (checked here for their figure, not for learning), the evaluation and
-    # the PPO batch cut: the CoinRun agents still learn their training levels (the proxy check below) on 3 seeds
-    # (the claims' units). Fewer PPO samples (20 iterations, or 16 envs) leave the proxy near 0.3-0.4.
+    # The quick preset's seeds (the claims' units), p values, checkpoints and maze agent, on a tiny PPO and
+    # evaluation: every stage, figure and finding (learning is checked on one agent above).
     smaller = (
-        "maze_iterations=2",
-        "num_envs=32",
-        "test_episodes=30",
-        "train_episodes=30",
+        "iterations=4",
+        "num_envs=8",
+        "num_steps=8",
+        "maze_iterations=1",
+        "test_episodes=10",
+        "train_episodes=10",
         "trajectories=1",
     )
     sets = [a for s in smaller for a in ("--set", s)]
@@ -216,8 +230,6 @@ def test_quick_preset_end_to_end(tmp_path):
     assert sorted(coin.seed.unique()) == [0, 1, 2] and sorted(coin.pressure.unique()) == [0.0, 0.5]
     for col in ("proxy", "rater", "gold", "misgeneralization", "capability"):
         assert m[col].between(0, 1).all(), col
-    # Agents learned their training levels (the proxy), at every p.
-    assert coin.proxy.mean() > 0.6
     findings = json.loads((run_dir / "findings.json").read_text())
     assert {f["verdict"] for f in findings} <= {"holds", "fails", "inconclusive"}
     assert len([f for f in findings if f["claim"]]) == 3 and len(findings) == 4
@@ -233,8 +245,9 @@ def test_same_config_and_seed_same_measurements(tmp_path):
 
     experiment = get("goal-misgeneralization")
     frames = []
-    # Once here and once on the runner's pool (two workers): the same measurements, whichever process ran an agent.
-    for i, processes in enumerate((1, 2)):
+    # Both here (processes=1): a pool's two workers importing torch cost more than these runs (the end-to-end run
+    # above goes through the pool; results against the process count: test_faults.py).
+    for i in range(2):
         store = tmp_path / f"s{i}"
         execute(
             experiment,
@@ -243,7 +256,7 @@ def test_same_config_and_seed_same_measurements(tmp_path):
             RunStore(store),
             quiet=True,
             report=False,
-            processes=processes,
+            processes=1,
         )
         (run_dir,) = [p for p in store.iterdir() if p.name.startswith("goal-misgeneralization")]
         frames.append(pd.read_csv(run_dir / "measurements.csv"))
