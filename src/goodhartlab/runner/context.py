@@ -55,6 +55,9 @@ class RunContext:
         self.artifacts: dict[str, Any] = {}
         self.console = console or Console(stderr=True)
         self.quiet = quiet
+        # One set of workers for all of this run's `map` calls: each worker imports torch and the experiment's
+        # modules once (about 9 CPU-s for transformers), not once per call. Closed by `close()` at the run's end.
+        self._pool = None
 
     # -- randomness ----------------------------------------------------------
     def rng(self, *names: object):
@@ -148,8 +151,12 @@ class RunContext:
                 if advance is not None:
                     advance()
             return out
+        if self._pool is None:
+            self._pool = WorkerPool(n, threads=1)
+        pool = self._pool
+        pool.size = n  # at most n tasks at once; workers start as tasks arrive and are kept for the next call
         results: dict[int, Any] = {}
-        with WorkerPool(n, threads=1) as pool:
+        try:
             for i, item in enumerate(items):
                 pool.submit(i, fn, item)
             while pool.pending:
@@ -159,7 +166,16 @@ class RunContext:
                     results[key] = value
                     if advance is not None:
                         advance()
+        except BaseException:
+            self.close()  # an error or Ctrl-C: the workers are killed at once, with what they were running
+            raise
         return [results[i] for i in range(len(items))]
+
+    def close(self) -> None:
+        """Stop this run's workers (idle ones exit, busy ones are killed); `map` starts new ones if called again."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.close()
 
     def log(self, message: str) -> None:
         """A line for the user (unless quiet) and for the run's log.txt (always)."""
