@@ -310,9 +310,11 @@ def test_bribery_trains_one_base_per_offer_rate(store, monkeypatch):
 
 @pytest.mark.slow
 def test_quick_rlhf_end_to_end_with_pretraining(store, monkeypatch):
+    """The quick preset's π_base, rater calibration and optimizers on one seed (the preset's other seeds repeat
+    the same stages on other streams; the tiny configs above run several seeds and worlds through the workers)."""
     monkeypatch.delenv("GOODHARTLAB_CACHE", raising=False)
     # One DPO epoch instead of the preset's two: DPO is checked here for being there, not for what it learns.
-    run_dir, m = _run("rlhf", store, "dpo_epochs=1", preset="quick")
+    run_dir, m = _run("rlhf", store, "seeds=1", "dpo_epochs=1", preset="quick", in_process=True)
     assert (store / "cache").exists()  # π_base was trained and cached
     bon = m[m.series == "best-of-n"].groupby("pressure").mean(numeric_only=True)
     assert bon.index.max() >= 256
@@ -322,17 +324,22 @@ def test_quick_rlhf_end_to_end_with_pretraining(store, monkeypatch):
     assert rl.series.nunique() >= 2 and m.series.str.startswith("DPO").any()
     weakest = rl[rl.beta == rl.beta.min()].groupby("pressure").mean(numeric_only=True)
     assert weakest.proxy.iloc[-1] > weakest.proxy.iloc[0] and weakest.kl.iloc[-1] > 1.0
-    assert set(m.seed) == {0, 1, 2}
+    assert set(m.seed) == {0}
     findings = json.loads((run_dir / "findings.json").read_text())
     titles = [f["title"] for f in findings]
     assert any("Gao" in t for t in titles) and any("invisible" in t for t in titles)
-    # Issue 11's claims get computed verdicts; the calibrated rater's agreement is recorded near 0.77.
+    # Issue 11's claims get computed verdicts (with one seed: no interval, so inconclusive, and said so).
     claims = {f["claim"]: f["verdict"] for f in findings if f["claim"]}
     assert any(c.startswith("gold rises above π_base") for c in claims)
     assert any(c.startswith("gold peaks at lower pressure than the rater") for c in claims)
+    assert all(v in ("holds", "fails", "inconclusive") for v in claims.values())
+    # The calibrated rater's agreement with gold on π_base pairs is recorded within issue 11's band.
     raters = pd.read_csv(run_dir / "tables" / "raters.csv")
     assert 0.70 <= raters.calibration_agreement.iloc[0] <= 0.80
     assert (run_dir / "figures" / "kl_axes.png").exists()
+    from goodhartlab.experiments.rlhf.config import Config
+
+    assert Config.presets["quick"]["seeds"] >= 3  # the preset itself gives the claims their intervals
 
 
 def test_a_missing_policy_model_is_one_line(store, tmp_path):
