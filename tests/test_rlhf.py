@@ -147,7 +147,7 @@ def policy_dir(tmp_path_factory):
     return path
 
 
-def _run(name: str, store, *sets: str, preset: str | None = None, in_process: bool = False):
+def _run(name: str, store, *sets: str, preset: str | None = None, in_process: bool = False, processes=None):
     """Run through the CLI (a subprocess, as a user would) or, for the tiny configs, through the same
     ``execute`` the CLI calls, in this process (saves importing torch and transformers again)."""
     if in_process:
@@ -163,6 +163,7 @@ def _run(name: str, store, *sets: str, preset: str | None = None, in_process: bo
             preset or "default",
             RunStore(store),
             quiet=True,
+            processes=processes,
         )
     else:
         args = ["run", name, "--quiet"] + (["--preset", preset] if preset else [])
@@ -282,18 +283,15 @@ def test_pretrain_seed_ensembles_use_backbones_pretrained_from_other_seeds(store
     assert any("pretrain-seed vs fine-tune-seed" in f["title"] and f["verdict"] == "inconclusive" for f in findings)
 
 
-def test_bribery_trains_one_base_per_offer_rate(store, monkeypatch):
+def test_bribery_trains_one_base_per_offer_rate(store, tmp_path, monkeypatch):
     monkeypatch.delenv("GOODHARTLAB_CACHE", raising=False)
-    lm = TINY_LM
-    run_dir, m = _run(
-        "rlhf-bribery",
-        store,
-        *TINY_RUN,
-        *lm,
-        "offer_rates=[0,0.01]",
-        "betas=[0.1]",
-        in_process=True,
-    )
+    sets = [*TINY_RUN, *TINY_LM, "seeds=2", "offer_rates=[0,0.01]", "betas=[0.1]"]
+    run_dir, m = _run("rlhf-bribery", store, *sets, in_process=True, processes=2)
+    # Worlds and their seeds ran on 2 workers, each world's seeds starting when its π_base was in: the same
+    # measurements as one process running everything in order.
+    serial = tmp_path / "serial"
+    _, m1 = _run("rlhf-bribery", serial, *sets, in_process=True, processes=1)
+    pd.testing.assert_frame_equal(m, m1)
     base = pd.read_csv(run_dir / "tables" / "base_models.csv")
     assert list(base.world_offer_rate) == [0.0, 0.01] and base.cache_key.nunique() == 2
     assert len(list((store / "cache").glob("lm-*"))) == 2

@@ -137,6 +137,11 @@ class WorkerPool:
             idle.task = task
             idle.conn.send(task)
 
+    def prestart(self) -> None:
+        """Start the workers up to ``size`` now (each imports while others work), not as tasks arrive."""
+        while len(self._workers) < self.size:
+            self._start()
+
     def _drop(self, w: _Worker) -> None:
         self._workers.remove(w)
         w.process.join(timeout=1)
