@@ -31,7 +31,7 @@ def test_attack_keeps_the_drawn_digit():
     assert not verify(images, tampered, 128, 1, 32)[0]
 
 
-# The smallest config that still runs every stage and draws every figure: the four model families (two generator
+# The smallest config that still runs every stage and draws every figure: the three model families (two generator
 # models for the disagreement pairs), one architecture, a shorter test set, two attack budgets and 2-image grids
 # (the report's image grids are most of its cost). 700 training images keep the effects checked below with a margin
 # (in-distribution gold 0.75-0.86 over seeds 0-2; the preset's 1000 give 0.79-0.89).
