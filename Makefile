@@ -27,15 +27,17 @@ demo: $(VENV)/.installed
 
 # Lint and format checks first (ruff, configured in pyproject.toml): CI fails on either before any test runs.
 # The Chromium render test runs, never skips: Debian's chromium is installed when missing (CI runs as root).
+# worksteal: a worker that runs out of tests takes pending ones from the other, so a long test near the end
+# does not leave one core idle; the 10 slowest tests are listed.
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist worksteal --durations=10
 
 # The development tier: everything but the slow end-to-end runs (`-m "not slow"`); no Chromium install.
 test-fast: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -n 2 -m "not slow"
+	$(BIN)/python -m pytest -n 2 --dist worksteal -m "not slow"
 
 # The property tests with fresh random examples (300 a test) instead of the fixed ones `make test` draws.
 fuzz: $(VENV)/.installed-dev
