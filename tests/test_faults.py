@@ -14,6 +14,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -181,23 +182,15 @@ def test_a_worker_that_dies_fails_the_run_in_one_line(tmp_path):
 
 
 def test_sigkill_of_one_sweep_worker_retries_its_run_and_spares_the_other(tmp_path):
+    """The launcher runs in a thread of this process (its handling of a dead worker is under test, not its own
+    process); the worker killed is a real process."""
     store = tmp_path / "runs"
-    proc = start(
-        "sweep",
-        "probe",
-        "--grid",
-        "x=1,2",
-        "--set",
-        "sleep=1.0",
-        "--set",
-        "steps=8",
-        "--workers",
-        "2",
-        "--retries",
-        "1",
-        "--quiet",
-        store=store,
+    args = ("sweep", "probe", "--grid", "x=1,2", "--set", "sleep=1.0", "--set", "steps=8", "--workers", "2")
+    outcome: dict[str, subprocess.CompletedProcess] = {}
+    launcher = threading.Thread(
+        target=lambda: outcome.update(res=here(*args, "--retries", "1", "--quiet", store=store))
     )
+    launcher.start()
 
     def two_running():
         try:
@@ -205,12 +198,16 @@ def test_sigkill_of_one_sweep_worker_retries_its_run_and_spares_the_other(tmp_pa
         except sqlite3.Error:
             return False
 
-    wait_for(lambda: two_running() or proc.poll() is not None, 180, "two runs in progress")
-    victim = index(store, "SELECT pid FROM runs WHERE status='running' ORDER BY id")[0][0]
-    os.kill(victim, signal.SIGKILL)
-    out, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err
-    assert "2 done" in out and "Traceback" not in err
+    try:
+        wait_for(lambda: two_running() or not launcher.is_alive(), 180, "two runs in progress")
+        victim = index(store, "SELECT pid FROM runs WHERE status='running' ORDER BY id")[0][0]
+        os.kill(victim, signal.SIGKILL)
+    finally:
+        launcher.join(timeout=300)  # a hang detector, not a timing
+    assert not launcher.is_alive(), "the sweep hung after its worker was killed"
+    res = outcome["res"]
+    assert res.returncode == 0, res.stderr
+    assert "2 done" in res.stdout and "Traceback" not in res.stderr
     items = index(store, "SELECT status, attempts FROM sweep_items ORDER BY idx")
     assert sorted(items) == [("done", 1), ("done", 2)]  # the killed one retried, its sibling untouched
     assert index(store, "SELECT status FROM sweeps") == [("complete",)]
