@@ -1,12 +1,16 @@
 """Sweep overhead and parallel speed-up, measured in one run on this machine.
 
-Eight runs of a cheap tictactoe config (seeds 0–7), four ways:
-  direct     the experiment's run function called in this process, one run after another
+Eight runs of a cheap tictactoe config (seeds 0–7), five ways:
+  run only   the experiment's run function called in this process, one run after another (no files)
+  direct     each run as `goodhartlab run` executes it (run directory, measurements, its report), in this
+             process, one after another: the baseline a sweep is compared with
   local ×1   `goodhartlab sweep` machinery, local backend, 1 worker
   local ×2   the same with 2 workers (target: ≥1.7× faster than ×1 on 2 cores)
   ray ×1/×2  the Ray backend on a local instance it starts (skipped if Ray is not installed)
-Per-run overhead = (sweep wall time − direct wall time) / 8, everything included: worker start-up,
-Ray start-up, writing run directories and reports (target < 0.5 s per run).
+Per-run overhead = (sweep wall time − direct wall time) / 8: what the sweep machinery adds to running the same
+runs yourself, everything included: worker start-up and imports, Ray start-up, the store's index, moving runs
+and results between processes, the sweep's own report (target < 0.5 s per run). Each run's report is built
+either way; its cost (direct − run only) is recorded beside.
 Writes benchmarks/results/sweeps.json. Run:  .venv/bin/python benchmarks/bench_sweeps.py
 """
 
@@ -22,6 +26,7 @@ from pathlib import Path
 from goodhartlab.core import config as configs
 from goodhartlab.core.registry import get
 from goodhartlab.runner.context import RunContext
+from goodhartlab.runner.execute import execute
 from goodhartlab.runner.grid import SweepSpec
 from goodhartlab.runner.store import RunStore
 from goodhartlab.runner.sweep import SweepOptions, run_sweep
@@ -41,7 +46,7 @@ SETTINGS = (
 OVERHEAD_BAR, SPEEDUP_BAR = 0.5, 1.7
 
 
-def direct() -> float:
+def run_only() -> float:
     import torch
 
     torch.set_num_threads(1)
@@ -51,6 +56,21 @@ def direct() -> float:
         cfg = configs.resolve(experiment.config, PRESET, None, list(SETTINGS), seed)
         experiment.run(cfg, RunContext(seed, quiet=True))
     return time.perf_counter() - t
+
+
+def direct() -> float:
+    """The runs one after another as `goodhartlab run` executes each (1 thread, as a 1-worker sweep's run)."""
+    import torch
+
+    torch.set_num_threads(1)
+    experiment = get(EXPERIMENT)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = RunStore(Path(tmp))
+        t = time.perf_counter()
+        for seed in range(RUNS):
+            cfg = configs.resolve(experiment.config, PRESET, None, list(SETTINGS), seed)
+            execute(experiment, cfg, PRESET, store, quiet=True, processes=1)
+        return time.perf_counter() - t
 
 
 def sweep(backend: str, workers: int) -> float:
@@ -72,7 +92,9 @@ def loadavg() -> list[float]:
 
 def main() -> None:
     load_before = loadavg()
-    rows = {"direct": direct()}
+    rows = {"run_only": run_only()}
+    print(f"run only: {rows['run_only']:.1f} s")
+    rows["direct"] = direct()
     print(f"direct: {rows['direct']:.1f} s")
     for backend in ("local", "ray"):
         if backend == "ray":
@@ -96,6 +118,7 @@ def main() -> None:
         "loadavg_after": loadavg(),
         "provisional": max(load_before + loadavg() or [0.0]) > (os.cpu_count() or 1),
         "seconds_per_run_direct": rows["direct"] / RUNS,
+        "seconds_per_run_report_and_files": (rows["direct"] - rows["run_only"]) / RUNS,
     }
     for backend in ("local", "ray"):
         if f"{backend}x1" not in rows:

@@ -147,7 +147,7 @@ def policy_dir(tmp_path_factory):
     return path
 
 
-def _run(name: str, store, *sets: str, preset: str | None = None, in_process: bool = False):
+def _run(name: str, store, *sets: str, preset: str | None = None, in_process: bool = False, processes=None):
     """Run through the CLI (a subprocess, as a user would) or, for the tiny configs, through the same
     ``execute`` the CLI calls, in this process (saves importing torch and transformers again)."""
     if in_process:
@@ -163,6 +163,7 @@ def _run(name: str, store, *sets: str, preset: str | None = None, in_process: bo
             preset or "default",
             RunStore(store),
             quiet=True,
+            processes=processes,
         )
     else:
         args = ["run", name, "--quiet"] + (["--preset", preset] if preset else [])
@@ -282,18 +283,15 @@ def test_pretrain_seed_ensembles_use_backbones_pretrained_from_other_seeds(store
     assert any("pretrain-seed vs fine-tune-seed" in f["title"] and f["verdict"] == "inconclusive" for f in findings)
 
 
-def test_bribery_trains_one_base_per_offer_rate(store, monkeypatch):
+def test_bribery_trains_one_base_per_offer_rate(store, tmp_path, monkeypatch):
     monkeypatch.delenv("GOODHARTLAB_CACHE", raising=False)
-    lm = TINY_LM
-    run_dir, m = _run(
-        "rlhf-bribery",
-        store,
-        *TINY_RUN,
-        *lm,
-        "offer_rates=[0,0.01]",
-        "betas=[0.1]",
-        in_process=True,
-    )
+    sets = [*TINY_RUN, *TINY_LM, "seeds=2", "offer_rates=[0,0.01]", "betas=[0.1]"]
+    run_dir, m = _run("rlhf-bribery", store, *sets, in_process=True, processes=2)
+    # Worlds and their seeds ran on 2 workers, each world's seeds starting when its π_base was in: the same
+    # measurements as one process running everything in order.
+    serial = tmp_path / "serial"
+    _, m1 = _run("rlhf-bribery", serial, *sets, in_process=True, processes=1)
+    pd.testing.assert_frame_equal(m, m1)
     base = pd.read_csv(run_dir / "tables" / "base_models.csv")
     assert list(base.world_offer_rate) == [0.0, 0.01] and base.cache_key.nunique() == 2
     assert len(list((store / "cache").glob("lm-*"))) == 2
@@ -310,9 +308,11 @@ def test_bribery_trains_one_base_per_offer_rate(store, monkeypatch):
 
 @pytest.mark.slow
 def test_quick_rlhf_end_to_end_with_pretraining(store, monkeypatch):
+    """The quick preset's π_base, rater calibration and optimizers on one seed (the preset's other seeds repeat
+    the same stages on other streams; the tiny configs above run several seeds and worlds through the workers)."""
     monkeypatch.delenv("GOODHARTLAB_CACHE", raising=False)
     # One DPO epoch instead of the preset's two: DPO is checked here for being there, not for what it learns.
-    run_dir, m = _run("rlhf", store, "dpo_epochs=1", preset="quick")
+    run_dir, m = _run("rlhf", store, "seeds=1", "dpo_epochs=1", preset="quick", in_process=True)
     assert (store / "cache").exists()  # π_base was trained and cached
     bon = m[m.series == "best-of-n"].groupby("pressure").mean(numeric_only=True)
     assert bon.index.max() >= 256
@@ -322,17 +322,22 @@ def test_quick_rlhf_end_to_end_with_pretraining(store, monkeypatch):
     assert rl.series.nunique() >= 2 and m.series.str.startswith("DPO").any()
     weakest = rl[rl.beta == rl.beta.min()].groupby("pressure").mean(numeric_only=True)
     assert weakest.proxy.iloc[-1] > weakest.proxy.iloc[0] and weakest.kl.iloc[-1] > 1.0
-    assert set(m.seed) == {0, 1, 2}
+    assert set(m.seed) == {0}
     findings = json.loads((run_dir / "findings.json").read_text())
     titles = [f["title"] for f in findings]
     assert any("Gao" in t for t in titles) and any("invisible" in t for t in titles)
-    # Issue 11's claims get computed verdicts; the calibrated rater's agreement is recorded near 0.77.
+    # Issue 11's claims get computed verdicts (with one seed: no interval, so inconclusive, and said so).
     claims = {f["claim"]: f["verdict"] for f in findings if f["claim"]}
     assert any(c.startswith("gold rises above π_base") for c in claims)
     assert any(c.startswith("gold peaks at lower pressure than the rater") for c in claims)
+    assert all(v in ("holds", "fails", "inconclusive") for v in claims.values())
+    # The calibrated rater's agreement with gold on π_base pairs is recorded within issue 11's band.
     raters = pd.read_csv(run_dir / "tables" / "raters.csv")
     assert 0.70 <= raters.calibration_agreement.iloc[0] <= 0.80
     assert (run_dir / "figures" / "kl_axes.png").exists()
+    from goodhartlab.experiments.rlhf.config import Config
+
+    assert Config.presets["quick"]["seeds"] >= 3  # the preset itself gives the claims their intervals
 
 
 def test_a_missing_policy_model_is_one_line(store, tmp_path):

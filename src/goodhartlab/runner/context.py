@@ -7,7 +7,7 @@ interrupted run leaves no table that looks complete.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +55,9 @@ class RunContext:
         self.artifacts: dict[str, Any] = {}
         self.console = console or Console(stderr=True)
         self.quiet = quiet
+        # One set of workers for all of this run's `map` calls: each worker imports torch and the experiment's
+        # modules once (about 9 CPU-s for transformers), not once per call. Closed by `close()` at the run's end.
+        self._pool = None
 
     # -- randomness ----------------------------------------------------------
     def rng(self, *names: object):
@@ -148,8 +151,12 @@ class RunContext:
                 if advance is not None:
                     advance()
             return out
+        if self._pool is None:
+            self._pool = WorkerPool(n, threads=1)
+        pool = self._pool
+        pool.size = n  # at most n tasks at once; workers start as tasks arrive and are kept for the next call
         results: dict[int, Any] = {}
-        with WorkerPool(n, threads=1) as pool:
+        try:
             for i, item in enumerate(items):
                 pool.submit(i, fn, item)
             while pool.pending:
@@ -159,7 +166,74 @@ class RunContext:
                     results[key] = value
                     if advance is not None:
                         advance()
+        except BaseException:
+            self.close()  # an error or Ctrl-C: the workers are killed at once, with what they were running
+            raise
         return [results[i] for i in range(len(items))]
+
+    def map_chain(
+        self,
+        first: Callable[[Any], Any],
+        items: Iterable[Any],
+        second: Callable[[Any], Any],
+        follow: Callable[[dict[int, Any]], list[tuple[Hashable, Any]]],
+        advance: Callable[[], None] | None = None,
+    ) -> tuple[list[Any], dict[Hashable, Any]]:
+        """Two stages on one set of workers, the second starting as soon as the first results it needs are in.
+
+        ``first(item)`` runs for each item. Each time one finishes, ``follow(done)`` is called here with every
+        first-stage result so far (``{index: result}``) and returns the second-stage items that became ready, as
+        ``(key, item)`` pairs, each released once; ``second(item)`` runs for each. Returns the first-stage
+        results in input order and the second-stage results by key. So a world's seeds start while another
+        world's base model is still training, instead of every worker waiting for the slowest first item.
+        The same rules as :meth:`map`: module-level functions, picklable independent items, results that do not
+        depend on how many processes ran them. With one process, or one first item, the first stage runs here
+        (and the second as :meth:`map` runs it).
+        """
+        from goodhartlab.runner.pool import WorkerPool
+
+        items = list(items)
+        done: dict[int, Any] = {}
+        seconds: dict[Hashable, Any] = {}
+        if self.processes <= 1 or len(items) <= 1:  # one first item runs here, with its live progress bars
+            queue: list[tuple[Hashable, Any]] = []
+            for i, item in enumerate(items):
+                done[i] = first(item)
+                queue += follow(done)
+                if advance is not None:
+                    advance()
+            outs = self.map(second, [item for _, item in queue], advance=advance)
+            return [done[i] for i in range(len(items))], {key: out for (key, _), out in zip(queue, outs)}
+        if self._pool is None:
+            self._pool = WorkerPool(self.processes, threads=1)
+        pool = self._pool
+        pool.size = self.processes
+        try:
+            for i, item in enumerate(items):
+                pool.submit(("first", i), first, item)
+            pool.prestart()  # every worker imports while the first items run, not after them
+            while pool.pending:
+                for (stage, key), ok, value in pool.results(timeout=0.5):
+                    if not ok:
+                        raise value
+                    if stage == "first":
+                        done[key] = value
+                        for key2, item2 in follow(done):
+                            pool.submit(("second", key2), second, item2)
+                    else:
+                        seconds[key] = value
+                    if advance is not None:
+                        advance()
+        except BaseException:
+            self.close()
+            raise
+        return [done[i] for i in range(len(items))], seconds
+
+    def close(self) -> None:
+        """Stop this run's workers (idle ones exit, busy ones are killed); `map` starts new ones if called again."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.close()
 
     def log(self, message: str) -> None:
         """A line for the user (unless quiet) and for the run's log.txt (always)."""

@@ -169,7 +169,10 @@ def execute(
             log_file=log,
             tracker=live,
         )
-        experiment.run(config, ctx)
+        try:
+            experiment.run(config, ctx)
+        finally:
+            ctx.close()  # the run's map workers: not kept while the report is built, never outliving the run
         check_finite(ctx.measurements)
         stored.save(run_dir, ctx.measurements, ctx.tables, ctx.artifacts)
         if report:

@@ -128,14 +128,19 @@ class WorkerPool:
         while self._queue:
             for w in [w for w in self._workers if w.task is None and not w.process.is_alive()]:
                 self._drop(w)
+            if sum(w.task is not None for w in self._workers) >= self.size:
+                return  # `size` tasks at once (a caller may lower it between batches; idle workers then wait)
             idle = next((w for w in self._workers if w.task is None), None)
             if idle is None:
-                if len(self._workers) >= self.size:
-                    return
                 idle = self._start()
             task = self._queue.popleft()
             idle.task = task
             idle.conn.send(task)
+
+    def prestart(self) -> None:
+        """Start the workers up to ``size`` now (each imports while others work), not as tasks arrive."""
+        while len(self._workers) < self.size:
+            self._start()
 
     def _drop(self, w: _Worker) -> None:
         self._workers.remove(w)

@@ -357,8 +357,8 @@ def run_arms(
     optimizers, measured by the evaluator; records measurements and tables through ``ctx``.
 
     Worlds, and then the (world, seed) pairs, are independent units: they run in the runner's worker processes
-    (``ctx.map``), each on its own named random streams, and their records are replayed in input order, so the
-    run's tables are those of a serial run."""
+    (``ctx.map_chain``: a world's seeds start as soon as its π_base is in), each on its own named random streams,
+    and their records are replayed in input order (worlds, then seeds), so the run's tables are a serial run's."""
     _quiet_transformers()
     units = [
         WorldUnit(
@@ -374,24 +374,39 @@ def run_arms(
         for label, wcfg in worlds.items()
         for k in range(max(1, pretrain_backbones))
     ]
-    with ctx.progress("π_base and its rater per world (and pretrain-seed backbones)", len(units)) as advance:
-        done = ctx.map(world_stage, units, advance=advance)
-    for r in done:
-        r.ctx.replay(ctx)
-        r.ctx = None  # do not ship the replayed buffer to the seed units
-    states = [r for r in done if isinstance(r, WorldState)]
-    for st in states:
-        if pretrain_backbones:
-            st.backbones = [st.base.model] + [
-                r.model for r in done if isinstance(r, Backbone) and r.label == st.base.label
+    labels = list(worlds)
+    released: set[str] = set()
+    world_events: dict[int, UnitContext] = {}
+
+    def ready(done: dict[int, WorldState | Backbone]) -> list[tuple[tuple[int, int], SeedUnit]]:
+        """The seeds of each world whose π_base (and pretrain-seed backbones) are all in, once."""
+        out = []
+        for w, label in enumerate(labels):
+            mine = [i for i, u in enumerate(units) if u.label == label]
+            if label in released or any(i not in done for i in mine):
+                continue
+            released.add(label)
+            for i in mine:  # keep the record buffers here for the replay; do not ship them to the seed units
+                if done[i].ctx is not None:
+                    world_events[i], done[i].ctx = done[i].ctx, None
+            (st,) = [done[i] for i in mine if isinstance(done[i], WorldState)]
+            if pretrain_backbones:
+                st.backbones = [st.base.model] + [done[i].model for i in mine if isinstance(done[i], Backbone)]
+            arms_here = [a for a in arms if a.world == label]
+            out += [
+                ((w, seed), SeedUnit(st, arms_here, config, seed, UnitContext(ctx))) for seed in range(config.seeds)
             ]
-    seeds = [
-        SeedUnit(st, [a for a in arms if a.world == st.base.label], config, seed, UnitContext(ctx))
-        for st in states
-        for seed in range(config.seeds)
-    ]
-    with ctx.progress("seeds × worlds: comparisons, reward models, optimizers", len(seeds)) as advance:
-        outs = ctx.map(seed_stage, seeds, advance=advance)
+        return out
+
+    total = len(units) + len(worlds) * config.seeds
+    with ctx.progress(
+        "π_base and raters per world, then seeds × worlds: comparisons, reward models, optimizers", total
+    ) as advance:
+        done, seed_outs = ctx.map_chain(world_stage, units, seed_stage, ready, advance=advance)
+    for i in sorted(world_events):  # records in the order of a serial run: the worlds, then their seeds
+        world_events[i].replay(ctx)
+    states = [r for r in done if isinstance(r, WorldState)]
+    outs = [seed_outs[k] for k in sorted(seed_outs)]
     series_rows, rm_rows = [], []
     for unit_ctx, s_rows, r_rows in outs:
         unit_ctx.replay(ctx)
