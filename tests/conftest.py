@@ -50,3 +50,32 @@ def store(tmp_path: Path) -> Path:
 # Tests that call an experiment's run() in-process get the runner's default of one thread (set before torch is
 # imported); CLI runs in subprocesses set it themselves (`--threads`).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+# The one tiny tictactoe config of the tests that check wiring (runner, store, CLI, reports, verify), not
+# tictactoe's science at a preset's size: the exact at-optimum checks run in full, two learners train for a few
+# dozen episodes, and only the 'always' machine is built (the 'deployment' and 'sequence' ones cost seconds each).
+TINY_TICTACTOE = [
+    "q_episodes=60",
+    "pg_episodes=32",
+    "seeds=2",
+    "eval_episodes=10",
+    "checkpoints=2",
+    "discoverabilities=[always]",
+    "q_epsilons=[0.1]",
+    "pg_entropies=[0.0]",
+    "workers=1",
+]
+
+
+def sets(assignments: list[str]) -> list[str]:
+    """``--set`` options for the command line, one per assignment."""
+    return [a for v in assignments for a in ("--set", v)]
+
+
+def use_plugins(monkeypatch, *modules: str) -> None:
+    """Load test-only experiments (examples/probe_experiment.py, tests/plugins, tests/curve_plugin.py) in this
+    process, for in-process commands; the workers a sweep spawns inherit both sys.path and the environment."""
+    monkeypatch.setenv("GOODHARTLAB_PLUGINS", ",".join(modules))
+    for folder in (ROOT / "tests", ROOT / "tests" / "plugins", ROOT / "examples"):
+        monkeypatch.syspath_prepend(str(folder))

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import cli_here, use_plugins
 
 from goodhartlab.report.compare import (
     Entry,
@@ -22,11 +21,6 @@ from goodhartlab.report.compare import (
     verdict_table,
 )
 from goodhartlab.runner.store import RunStore
-
-PLUGIN = {
-    "GOODHARTLAB_PLUGINS": "curve_plugin",
-    "PYTHONPATH": f"{ROOT / 'tests'}{os.pathsep}{ROOT / 'src'}",
-}
 
 
 def entry(
@@ -116,18 +110,13 @@ def test_no_shared_seeds_is_inconclusive():
 
 
 def gl(*args: str, store) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "goodhartlab", *args, "--out", str(store)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200", **PLUGIN},
-    )
+    """The command in this process: compare's wiring over the store is under test, not a process."""
+    return cli_here(*args, store=store)
 
 
-def test_compare_two_runs_and_a_sweep_from_the_store(store):
+def test_compare_two_runs_and_a_sweep_from_the_store(store, monkeypatch):
+    use_plugins(monkeypatch, "curve_plugin")
+    monkeypatch.setenv("COLUMNS", "200")
     for noise in ("gaussian", "t"):
         proc = gl(
             "run",

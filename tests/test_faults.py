@@ -14,11 +14,12 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, cli_here, use_plugins
 
 ENV = {
     **os.environ,
@@ -39,6 +40,22 @@ def gl(*args: str, store: Path, timeout: float = 300, env: dict | None = None) -
         env=env or ENV,
         cwd=ROOT,
     )
+
+
+PLUGINS = ("fault_experiment", "probe_experiment")
+
+
+@pytest.fixture(autouse=True)
+def _plugins(monkeypatch):
+    use_plugins(monkeypatch, *PLUGINS)
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("GOODHARTLAB_DEBUG", raising=False)
+
+
+def here(*args: str, store: Path) -> subprocess.CompletedProcess:
+    """The command in this process, where its wiring is under test and not the process (a sweep's workers are
+    real processes all the same); `gl` and `start` run real processes for signals, kills and hangs."""
+    return cli_here(*args, store=store)
 
 
 def start(*args: str, store: Path) -> subprocess.Popen:
@@ -130,7 +147,7 @@ def test_sigkill_of_a_run_with_a_pool_leaves_no_orphans(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     wait_for(lambda: not any(alive(p) for p in pids), 5, f"the pool workers {pids} to die with their run")
-    listing = gl("runs", store=store)
+    listing = here("runs", store=store)
     assert listing.returncode == 0 and "interrupted" in listing.stdout, listing.stderr
 
 
@@ -165,23 +182,15 @@ def test_a_worker_that_dies_fails_the_run_in_one_line(tmp_path):
 
 
 def test_sigkill_of_one_sweep_worker_retries_its_run_and_spares_the_other(tmp_path):
+    """The launcher runs in a thread of this process (its handling of a dead worker is under test, not its own
+    process); the worker killed is a real process."""
     store = tmp_path / "runs"
-    proc = start(
-        "sweep",
-        "probe",
-        "--grid",
-        "x=1,2",
-        "--set",
-        "sleep=1.0",
-        "--set",
-        "steps=8",
-        "--workers",
-        "2",
-        "--retries",
-        "1",
-        "--quiet",
-        store=store,
+    args = ("sweep", "probe", "--grid", "x=1,2", "--set", "sleep=1.0", "--set", "steps=8", "--workers", "2")
+    outcome: dict[str, subprocess.CompletedProcess] = {}
+    launcher = threading.Thread(
+        target=lambda: outcome.update(res=here(*args, "--retries", "1", "--quiet", store=store))
     )
+    launcher.start()
 
     def two_running():
         try:
@@ -189,12 +198,16 @@ def test_sigkill_of_one_sweep_worker_retries_its_run_and_spares_the_other(tmp_pa
         except sqlite3.Error:
             return False
 
-    wait_for(lambda: two_running() or proc.poll() is not None, 180, "two runs in progress")
-    victim = index(store, "SELECT pid FROM runs WHERE status='running' ORDER BY id")[0][0]
-    os.kill(victim, signal.SIGKILL)
-    out, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err
-    assert "2 done" in out and "Traceback" not in err
+    try:
+        wait_for(lambda: two_running() or not launcher.is_alive(), 180, "two runs in progress")
+        victim = index(store, "SELECT pid FROM runs WHERE status='running' ORDER BY id")[0][0]
+        os.kill(victim, signal.SIGKILL)
+    finally:
+        launcher.join(timeout=300)  # a hang detector, not a timing
+    assert not launcher.is_alive(), "the sweep hung after its worker was killed"
+    res = outcome["res"]
+    assert res.returncode == 0, res.stderr
+    assert "2 done" in res.stdout and "Traceback" not in res.stderr
     items = index(store, "SELECT status, attempts FROM sweep_items ORDER BY idx")
     assert sorted(items) == [("done", 1), ("done", 2)]  # the killed one retried, its sibling untouched
     assert index(store, "SELECT status FROM sweeps") == [("complete",)]
@@ -214,7 +227,7 @@ def test_an_interrupted_sweep_is_not_complete_and_lists_nothing_running(tmp_path
     assert proc.returncode == 130 and "interrupted" in one_line(err)
     assert index(store, "SELECT status FROM sweeps") == [("interrupted",)]
     assert {s for (s,) in index(store, "SELECT status FROM sweep_items")} <= {"pending", "done"}
-    listing = gl("sweeps", store=store).stdout.splitlines()
+    listing = here("sweeps", store=store).stdout.splitlines()
     header, row = listing[0].split(), listing[1].split()
     assert row[0] == "interrupted" and row[header.index("running")] == "0"
 
@@ -232,8 +245,8 @@ def test_an_unreachable_ray_address_is_one_line_within_30_s(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
-        # No timed assertion (the machine may be loaded): the subprocess timeout is the hang detector.
-        res = gl("sweep", "probe", "--grid", "x=1", "--backend", "ray", "--address", address, store=store, timeout=120)
+        # No timed assertion (the machine may be loaded); the probe of the address has its own timeout.
+        res = here("sweep", "probe", "--grid", "x=1", "--backend", "ray", "--address", address, store=store)
         assert res.returncode == 2 and "cannot reach a Ray cluster" in one_line(res.stderr), res.stderr
     assert not (store / "index.sqlite").exists() or not index(store, "SELECT * FROM sweeps")
 
@@ -270,7 +283,7 @@ def test_a_ray_cluster_that_never_answers_times_out_and_the_sweep_is_not_complet
 
 def test_a_full_disk_records_the_run_failed_with_its_error_in_one_line(tmpfs):
     store = tmpfs("full", "1m")
-    res = gl("run", "fault", "--quiet", "--set", "mode=big", "--set", "big_kb=2048", store=store)
+    res = here("run", "fault", "--quiet", "--set", "mode=big", "--set", "big_kb=2048", store=store)
     assert res.returncode == 1
     line = one_line(res.stderr)
     assert "No space left on device" in line and "recorded failed" in line
@@ -286,12 +299,14 @@ def test_a_full_disk_records_the_run_failed_with_its_error_in_one_line(tmpfs):
 def test_resume_runs_the_stored_plan_not_an_edited_config_file(tmp_path):
     store, marks, config = tmp_path / "runs", tmp_path / "marks", tmp_path / "sweep.yaml"
     config.write_text(f"x: 1.5\nfail_first: 1\nmarker_dir: {marks}\n")
-    first = gl("sweep", "probe", "--config", str(config), "--seeds", "2", "--retries", "0", store=store)
+    first = here(
+        "sweep", "probe", "--config", str(config), "--seeds", "2", "--retries", "0", "--workers", "1", store=store
+    )
     assert first.returncode == 1, first.stderr  # every run fails its first attempt
     planned = sorted(i for (i,) in index(store, "SELECT identity FROM sweep_items"))
     config.write_text("x: 99\n")  # edited before --resume: must not change the plan
     (sweep_id,) = [s for (s,) in index(store, "SELECT id FROM sweeps")]
-    resumed = gl("sweep", "--resume", sweep_id, store=store)
+    resumed = here("sweep", "--resume", sweep_id, "--workers", "1", store=store)
     assert resumed.returncode == 0, resumed.stderr
     done = sorted(h for (h,) in index(store, "SELECT config_hash FROM runs WHERE status='complete'"))
     assert done == planned
@@ -306,7 +321,9 @@ def test_resume_runs_the_stored_plan_not_an_edited_config_file(tmp_path):
 def two_runs(tmp_path_factory) -> Path:
     """A store with two complete runs and a sweep, copied by each index test."""
     store = tmp_path_factory.mktemp("idx") / "runs"
-    res = gl("sweep", "probe", "--grid", "x=1,2", "--workers", "1", "--quiet", store=store)
+    with pytest.MonkeyPatch.context() as mp:
+        use_plugins(mp, *PLUGINS)
+        res = here("sweep", "probe", "--grid", "x=1,2", "--workers", "1", "--quiet", store=store)
     assert res.returncode == 0, res.stderr
     return store
 
@@ -331,21 +348,21 @@ def test_a_damaged_index_is_rebuilt_from_the_run_directories(two_runs, tmp_path,
         idx.write_bytes(b"")
     else:
         idx.unlink()
-    listing = gl("runs", store=store)
+    listing = here("runs", store=store)
     assert listing.returncode == 0, listing.stderr
     assert "rebuilt" in one_line(listing.stderr) or "index" in one_line(listing.stderr)
     assert all(i in listing.stdout for i in ids) and listing.stdout.count("complete") == 2
-    again = gl("runs", store=store)
+    again = here("runs", store=store)
     assert again.returncode == 0 and again.stderr == ""  # said once, fixed for good
-    sweeps = gl("sweeps", store=store)
+    sweeps = here("sweeps", store=store)
     assert sweeps.returncode == 0 and "complete" in sweeps.stdout, sweeps.stderr  # sweeps back from plan.json
-    shown = gl("show", ids[0], store=store)
+    shown = here("show", ids[0], store=store)
     assert shown.returncode == 0 and ids[0] in shown.stdout and "x=" in shown.stdout, shown.stderr
 
 
 def test_index_rebuild_command(two_runs, tmp_path):
     store = _copy(two_runs, tmp_path / "runs")
-    res = gl("index", "--rebuild", store=store)
+    res = here("index", "--rebuild", store=store)
     assert res.returncode == 0 and "rebuilt from 2 run directories" in res.stdout, res.stderr
     assert sorted(statuses(store)) == ["complete", "complete"]
 
@@ -354,15 +371,15 @@ def test_a_read_only_store_can_be_listed_and_shown_not_written(two_runs, tmpfs):
     store = tmpfs("ro", "8m")
     subprocess.run(f"cp -a {two_runs}/. {store}/", shell=True, check=True)
     subprocess.run(["mount", "-o", "remount,ro", str(store)], check=True)
-    listing = gl("runs", store=store)
+    listing = here("runs", store=store)
     assert listing.returncode == 0 and listing.stdout.count("complete") == 2, listing.stderr
     assert "Traceback" not in listing.stderr
     run_id = listing.stdout.splitlines()[1].split()[-1]
-    shown = gl("show", run_id, store=store)
+    shown = here("show", run_id, store=store)
     assert shown.returncode == 0 and run_id in shown.stdout, shown.stderr
-    assert gl("sweeps", store=store).returncode == 0
+    assert here("sweeps", store=store).returncode == 0
     for args in (("report", run_id), ("run", "probe")):
-        res = gl(*args, store=store)
+        res = here(*args, store=store)
         assert res.returncode in (1, 2) and "read-only" in one_line(res.stderr), res.stderr
 
 
@@ -379,12 +396,12 @@ def test_corrupt_run_files_are_one_line_each(two_runs, tmp_path):
     with sqlite3.connect(store / "index.sqlite") as con:
         con.execute("UPDATE runs SET status='running', pid=999999 WHERE id=?", (a,))
     for args in (("runs",), ("show", a), ("show", b), ("report", a), ("report", b)):
-        res = gl(*args, store=store)
+        res = here(*args, store=store)
         assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) <= 1, (args, res.stderr)
         assert res.returncode in (0, 2), (args, res.stderr)
-    shown = gl("show", b, store=store)
+    shown = here("show", b, store=store)
     assert "config.json is unreadable" in shown.stdout and "findings.json is unreadable" in shown.stdout
-    res = gl("run", "probe", "--quiet", store=store)
+    res = here("run", "probe", "--quiet", store=store)
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
 
 

@@ -10,38 +10,22 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import ROOT, cli, cli_here
+from conftest import ROOT, TINY_TICTACTOE, cli, cli_here, use_plugins
 
 from goodhartlab.runner.store import RunStore
 
-TINY = [
-    "q_episodes=60",
-    "pg_episodes=32",
-    "seeds=2",
-    "eval_episodes=10",
-    "checkpoints=2",
-    "discoverabilities=[always, deployment]",
-    "q_epsilons=[0.1]",
-    "pg_entropies=[0.0]",
-    "workers=1",
-]
-PLUGIN = {
-    "GOODHARTLAB_PLUGINS": "curve_plugin",
-    "PYTHONPATH": f"{ROOT / 'tests'}{os.pathsep}{ROOT / 'src'}",
-}
+TINY = TINY_TICTACTOE
 
 
 def gl(*args: str, store=None) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "goodhartlab", *args] + (["--out", str(store)] if store else [])
-    return subprocess.run(
-        cmd,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200", **PLUGIN},
-    )
+    """The command in this process (with the test-only ``curve`` experiment): rerun's and --config's wiring is
+    under test, not a process start."""
+    return cli_here(*args, store=store)
+
+
+@pytest.fixture
+def curve(monkeypatch):
+    use_plugins(monkeypatch, "curve_plugin")
 
 
 def _sets(values):
@@ -79,7 +63,7 @@ def test_rerun_repeats_a_catalog_run_with_identical_measurements(store):
     )
 
 
-def test_rerun_says_what_differs_and_exits_1(store):
+def test_rerun_says_what_differs_and_exits_1(store, curve):
     assert gl("run", "curve", "--quiet", "--set", "pool=8", store=store).returncode == 0
     (rec,) = RunStore(store).list()
     path = store / rec.path / "measurements.csv"
@@ -91,7 +75,7 @@ def test_rerun_says_what_differs_and_exits_1(store):
     assert "DIFFER" in proc.stdout and "gold: 1 of" in proc.stdout and "0.25" in proc.stdout
 
 
-def test_config_accepts_a_runs_own_config_json(store):
+def test_config_accepts_a_runs_own_config_json(store, curve):
     assert (
         gl(
             "run",
@@ -142,10 +126,10 @@ def test_config_prints_every_field_type_default_value_and_description():
 def test_version_and_shell_completion(store):
     import goodhartlab
 
-    proc = cli("--version")
+    proc = cli_here("--version")
     assert proc.returncode == 0 and proc.stdout.startswith(f"goodhartlab {goodhartlab.__version__}")
     pytest.importorskip("argcomplete")
-    script = cli("completion", "bash")
+    script = cli_here("completion", "bash")
     assert script.returncode == 0 and "goodhartlab" in script.stdout and "complete" in script.stdout
     # what the shell asks when the user presses tab after `goodhartlab re` (argcomplete's protocol)
     line = "goodhartlab re"

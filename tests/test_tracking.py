@@ -3,32 +3,28 @@ EventAccumulator (step = pressure); `export RUN --to tensorboard|mlflow` replays
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import cli_here, use_plugins
 
 from goodhartlab.runner.store import RunStore
 
-PLUGIN = {
-    "GOODHARTLAB_PLUGINS": "curve_plugin",
-    "PYTHONPATH": f"{ROOT / 'tests'}{os.pathsep}{ROOT / 'src'}",
-}
+
+@pytest.fixture(autouse=True)
+def _curve(monkeypatch):
+    use_plugins(monkeypatch, "curve_plugin")
+    monkeypatch.setenv("COLUMNS", "200")
 
 
 def gl(*args: str, store, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "goodhartlab", *args, "--out", str(store)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200", **PLUGIN, **(env or {})},
-    )
+    """The command in this process: the trackers' wiring is under test, not a process start (a sweep's workers
+    are real processes all the same)."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in (env or {}).items():
+            mp.setenv(key, value)
+        return cli_here(*args, store=store)
 
 
 def scalars(logdir) -> dict[str, list[tuple[int, float]]]:
@@ -128,7 +124,7 @@ def test_a_tracker_that_is_not_installed_is_one_line_before_the_run(store, monke
 def test_a_sweep_tracks_each_run_live(store):
     pytest.importorskip("tensorboard")
     proc = gl(
-        "sweep", "curve", "--grid", "pool=4,8", "--quiet", "--workers", "2", "--tracker", "tensorboard", store=store
+        "sweep", "curve", "--grid", "pool=4,8", "--quiet", "--workers", "1", "--tracker", "tensorboard", store=store
     )
     assert proc.returncode == 0, proc.stderr
     runs = RunStore(store).list()

@@ -2,6 +2,7 @@
 verify exit 1 naming that claim."""
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -17,12 +18,25 @@ from goodhartlab.runner.store import RunStore
 SEED_CLAIM = "The win/lose reward at γ=1 is intent-optimal at optimum against every opponent X can beat"
 
 
-@pytest.fixture
-def recorded_run(tmp_path, monkeypatch):
-    monkeypatch.setattr(verify, "VERDICTS_DIR", tmp_path / "verdicts")
-    store = RunStore(tmp_path / "runs")
+@pytest.fixture(scope="module")
+def one_run(tmp_path_factory):
+    """One tiny tictactoe run for the module; each test works on its own copy of the store."""
+    root = tmp_path_factory.mktemp("verify") / "runs"
     exp = get("tictactoe")
-    run_id, _ = execute(exp, resolve(exp.config, "quick", None, TINY), "quick", store, quiet=True)
+    run_id, _ = execute(exp, resolve(exp.config, "quick", None, TINY), "quick", RunStore(root), quiet=True)
+    return root, run_id
+
+
+@pytest.fixture
+def fresh_run(one_run, tmp_path):
+    root, run_id = one_run
+    return RunStore(shutil.copytree(root, tmp_path / "runs", symlinks=True)), run_id
+
+
+@pytest.fixture
+def recorded_run(fresh_run, tmp_path, monkeypatch):
+    monkeypatch.setattr(verify, "VERDICTS_DIR", tmp_path / "verdicts")
+    store, run_id = fresh_run
     assert cli.main(["verify", run_id, "--record", "--out", str(store.root)]) is None
     return store, run_id
 
@@ -51,11 +65,9 @@ def test_verify_fails_naming_a_reversed_claim(recorded_run, capsys):
     assert out.count("MISMATCH") == 1
 
 
-def test_verify_without_a_record_is_one_line(tmp_path, monkeypatch, capsys):
+def test_verify_without_a_record_is_one_line(fresh_run, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(verify, "VERDICTS_DIR", tmp_path / "none")
-    store = RunStore(tmp_path / "runs")
-    exp = get("tictactoe")
-    run_id, _ = execute(exp, resolve(exp.config, "quick", None, TINY), "quick", store, quiet=True)
+    store, run_id = fresh_run
     with pytest.raises(SystemExit) as exit_:
         cli.main(["verify", run_id, "--out", str(store.root)])
     assert exit_.value.code == 2 and "no verdicts are recorded" in capsys.readouterr().err
