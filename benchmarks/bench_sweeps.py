@@ -2,15 +2,15 @@
 
 Eight runs of a cheap tictactoe config (seeds 0–7), five ways:
   run only   the experiment's run function called in this process, one run after another (no files)
-  direct     each run as `goodhartlab run` executes it (run directory, measurements, its report), in this
-             process, one after another: the baseline a sweep is compared with
+  direct     each run as `goodhartlab run` executes it (run directory, measurements; no per-run report, as
+             in a sweep), in this process, one after another, with a 1-worker sweep's threads: the baseline
   local ×1   `goodhartlab sweep` machinery, local backend, 1 worker
   local ×2   the same with 2 workers (target: ≥1.7× faster than ×1 on 2 cores)
   ray ×1/×2  the Ray backend on a local instance it starts (skipped if Ray is not installed)
 Per-run overhead = (sweep wall time − direct wall time) / 8: what the sweep machinery adds to running the same
 runs yourself, everything included: worker start-up and imports, Ray start-up, the store's index, moving runs
-and results between processes, the sweep's own report (target < 0.5 s per run). Each run's report is built
-either way; its cost (direct − run only) is recorded beside.
+and results between processes, the sweep's own report (target < 0.5 s per run). A sweep builds no per-run report unless asked
+(--run-reports), so neither does the baseline.
 Writes benchmarks/results/sweeps.json. Run:  .venv/bin/python benchmarks/bench_sweeps.py
 """
 
@@ -59,18 +59,23 @@ def run_only() -> float:
 
 
 def direct() -> float:
-    """The runs one after another as `goodhartlab run` executes each (1 thread, as a 1-worker sweep's run)."""
+    """The runs one after another as `goodhartlab run` executes each, without per-run reports (a sweep builds
+    them only with --run-reports, and builds its own report instead), with the threads a 1-worker sweep gives
+    its run (cores/W = all cores): so the difference is the sweep machinery alone."""
     import torch
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(os.cpu_count() or 1)
     experiment = get(EXPERIMENT)
-    with tempfile.TemporaryDirectory() as tmp:
-        store = RunStore(Path(tmp))
-        t = time.perf_counter()
-        for seed in range(RUNS):
-            cfg = configs.resolve(experiment.config, PRESET, None, list(SETTINGS), seed)
-            execute(experiment, cfg, PRESET, store, quiet=True, processes=1)
-        return time.perf_counter() - t
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = RunStore(Path(tmp))
+            t = time.perf_counter()
+            for seed in range(RUNS):
+                cfg = configs.resolve(experiment.config, PRESET, None, list(SETTINGS), seed)
+                execute(experiment, cfg, PRESET, store, quiet=True, processes=1, report=False)
+            return time.perf_counter() - t
+    finally:
+        torch.set_num_threads(1)
 
 
 def sweep(backend: str, workers: int) -> float:
@@ -118,7 +123,10 @@ def main() -> None:
         "loadavg_after": loadavg(),
         "provisional": max(load_before + loadavg() or [0.0]) > (os.cpu_count() or 1),
         "seconds_per_run_direct": rows["direct"] / RUNS,
-        "seconds_per_run_report_and_files": (rows["direct"] - rows["run_only"]) / RUNS,
+        "seconds_per_run_files_and_threads": (rows["direct"] - rows["run_only"]) / RUNS,
+        "threads": "run only: 1; direct and local x1: cores (a 1-worker sweep gives its run cores/W threads); "
+        "local x2: cores/2 each. So the 2-vs-1 speed-up is what a user gets from a second worker on top of "
+        "threads, not processes against one single-threaded process.",
     }
     for backend in ("local", "ray"):
         if f"{backend}x1" not in rows:
