@@ -79,3 +79,12 @@ def use_plugins(monkeypatch, *modules: str) -> None:
     monkeypatch.setenv("GOODHARTLAB_PLUGINS", ",".join(modules))
     for folder in (ROOT / "tests", ROOT / "tests" / "plugins", ROOT / "examples"):
         monkeypatch.syspath_prepend(str(folder))
+
+
+def as_from_a_terminal() -> None:
+    """``preexec_fn`` for a child that a test sends Ctrl-C: SIGINT back to its default disposition, as a terminal
+    gives it. A shell's background job (``make test &``, nohup) inherits SIGINT *ignored*, which survives exec, and
+    Python then never raises KeyboardInterrupt, so the child would sleep through the test's Ctrl-C."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

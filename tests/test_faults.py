@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, cli_here, use_plugins
+from conftest import ROOT, as_from_a_terminal, cli_here, use_plugins
 
 ENV = {
     **os.environ,
@@ -68,6 +68,7 @@ def start(*args: str, store: Path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=as_from_a_terminal,
     )
 
 
