@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, as_from_a_terminal, cli_here, use_plugins
+from conftest import ROOT, TINY_TICTACTOE, as_from_a_terminal, cli_here, use_plugins
 
 ENV = {
     **os.environ,
@@ -423,17 +423,7 @@ def test_tictactoe_learners_give_the_same_measurements_serially_and_on_the_pool(
         exp.config,
         "quick",
         None,
-        [
-            "q_episodes=60",
-            "pg_episodes=32",
-            "seeds=2",
-            "eval_episodes=10",
-            "checkpoints=2",
-            "discoverabilities=[always]",
-            "q_epsilons=[0.1]",
-            "pg_entropies=[0.0]",
-            "workers=2",
-        ],
+        [*TINY_TICTACTOE, "workers=2"],  # the later assignment wins: two learner processes
         seed=3,
     )
     frames = []
