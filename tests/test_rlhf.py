@@ -220,6 +220,21 @@ def test_any_local_hf_model_replaces_pi_base(policy_dir, store, monkeypatch):
     assert not (store / "cache").exists()  # nothing trained, nothing cached
 
 
+def test_rl_bf16_runs_the_rl_arm_under_bf16_autocast(policy_dir, store, monkeypatch):
+    from goodhartlab.optim import rloo
+
+    seen = []
+    real = rloo.train_rloo
+
+    def spy(policy, base, prompts, reward_fn, config, *a, **kw):
+        seen.append(config.bf16)
+        return real(policy, base, prompts, reward_fn, config, *a, **kw)
+
+    monkeypatch.setattr(rloo, "train_rloo", spy)  # measure imports it when the RL arm starts
+    _, m = _run("rlhf", store, *TINY_RUN, f"policy_model={policy_dir}", "dpo_betas=[]", "rl_bf16=true", in_process=True)
+    assert seen == [True] and m[m.series == "RL β=0.1"].gold.notna().all()
+
+
 @pytest.mark.parametrize(
     "name,extra",
     [

@@ -937,6 +937,7 @@ def rloo(
         max_new_tokens=config.max_new_tokens,
         checkpoint_every=config.checkpoint_every,
         whiten=config.rl_whiten,
+        bf16=config.rl_bf16,
     )
     with ctx.progress(f"RLOO {name}, seed {state.seed}", config.rl_steps) as advance:
         history = train_rloo(
