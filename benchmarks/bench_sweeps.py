@@ -1,35 +1,32 @@
 """Sweep overhead and parallel speed-up, measured in one run on this machine.
 
-Eight runs of a cheap tictactoe config (seeds 0–7), five ways:
-  run only   the experiment's run function called in this process, one run after another (no files)
-  direct     each run as `goodhartlab run` executes it (run directory, measurements; no per-run report, as
-             in a sweep), in this process, one after another, with a 1-worker sweep's threads: the baseline
-  local ×1   `goodhartlab sweep` machinery, local backend, 1 worker
+Eight runs of a cheap tictactoe config (seeds 0–7), each way measured as a fresh process from start to exit
+(interpreter start, imports, the runs, and for a sweep its report), so that no way inherits another's imports or
+caches (an earlier version timed the baseline in-process after a warm-up run, which gave it the exact MDPs and torch's
+lazily imported optimizer path for free):
+  direct     a Python loop that executes each run as `goodhartlab run` does (run directory, measurements; no per-run
+             report, as in a sweep), one after another in one process, with a 1-worker sweep's threads: the baseline
+  local ×1   `goodhartlab sweep --workers 1` (local backend): worker start-up and imports, the store's index, moving
+             runs and results between processes, the sweep's own report
   local ×2   the same with 2 workers (target: ≥1.7× faster than ×1 on 2 cores)
-  ray ×1/×2  the Ray backend on a local instance it starts (skipped if Ray is not installed)
-Per-run overhead = (sweep wall time − direct wall time) / 8: what the sweep machinery adds to running the same
-runs yourself, everything included: worker start-up and imports, Ray start-up, the store's index, moving runs
-and results between processes, the sweep's own report (target < 0.5 s per run). A sweep builds no per-run report unless asked
-(--run-reports), so neither does the baseline.
+  ray ×1/×2  `--backend ray` on a local instance it starts (skipped if Ray is not installed)
+Each way runs REPEATS times, interleaved (direct, ×1, ×2, direct, ...), and its median counts: the 2 cores are a VM's,
+whose speed drifts by ±20% over minutes. Per-run overhead = (sweep − direct) / 8 (target < 0.5 s per run).
 Writes benchmarks/results/sweeps.json. Run:  .venv/bin/python benchmarks/bench_sweeps.py
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
-
-from goodhartlab.core import config as configs
-from goodhartlab.core.registry import get
-from goodhartlab.runner.context import RunContext
-from goodhartlab.runner.execute import execute
-from goodhartlab.runner.grid import SweepSpec
-from goodhartlab.runner.store import RunStore
-from goodhartlab.runner.sweep import SweepOptions, run_sweep
 
 RUNS = 8
 EXPERIMENT, PRESET = "tictactoe", "quick"
@@ -44,48 +41,54 @@ SETTINGS = (
     "checkpoints=3",
 )
 OVERHEAD_BAR, SPEEDUP_BAR = 0.5, 1.7
+REPEATS = 3
 
 
-def run_only() -> float:
-    import torch
+DIRECT = """
+import os, sys, tempfile
+from pathlib import Path
+import torch
+from goodhartlab.core import config as configs
+from goodhartlab.core.registry import get
+from goodhartlab.runner.execute import execute
+from goodhartlab.runner.store import RunStore
+torch.set_num_threads(os.cpu_count() or 1)  # a 1-worker sweep gives its run cores/W threads
+experiment = get(sys.argv[1])
+with tempfile.TemporaryDirectory() as tmp:
+    store = RunStore(Path(tmp))
+    for seed in range(int(sys.argv[3])):
+        cfg = configs.resolve(experiment.config, sys.argv[2], None, sys.argv[4:], seed)
+        execute(experiment, cfg, sys.argv[2], store, quiet=True, processes=1, report=False)
+"""
 
-    torch.set_num_threads(1)
-    experiment = get(EXPERIMENT)
+
+def timed(argv: list[str]) -> tuple[float, float]:
+    """(wall seconds, seconds the VM's hypervisor stole from this machine meanwhile) of one fresh process."""
+    steal = _steal()
     t = time.perf_counter()
-    for seed in range(RUNS):
-        cfg = configs.resolve(experiment.config, PRESET, None, list(SETTINGS), seed)
-        experiment.run(cfg, RunContext(seed, quiet=True))
-    return time.perf_counter() - t
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t, _steal() - steal
 
 
-def direct() -> float:
-    """The runs one after another as `goodhartlab run` executes each, without per-run reports (a sweep builds
-    them only with --run-reports, and builds its own report instead), with the threads a 1-worker sweep gives
-    its run (cores/W = all cores): so the difference is the sweep machinery alone."""
-    import torch
-
-    torch.set_num_threads(os.cpu_count() or 1)
-    experiment = get(EXPERIMENT)
+def _steal() -> float:
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            store = RunStore(Path(tmp))
-            t = time.perf_counter()
-            for seed in range(RUNS):
-                cfg = configs.resolve(experiment.config, PRESET, None, list(SETTINGS), seed)
-                execute(experiment, cfg, PRESET, store, quiet=True, processes=1, report=False)
-            return time.perf_counter() - t
-    finally:
-        torch.set_num_threads(1)
+        fields = Path("/proc/stat").read_text().split("\n")[0].split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
-def sweep(backend: str, workers: int) -> float:
-    spec = SweepSpec(EXPERIMENT, PRESET, {}, seeds=RUNS, base_seed=0, assignments=SETTINGS)
+def direct() -> tuple[float, float]:
+    return timed([sys.executable, "-c", DIRECT, EXPERIMENT, PRESET, str(RUNS), *SETTINGS])
+
+
+def sweep(backend: str, workers: int) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        t = time.perf_counter()
-        summary = run_sweep(spec, RunStore(Path(tmp)), SweepOptions(backend=backend, workers=workers, quiet=True))
-        elapsed = time.perf_counter() - t
-    assert summary.done == RUNS and summary.failed == 0, summary
-    return elapsed
+        sets = [a for s in SETTINGS for a in ("--set", s)]
+        return timed(
+            [sys.executable, "-m", "goodhartlab", "sweep", EXPERIMENT, "--preset", PRESET, *sets, "--seeds", str(RUNS),
+             "--backend", backend, "--workers", str(workers), "--out", tmp, "--quiet"]
+        )  # fmt: skip
 
 
 def loadavg() -> list[float]:
@@ -97,36 +100,38 @@ def loadavg() -> list[float]:
 
 def main() -> None:
     load_before = loadavg()
-    rows = {"run_only": run_only()}
-    print(f"run only: {rows['run_only']:.1f} s")
-    rows["direct"] = direct()
-    print(f"direct: {rows['direct']:.1f} s")
-    for backend in ("local", "ray"):
-        if backend == "ray":
-            try:
-                import ray  # noqa: F401
-            except ImportError:
-                print("ray not installed; skipping")
-                continue
-        for workers in (1, 2):
-            rows[f"{backend}x{workers}"] = sweep(backend, workers)
-            print(f"{backend} ×{workers}: {rows[f'{backend}x{workers}']:.1f} s")
+    ways = {"direct": direct, "localx1": lambda: sweep("local", 1), "localx2": lambda: sweep("local", 2)}
+    if importlib.util.find_spec("ray") is not None:
+        ways |= {"rayx1": lambda: sweep("ray", 1), "rayx2": lambda: sweep("ray", 2)}
+    else:
+        print("ray not installed; skipping it")
+    samples: dict[str, list[float]] = {k: [] for k in ways}
+    stolen: dict[str, list[float]] = {k: [] for k in ways}
+    for r in range(REPEATS):
+        for name, way in ways.items():
+            wall, steal = way()
+            samples[name].append(wall)
+            stolen[name].append(steal)
+            print(f"repeat {r}: {name} {wall:.1f} s (stolen {steal:.1f} s)", flush=True)
+    rows = {k: statistics.median(v) for k, v in samples.items()}
     results = {
         "benchmark": f"{RUNS} runs of {EXPERIMENT} --preset {PRESET} --set {' '.join(SETTINGS)}",
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "seconds": rows,
+        "seconds_each_repeat": samples,
+        "seconds_stolen_by_the_hypervisor_each_repeat": stolen,
+        "repeats": REPEATS,
         # Other processes' load inflates every figure and the 2-vs-1 speed-up most (2 workers compete with them
         # for 2 cores); figures measured at a load average above the core count are provisional.
         "loadavg_before": load_before,
         "loadavg_after": loadavg(),
         "provisional": max(load_before + loadavg() or [0.0]) > (os.cpu_count() or 1),
         "seconds_per_run_direct": rows["direct"] / RUNS,
-        "seconds_per_run_files_and_threads": (rows["direct"] - rows["run_only"]) / RUNS,
-        "threads": "run only: 1; direct and local x1: cores (a 1-worker sweep gives its run cores/W threads); "
-        "local x2: cores/2 each. So the 2-vs-1 speed-up is what a user gets from a second worker on top of "
-        "threads, not processes against one single-threaded process.",
+        "threads": "direct and local x1: cores (a 1-worker sweep gives its run cores/W threads); local x2: cores/2 "
+        "each. So the 2-vs-1 speed-up is what a user gets from a second worker on top of threads, not processes "
+        "against one single-threaded process.",
     }
     for backend in ("local", "ray"):
         if f"{backend}x1" not in rows:

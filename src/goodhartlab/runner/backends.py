@@ -35,11 +35,20 @@ GRACE = 3.0  # seconds a stopped run worker gets (SIGTERM) to record its run int
 _progress_queue: Any = None  # set in each local worker by _init_local
 
 
-def _init_local(progress_queue) -> None:
+def _init_local(progress_queue, experiment: str | None = None) -> None:
     global _progress_queue
     _progress_queue = progress_queue
-    # Import the run path once per worker, not per run (the experiment modules load on first use).
+    # Import the run path and the sweep's experiment once per worker, not per run: the launcher starts the workers
+    # before it plans, so these seconds of imports overlap its own.
     import goodhartlab.runner.execute  # noqa: F401
+
+    if experiment is not None:
+        from goodhartlab.core.registry import get
+
+        try:
+            get(experiment)
+        except Exception:  # noqa: BLE001  (an unknown or broken experiment is the launcher's one-line error)
+            pass
 
 
 def _report_progress(index: int, description: str, done: int, total: int) -> None:
@@ -61,13 +70,16 @@ class LocalBackend:
 
     name = "local"
 
-    def __init__(self, store: RunStore, workers: int):
+    def __init__(self, store: RunStore, workers: int, warm: str | None = None):
+        """``warm``: an experiment name; the workers start now and import it (else they start as runs arrive)."""
         self.store = store
         self.workers = workers
         self.progress: Any = multiprocessing.get_context("spawn").Queue()
         self.threads = max(1, (os.cpu_count() or 1) // workers)
-        self._pool = WorkerPool(workers, threads=self.threads, initializer=_init_local, initargs=(self.progress,))
+        self._pool = WorkerPool(workers, threads=self.threads, initializer=_init_local, initargs=(self.progress, warm))
         self._tasks: dict[tuple[int, int], Task] = {}
+        if warm is not None:
+            self._pool.prestart()
 
     def submit(self, task: Task) -> None:
         task = dataclasses.replace(task, processes=self.threads)

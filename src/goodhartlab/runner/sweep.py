@@ -10,6 +10,7 @@ staging, marked interrupted) are restarted from scratch.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +20,6 @@ from rich.text import Text
 
 from goodhartlab.core.errors import UserError
 from goodhartlab.core.registry import get
-from goodhartlab.report import sweep as sweep_report
-from goodhartlab.report.html import render_index
 from goodhartlab.runner.backends import BACKENDS, LocalBackend, RayBackend, check_ray_address
 from goodhartlab.runner.grid import SweepItem, SweepSpec, expand
 from goodhartlab.runner.store import RunStore
@@ -120,29 +119,40 @@ def run_sweep(
         require(options.tracker)
     if options.backend == "ray" and options.address:
         check_ray_address(options.address)  # first: an unreachable cluster is one line, before anything is recorded
-    sweeps = SweepStore(store)
-    items = stored_plan(sweeps, resume, spec) if resume else plan(spec)
-    if options.compare and options.compare not in spec.grid:
-        raise UserError(
-            f"--compare must be one of the grid fields ({', '.join(spec.grid) or 'none given'}), "
-            f"got '{options.compare}'"
-        )
-    if resume:
-        sweep_id = resume
-        sweeps.claim(sweep_id, options.backend)
-    else:
-        sweep_id = sweeps.create(spec, items, options.backend)
-        sweeps.save_plan(sweep_id, spec, items, options.backend)
-    by_index = {it.index: it for it in items}
-    todo = _settle_known(sweeps, store, sweep_id, spec.experiment, items, force=options.force and not resume)
+    # Local workers start first: each spends seconds importing torch and the experiment, which then overlaps the
+    # planning and the report imports here instead of following them (benchmarks/results/sweeps.json).
+    local = LocalBackend(store, options.workers, warm=spec.experiment) if options.backend == "local" else None
     interrupted = True  # until dispatch returns: a crash or a signal leaves the sweep resumable, never "complete"
+    sweep_id = None
     try:
+        sweeps = SweepStore(store)
+        items = stored_plan(sweeps, resume, spec) if resume else plan(spec)
+        if options.compare and options.compare not in spec.grid:
+            raise UserError(
+                f"--compare must be one of the grid fields ({', '.join(spec.grid) or 'none given'}), "
+                f"got '{options.compare}'"
+            )
+        if resume:
+            sweeps.claim(resume, options.backend)
+            sweep_id = resume
+        else:
+            sweep_id = sweeps.create(spec, items, options.backend)
+            sweeps.save_plan(sweep_id, spec, items, options.backend)
+        by_index = {it.index: it for it in items}
+        todo = _settle_known(sweeps, store, sweep_id, spec.experiment, items, force=options.force and not resume)
         if todo:
-            _dispatch(sweeps, store, sweep_id, spec, [by_index[i] for i in todo], options, console, len(items))
+            backend = local or RayBackend(store, options.workers, options.address, options.cpus_per_run)
+            local = None  # _dispatch closes it
+            _dispatch(sweeps, sweep_id, spec, [by_index[i] for i in todo], options, console, len(items), backend)
         interrupted = False
     finally:
-        sweeps.finish(sweep_id, interrupted=interrupted)
-        render_index(store.root, store.list())
+        if local is not None:  # not used (nothing to run, or planning failed): its idle workers exit now
+            local.close(cancel=True)
+        if sweep_id is not None:
+            sweeps.finish(sweep_id, interrupted=interrupted)
+            from goodhartlab.report.html import render_index
+
+            render_index(store.root, store.list())
     report = build_sweep_report(sweeps, sweep_id, options.compare)
     final = sweeps.items(sweep_id)
     return SweepSummary(
@@ -174,21 +184,24 @@ def _settle_known(
     return todo
 
 
+def _warm_report_imports() -> None:
+    """Import the report's modules (pandas, scipy, matplotlib: ~2 s) while the first runs are in flight."""
+    try:
+        import goodhartlab.report.sweep  # noqa: F401
+    except Exception:  # noqa: BLE001  (build_sweep_report imports it again and reports any error there)
+        pass
+
+
 def _dispatch(
     sweeps: SweepStore,
-    store: RunStore,
     sweep_id: str,
     spec: SweepSpec,
     todo: list[SweepItem],
     options: SweepOptions,
     console: Console,
     total: int,
+    backend: LocalBackend | RayBackend,
 ) -> None:
-    backend = (
-        LocalBackend(store, options.workers)
-        if options.backend == "local"
-        else RayBackend(store, options.workers, options.address, options.cpus_per_run)
-    )
     by_index = {it.index: it for it in todo}
     attempts = {it.index: 0 for it in todo}
 
@@ -224,6 +237,7 @@ def _dispatch(
             overall = progress.add_task(f"[bold]sweep {spec.experiment}", total=total, completed=finished)
             for item in todo:
                 submit(item)
+            threading.Thread(target=_warm_report_imports, name="report-imports", daemon=True).start()
             while backend.pending:
                 for index, description, done, n in backend.progress_events():
                     if index not in live:
@@ -267,6 +281,8 @@ def _dispatch(
 
 def build_sweep_report(sweeps: SweepStore, sweep_id: str, compare: str | None = None) -> Path:
     """(Re)build ``<store>/sweeps/<id>/report.html`` from the stored runs of the sweep."""
+    from goodhartlab.report import sweep as sweep_report  # lazy: a sweep's workers start before this loads
+
     rec = sweeps.find(sweep_id)
     runs_by_id = {r.id: r for r in sweeps.runs.list()}
     runs = []
