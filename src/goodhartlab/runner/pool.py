@@ -13,8 +13,11 @@ Every worker
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
+import os
 import pickle
 import signal
+import sys
 import time
 import traceback
 import weakref
@@ -53,6 +56,19 @@ def _portable(exc: BaseException, tb: str) -> BaseException:
         return out
 
 
+def _exit_now() -> None:
+    """Leave at once when told to stop while idle: interpreter shutdown with torch loaded takes 0.5-0.9 s
+    (module teardown; benchmarks/results/sweeps.json), which the launcher would wait for at every pool's close.
+    Nothing is lost: no task is running, and multiprocessing's own exit hook (what ``Process`` runs before a
+    child exits) flushes the queues first."""
+    try:
+        multiprocessing.util._exit_function()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(0)
+
+
 def _serve(conn, threads: int, initializer: Callable[..., None] | None, initargs: tuple) -> None:
     _worker.die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -65,7 +81,7 @@ def _serve(conn, threads: int, initializer: Callable[..., None] | None, initargs
         except (EOFError, OSError):
             return
         if message is None:
-            return
+            _exit_now()
         key, fn, arg = message
         stop = False
         try:
