@@ -35,8 +35,10 @@ test: $(VENV)/.installed-dev
 	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 	$(BIN)/python -m pytest -n 2 --dist worksteal --durations=10
 
-# The development tier: everything but the slow end-to-end runs (`-m "not slow"`); no Chromium install.
+# The development tier: everything but the slow end-to-end runs (`-m "not slow"`); Chromium as for `make test`
+# (the report's render test needs it).
 test-fast: $(VENV)/.installed-dev
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 	$(BIN)/python -m pytest -n 2 --dist worksteal -m "not slow"
 
 # The property tests with fresh random examples (300 a test) instead of the fixed ones `make test` draws.

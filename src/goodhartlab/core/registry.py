@@ -31,6 +31,26 @@ if TYPE_CHECKING:
 C = TypeVar("C", bound=ExperimentConfig)
 
 
+class Deferred:
+    """The function ``"package.module:name"``, imported when called, so that an experiment's package can name its
+    ``run`` and ``report`` without importing them: a sweep's launcher only validates configs (no torch), and its
+    workers run without a report (no matplotlib or scipy: ~1.7 s of imports a worker; benchmarks/results/sweeps.json).
+
+    Looked up at every call (a dictionary hit once imported), so a patched ``module.name`` is what runs."""
+
+    def __init__(self, target: str):
+        self.target = target
+        self.__module__, _, self.__qualname__ = target.partition(":")
+        self.__name__ = self.__qualname__
+
+    def __call__(self, *args, **kwargs):
+        module, _, name = self.target.partition(":")
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Deferred({self.target!r})"
+
+
 @dataclass(frozen=True)
 class Experiment(Generic[C]):
     """A loaded catalog entry.

@@ -4,8 +4,7 @@ each loss, and debate with H as judge.
 ``measure`` runs everything; ``present`` turns stored results into figures, tables and findings.
 """
 
-from goodhartlab.core.registry import Experiment, register
-from goodhartlab.experiments.amplification import measure, present
+from goodhartlab.core.registry import Deferred, Experiment, register
 from goodhartlab.experiments.amplification.config import Config
 
 EXPERIMENT = register(
@@ -13,7 +12,7 @@ EXPERIMENT = register(
         name="amplification",
         summary="HCH against depth; imitative vs approval-based amplification against truth and HCH; the exact optimum of each loss.",
         config=Config,
-        run=measure.run,
-        report=present.report,
+        run=Deferred(f"{__name__}.measure:run"),
+        report=Deferred(f"{__name__}.present:report"),
     )
 )

@@ -6,8 +6,7 @@ oracle rater are compared on the same axes.
 ``measure`` runs the loop; ``present`` turns stored results into figures, tables and findings.
 """
 
-from goodhartlab.core.registry import Experiment, register
-from goodhartlab.experiments.camera import measure, present
+from goodhartlab.core.registry import Deferred, Experiment, register
 from goodhartlab.experiments.camera.config import Config
 
 EXPERIMENT = register(
@@ -18,7 +17,7 @@ EXPERIMENT = register(
             "and oracle rater compared."
         ),
         config=Config,
-        run=measure.run,
-        report=present.report,
+        run=Deferred(f"{__name__}.measure:run"),
+        report=Deferred(f"{__name__}.present:report"),
     )
 )

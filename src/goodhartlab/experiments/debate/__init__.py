@@ -4,8 +4,7 @@ revealed pixels; an honest debater and a precommitted liar reveal them; does deb
 ``measure`` runs the games; ``present`` turns stored results into figures, tables and findings.
 """
 
-from goodhartlab.core.registry import Experiment, register
-from goodhartlab.experiments.debate import measure, present
+from goodhartlab.core.registry import Deferred, Experiment, register
 from goodhartlab.experiments.debate.config import Config
 
 EXPERIMENT = register(
@@ -13,7 +12,7 @@ EXPERIMENT = register(
         name="debate",
         summary="Sparse-pixel debate on digits: judge accuracy on random reveals vs after an honest-liar debate (k = 4, 6; handwritten 8×8 at smaller k).",
         config=Config,
-        run=measure.run,
-        report=present.report,
+        run=Deferred(f"{__name__}.measure:run"),
+        report=Deferred(f"{__name__}.present:report"),
     )
 )

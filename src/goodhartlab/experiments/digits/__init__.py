@@ -2,8 +2,7 @@
 in distribution and on shifts, disagreement between interpolating models, attacks within a budget that keeps
 the drawn digit, and offers as a shortcut."""
 
-from goodhartlab.core.registry import Experiment, register
-from goodhartlab.experiments.digits import measure, present
+from goodhartlab.core.registry import Deferred, Experiment, register
 from goodhartlab.experiments.digits.config import Config
 
 EXPERIMENT = register(
@@ -11,7 +10,7 @@ EXPERIMENT = register(
         name="digits",
         summary="Classifiers fit to generator or rater labels vs the Platonic labeler: shifts, X recall, disagreement, attacks, offers.",
         config=Config,
-        run=measure.run,
-        report=present.report,
+        run=Deferred(f"{__name__}.measure:run"),
+        report=Deferred(f"{__name__}.present:report"),
     )
 )

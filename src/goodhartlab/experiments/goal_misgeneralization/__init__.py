@@ -6,8 +6,7 @@ in a top-right square during training.
 ``measure`` trains and measures; ``present`` turns stored results into figures, tables and findings.
 """
 
-from goodhartlab.core.registry import Experiment, register
-from goodhartlab.experiments.goal_misgeneralization import measure, present
+from goodhartlab.core.registry import Deferred, Experiment, register
 from goodhartlab.experiments.goal_misgeneralization.config import Config
 
 EXPERIMENT = register(
@@ -16,7 +15,7 @@ EXPERIMENT = register(
         summary="PPO on CoinRun-like grid levels and mazes: trained with the coin at the exit, agents run to the exit "
         "at test and leave the coin; misgeneralization against the share p of randomized training levels.",
         config=Config,
-        run=measure.run,
-        report=present.report,
+        run=Deferred(f"{__name__}.measure:run"),
+        report=Deferred(f"{__name__}.present:report"),
     )
 )

@@ -6,8 +6,7 @@ and satisfaction under the natural preferences plus the induced shift (gold).
 ``measure`` runs the episodes; ``present`` turns stored results into figures, tables and findings.
 """
 
-from goodhartlab.core.registry import Experiment, register
-from goodhartlab.experiments.preference_shift import measure, present
+from goodhartlab.core.registry import Deferred, Experiment, register
 from goodhartlab.experiments.preference_shift.config import Config
 
 EXPERIMENT = register(
@@ -18,7 +17,7 @@ EXPERIMENT = register(
             "shift penalty."
         ),
         config=Config,
-        run=measure.run,
-        report=present.report,
+        run=Deferred(f"{__name__}.measure:run"),
+        report=Deferred(f"{__name__}.present:report"),
     )
 )

@@ -7,8 +7,7 @@ list of typed arms here: ``rlhf`` (a calibrated rater with graded loopholes; bes
 members, mean/min/uncertainty) and ``rlhf-assisted`` (a rater helped by a citation-checking critique).
 """
 
-from goodhartlab.core.registry import Experiment, register
-from goodhartlab.experiments.rlhf import present
+from goodhartlab.core.registry import Deferred, Experiment, register
 from goodhartlab.experiments.rlhf.config import (
     AssistedConfig,
     BriberyConfig,
@@ -153,35 +152,35 @@ for name, summary, cfg, run, rep in (
         "RLHF with a calibrated loophole rater: best-of-n, RL over β and DPO; proxy, rater and gold on one KL axis.",
         Config,
         run_rlhf,
-        present.report_rlhf,
+        Deferred(f"{__name__}.present:report_rlhf"),
     ),
     (
         "rlhf-gold-rater",
         "Gao et al.'s setup (the rater is gold): pure reward-model overoptimization; fits vs RM size and data.",
         GoldRaterConfig,
         run_gold_rater,
-        present.report_gold_rater,
+        Deferred(f"{__name__}.present:report_gold_rater"),
     ),
     (
         "rlhf-bribery",
         "Offer/threat rate of the corpus swept: does the KL penalty stop a behaviour π_base finds plausible?",
         BriberyConfig,
         run_bribery,
-        present.report_bribery,
+        Deferred(f"{__name__}.present:report_bribery"),
     ),
     (
         "rlhf-ensembles",
         "Fine-tune-seed vs pretrain-seed reward-model ensembles (Eisenstein et al. 2023; Coste et al. 2023).",
         EnsemblesConfig,
         run_ensembles,
-        present.report_ensembles,
+        Deferred(f"{__name__}.present:report_ensembles"),
     ),
     (
         "rlhf-assisted",
         "A rater assisted by a citation-checking critique vs the unassisted rater.",
         AssistedConfig,
         run_assisted,
-        present.report_assisted,
+        Deferred(f"{__name__}.present:report_assisted"),
     ),
 ):
     register(Experiment(name=name, summary=summary, config=cfg, run=run, report=rep))

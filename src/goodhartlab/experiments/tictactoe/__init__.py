@@ -4,8 +4,7 @@
 stored results into figures, tables and findings.
 """
 
-from goodhartlab.core.registry import Experiment, register
-from goodhartlab.experiments.tictactoe import measure, present
+from goodhartlab.core.registry import Deferred, Experiment, register
 from goodhartlab.experiments.tictactoe.config import Config
 
 EXPERIMENT = register(
@@ -13,7 +12,7 @@ EXPERIMENT = register(
         name="tictactoe",
         summary="Outer alignment at optimum of the win/lose reward, exactly; then learners on a machine whose reward register they can reach.",
         config=Config,
-        run=measure.run,
-        report=present.report,
+        run=Deferred(f"{__name__}.measure:run"),
+        report=Deferred(f"{__name__}.present:report"),
     )
 )

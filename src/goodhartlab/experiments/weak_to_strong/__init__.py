@@ -7,8 +7,7 @@ statements for the pretrained tiny LM with a classification head; does it recove
 ``measure`` trains the models; ``present`` turns stored results into figures, tables and findings.
 """
 
-from goodhartlab.core.registry import Experiment, register
-from goodhartlab.experiments.weak_to_strong import measure, present
+from goodhartlab.core.registry import Deferred, Experiment, register
 from goodhartlab.experiments.weak_to_strong.config import Config
 
 EXPERIMENT = register(
@@ -16,7 +15,7 @@ EXPERIMENT = register(
         name="weak-to-strong",
         summary="Weak-to-strong generalization on digits (PGR of pretrained CNN students fine-tuned on a weak model's labels, per size pair) and text (a misconception-believing supervisor labels facts for a pretrained LM with a head), plain vs auxiliary confidence loss.",
         config=Config,
-        run=measure.run,
-        report=present.report,
+        run=Deferred(f"{__name__}.measure:run"),
+        report=Deferred(f"{__name__}.present:report"),
     )
 )
