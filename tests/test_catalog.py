@@ -50,6 +50,26 @@ def test_list_and_help_import_no_heavy_library():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_loading_an_experiment_for_its_config_imports_neither_its_run_nor_its_report():
+    # what a sweep's launcher does to plan: validate configs. torch and matplotlib load only when run/report are called
+    code = (
+        "import sys; from goodhartlab.core.registry import get\n"
+        "for name in ('tictactoe', 'amplification', 'camera', 'rlhf', 'preference-shift', 'goal-misgeneralization'):\n"
+        "    e = get(name); e.config()\n"
+        "heavy = [m for m in ('torch', 'matplotlib', 'transformers') if m in sys.modules]; assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_deferred_function_is_looked_up_at_each_call(monkeypatch):
+    from goodhartlab.experiments.tictactoe import present
+
+    deferred = registry.get("tictactoe").report
+    assert isinstance(deferred, registry.Deferred) and deferred.__module__ == present.__name__
+    monkeypatch.setattr(present, "report", lambda results: ("patched", results))
+    assert deferred(1) == ("patched", 1)
+
+
 def test_core_never_imports_experiments():
     for path in (SRC / "core").rglob("*.py"):
         bad = {m for m in _imports(path) if m.startswith("goodhartlab.experiments")}
