@@ -71,7 +71,8 @@ class LocalBackend:
     name = "local"
 
     def __init__(self, store: RunStore, workers: int, warm: str | None = None):
-        """``warm``: an experiment name; the workers start now and import it (else they start as runs arrive)."""
+        """``warm``: an experiment name; one worker starts now and imports it while the launcher plans (the others
+        start as runs arrive, so a one-run sweep does not start W)."""
         self.store = store
         self.workers = workers
         self.progress: Any = multiprocessing.get_context("spawn").Queue()
@@ -79,7 +80,7 @@ class LocalBackend:
         self._pool = WorkerPool(workers, threads=self.threads, initializer=_init_local, initargs=(self.progress, warm))
         self._tasks: dict[tuple[int, int], Task] = {}
         if warm is not None:
-            self._pool.prestart()
+            self._pool.prestart(1)
 
     def submit(self, task: Task) -> None:
         task = dataclasses.replace(task, processes=self.threads)

@@ -153,9 +153,10 @@ class WorkerPool:
             idle.task = task
             idle.conn.send(task)
 
-    def prestart(self) -> None:
-        """Start the workers up to ``size`` now (each imports while others work), not as tasks arrive."""
-        while len(self._workers) < self.size:
+    def prestart(self, count: int | None = None) -> None:
+        """Start workers up to ``count`` (default ``size``) now (each imports while others work), not as tasks
+        arrive."""
+        while len(self._workers) < min(self.size, self.size if count is None else count):
             self._start()
 
     def _drop(self, w: _Worker) -> None:

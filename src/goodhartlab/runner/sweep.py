@@ -119,8 +119,8 @@ def run_sweep(
         require(options.tracker)
     if options.backend == "ray" and options.address:
         check_ray_address(options.address)  # first: an unreachable cluster is one line, before anything is recorded
-    # Local workers start first: each spends seconds importing torch and the experiment, which then overlaps the
-    # planning and the report imports here instead of following them (benchmarks/results/sweeps.json).
+    # A local worker starts first: it spends seconds importing torch and the experiment, which then overlaps the
+    # planning here instead of following it (benchmarks/results/sweeps.json).
     local = LocalBackend(store, options.workers, warm=spec.experiment) if options.backend == "local" else None
     interrupted = True  # until dispatch returns: a crash or a signal leaves the sweep resumable, never "complete"
     sweep_id = None
