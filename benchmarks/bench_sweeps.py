@@ -42,7 +42,7 @@ SETTINGS = (
     "eval_episodes=20",
     "checkpoints=3",
 )
-# The same runs made ~4x longer (more episodes): how the 2-vs-1 speed-up grows once each worker's fixed start-up
+# The same runs made ~3x longer (more episodes): how the 2-vs-1 speed-up grows once each worker's fixed start-up
 # (imports, the first run's one-off work: the exact MDPs, torch's lazily imported optimizer path) is amortized.
 LONG = ("workers=1", "seeds=2", "discoverabilities=[sequence]", "q_episodes=3200", "pg_episodes=1200",
         "eval_episodes=80", "checkpoints=3")  # fmt: skip
@@ -142,13 +142,18 @@ def main() -> None:
             stolen[name].append(steal)
             print(f"repeat {r}: {name} {wall:.1f} s (stolen {steal:.1f} s)", flush=True)
     rows = {k: statistics.median(v) for k, v in samples.items()}
-    long = {
-        "direct": direct(LONG)[0],
-        "localx1": sweep("local", 1, LONG)[0],
-        "localx2": sweep("local", 2, LONG)[0],
-        "plain_pair": plain_pair(LONG)[0],
+    long_ways = {
+        "direct": lambda: direct(LONG),
+        "localx1": lambda: sweep("local", 1, LONG),
+        "localx2": lambda: sweep("local", 2, LONG),
+        "plain_pair": lambda: plain_pair(LONG),
     }
-    print("longer runs:", {k: round(v, 1) for k, v in long.items()}, flush=True)
+    long_samples: dict[str, list[float]] = {k: [] for k in long_ways}
+    for r in range(REPEATS):
+        for name, way in long_ways.items():
+            long_samples[name].append(way()[0])
+            print(f"longer runs, repeat {r}: {name} {long_samples[name][-1]:.1f} s", flush=True)
+    long = {k: statistics.median(v) for k, v in long_samples.items()}
     results = {
         "benchmark": f"{RUNS} runs of {EXPERIMENT} --preset {PRESET} --set {' '.join(SETTINGS)}",
         "python": platform.python_version(),
@@ -195,8 +200,9 @@ def main() -> None:
             f"(bar {SPEEDUP_BAR}×)"
         )
     results["longer_runs"] = {
-        "benchmark": f"{RUNS} runs of {EXPERIMENT} --preset {PRESET} --set {' '.join(LONG)} (measured once each)",
+        "benchmark": f"{RUNS} runs of {EXPERIMENT} --preset {PRESET} --set {' '.join(LONG)} ({REPEATS} repeats, medians)",
         "seconds": long,
+        "seconds_each_repeat": long_samples,
         "seconds_per_run_direct": long["direct"] / RUNS,
         "local_overhead_per_run_s": (long["localx1"] - long["direct"]) / RUNS,
         "local_speedup_2_vs_1_workers": long["localx1"] / long["localx2"],
