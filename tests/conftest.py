@@ -88,3 +88,18 @@ def as_from_a_terminal() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def interruptible(cmd: list[str], env: dict, new_session: bool = False) -> subprocess.Popen:
+    """A command-line child that a test may send Ctrl-C or SIGTERM: from the project root, output captured as text,
+    SIGINT as from a terminal; ``new_session`` puts it in its own process group (a terminal's Ctrl-C goes to all)."""
+    return subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=new_session,
+        preexec_fn=as_from_a_terminal,
+    )

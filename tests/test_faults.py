@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TINY_TICTACTOE, as_from_a_terminal, cli_here, use_plugins
+from conftest import ROOT, TINY_TICTACTOE, cli_here, interruptible, use_plugins
 
 ENV = {
     **os.environ,
@@ -60,16 +60,7 @@ def here(*args: str, store: Path) -> subprocess.CompletedProcess:
 
 def start(*args: str, store: Path) -> subprocess.Popen:
     """A run in its own session, so a 'Ctrl-C' can go to its whole process group, as a terminal sends it."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "goodhartlab", *args, "--out", str(store)],
-        env=ENV,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=as_from_a_terminal,
-    )
+    return interruptible([sys.executable, "-m", "goodhartlab", *args, "--out", str(store)], ENV, new_session=True)
 
 
 def one_line(stderr: str) -> str:

@@ -4,13 +4,12 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
 import sys
 import time
 
 import pandas as pd
 import pytest
-from conftest import ROOT, TINY_TICTACTOE, as_from_a_terminal, cli_here, sets
+from conftest import ROOT, TINY_TICTACTOE, cli_here, interruptible, sets
 
 from goodhartlab.core.config import resolve
 from goodhartlab.core.registry import get
@@ -88,15 +87,7 @@ def _start_long_run(store):
     cmd += ["--set", "steps=100", "--set", "sleep=2"]
     paths = [str(ROOT / "src"), str(ROOT / "examples"), os.environ.get("PYTHONPATH", "")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths)), "GOODHARTLAB_PLUGINS": "probe_experiment"}
-    proc = subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=as_from_a_terminal,
-    )
+    proc = interruptible(cmd, env)
     deadline = time.time() + 180  # a hang detector: the cores may be busy with other tests
     while time.time() < deadline:
         runs = RunStore(store).list() if (store / "index.sqlite").exists() else []
